@@ -1,0 +1,30 @@
+/* civic.c - process-wide set-up; see civic.h. */
+#include "civic.h"
+#include "error.h"
+
+#include <git2.h>
+#include <sodium.h>
+
+int civic_global_init(void)
+{
+	int error;
+
+	if (sodium_init() < 0) {
+		civic_error_set(CIVIC_ERROR_NONE, "cannot initialise libsodium");
+		return CIVIC_ERROR;
+	}
+	if ((error = git_libgit2_init()) < 0)
+		return civic_error_from_git(error, "cannot initialise libgit2");
+	/* Acknowledged records must survive a power cut: libgit2 leaves fsync
+	 * off by default (DESIGN.md section 5). */
+	if ((error = git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1)) < 0 ||
+	    (error = git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 1)) < 0 ||
+	    (error = git_libgit2_opts(GIT_OPT_ENABLE_STRICT_OBJECT_CREATION, 1)) < 0)
+		return civic_error_from_git(error, "cannot configure libgit2");
+	return 0;
+}
+
+void civic_global_shutdown(void)
+{
+	git_libgit2_shutdown();
+}

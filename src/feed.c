@@ -1,0 +1,414 @@
+/* feed.c - appending to and verifying a member's feed; see feed.h. */
+#include "feed.h"
+#include "error.h"
+#include "signed_commit.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SUBJECT_MAX 72
+
+int civic_feed_refname(civic_buf *out, const civic_pubkey *author)
+{
+	char hex[CIVIC_PUBKEY_HEX_LEN + 1];
+
+	civic_pubkey_to_hex(hex, author);
+	civic_buf_clear(out);
+	return civic_buf_printf(out, CIVIC_FEED_REF_PREFIX "%s", hex);
+}
+
+int civic_feed_author_from_refname(civic_pubkey *out, const char *refname)
+{
+	size_t plen = strlen(CIVIC_FEED_REF_PREFIX);
+
+	if (strncmp(refname, CIVIC_FEED_REF_PREFIX, plen) ||
+	    civic_pubkey_from_hex(out, refname + plen, strlen(refname + plen)) < 0) {
+		civic_error_set(CIVIC_ERROR_FEED, "'%s' is not a feed ref", refname);
+		return CIVIC_EINVALID;
+	}
+	return 0;
+}
+
+int civic_record_path(char out[CIVIC_RECORD_PATH_SIZE], uint64_t seq)
+{
+	char d[16];
+
+	if (seq < 1 || seq > CIVIC_FEED_MAX_SEQ) {
+		civic_error_set(CIVIC_ERROR_FEED, "sequence number %" PRIu64 " is out of range", seq);
+		return CIVIC_EINVALID;
+	}
+	snprintf(d, sizeof d, "%08" PRIu64, seq);
+	snprintf(out, CIVIC_RECORD_PATH_SIZE, "records/%.2s/%.2s/%.2s/%s.json", d, d + 2, d + 4, d);
+	return 0;
+}
+
+int civic_record_parse(json_t **out, const char *text, size_t len, const char *where)
+{
+	json_error_t jerr;
+
+	*out = NULL;
+	if (len > CIVIC_RECORD_MAX_SIZE) {
+		civic_error_set(CIVIC_ERROR_RECORD, "%s: record larger than %d bytes", where,
+				CIVIC_RECORD_MAX_SIZE);
+		return CIVIC_EINVALID;
+	}
+	*out = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!*out) {
+		civic_error_set(CIVIC_ERROR_JSON, "%s: invalid JSON at line %d, column %d: %s",
+				where, jerr.line, jerr.column, jerr.text);
+		return CIVIC_EINVALID;
+	}
+	if (!json_is_object(*out)) {
+		json_decref(*out);
+		*out = NULL;
+		civic_error_set(CIVIC_ERROR_RECORD, "%s: a record must be a JSON object", where);
+		return CIVIC_EINVALID;
+	}
+	return 0;
+}
+
+int civic_record_serialize(civic_buf *out, const json_t *record)
+{
+	char *text = json_dumps(record, JSON_INDENT(2) | JSON_SORT_KEYS);
+	int error;
+
+	if (!text)
+		return civic_error_nomem();
+	civic_buf_clear(out);
+	civic_buf_puts(out, text);
+	error = civic_buf_putc(out, '\n');
+	free(text);
+	return error;
+}
+
+/* -------------------------------------------------------------------------
+ * Reading the head and the trailers
+ */
+
+static int read_head(git_oid *out, int *exists, git_repository *repo, const char *refname)
+{
+	int error = git_reference_name_to_id(out, repo, refname);
+
+	*exists = 0;
+	if (error == GIT_ENOTFOUND)
+		return 0;
+	if (error < 0)
+		return civic_error_from_git(error, "cannot read '%s'", refname);
+	*exists = 1;
+	return 0;
+}
+
+/* Reads the Civic-Network and Civic-Seq trailers of a commit message. */
+static int read_trailers(uint64_t *seq, civic_buf *network, const char *message)
+{
+	int error;
+
+	if ((error = civic_trailer_get(network, message, "Civic-Network")) < 0 ||
+	    (error = civic_trailer_get_number(seq, message, "Civic-Seq", 1, CIVIC_FEED_MAX_SEQ)) < 0)
+		return error;
+	return 0;
+}
+
+/* -------------------------------------------------------------------------
+ * Appending
+ */
+
+/* "minutes: Информационна среща ...", cut on a UTF-8 boundary. */
+static int subject_line(civic_buf *out, const json_t *record)
+{
+	const char *kind = json_string_value(json_object_get(record, "kind"));
+	const char *title = json_string_value(json_object_get(record, "title"));
+	size_t len, i;
+
+	civic_buf_printf(out, "%s: ", kind);
+	len = strlen(title);
+	if (len > SUBJECT_MAX) {
+		len = SUBJECT_MAX;
+		while (len > 0 && ((unsigned char)title[len] & 0xc0) == 0x80)
+			len--;
+	}
+	/* Titles may hold newlines only as the schema allows; keep one line. */
+	for (i = 0; i < len; i++)
+		civic_buf_putc(out, title[i] == '\n' || title[i] == '\r' ? ' ' : title[i]);
+	if (len < strlen(title))
+		civic_buf_puts(out, "…");
+	return civic_buf_oom(out) ? CIVIC_ERROR : 0;
+}
+
+static int build_tree(git_oid *out, git_repository *repo, git_commit *parent,
+		      const git_oid *blob, const char *path)
+{
+	git_tree *base = NULL;
+	git_treebuilder *tb = NULL;
+	git_oid empty;
+	git_tree_update update = { GIT_TREE_UPDATE_UPSERT, *blob, GIT_FILEMODE_BLOB, path };
+	int error;
+
+	if (parent)
+		error = git_commit_tree(&base, parent);
+	else if ((error = git_treebuilder_new(&tb, repo, NULL)) == 0 &&
+		 (error = git_treebuilder_write(&empty, tb)) == 0)
+		error = git_tree_lookup(&base, repo, &empty);
+	if (error == 0)
+		error = git_tree_create_updated(out, repo, base, 1, &update);
+	if (error < 0)
+		error = civic_error_from_git(error, "cannot build the record tree");
+	git_treebuilder_free(tb);
+	git_tree_free(base);
+	return error;
+}
+
+static int commit_message(civic_buf *out, const json_t *record, const char *network, uint64_t seq)
+{
+	int error;
+
+	if ((error = subject_line(out, record)) < 0)
+		return error;
+	return civic_buf_printf(out, "\n\nCivic-Network: %s\nCivic-Seq: %" PRIu64 "\n", network, seq);
+}
+
+static int next_seq(uint64_t *out, git_commit *parent)
+{
+	civic_buf network = CIVIC_BUF_INIT;
+	int error;
+
+	if (!parent) {
+		*out = 1;
+		return 0;
+	}
+	error = read_trailers(out, &network, git_commit_message(parent));
+	civic_buf_dispose(&network);
+	if (error < 0)
+		return error;
+	if (*out >= CIVIC_FEED_MAX_SEQ) {
+		civic_error_set(CIVIC_ERROR_FEED, "the feed is full");
+		return CIVIC_EINVALID;
+	}
+	(*out)++;
+	return 0;
+}
+
+int civic_feed_append(git_oid *out, git_repository *repo, const civic_key *key,
+		      const char *author_name, const char *network_hex,
+		      const civic_schemas *schemas, const json_t *record)
+{
+	civic_buf refname = CIVIC_BUF_INIT, text = CIVIC_BUF_INIT, message = CIVIC_BUF_INIT;
+	char path[CIVIC_RECORD_PATH_SIZE];
+	git_commit *parent = NULL;
+	git_reference *ref = NULL;
+	git_oid head, blob, tree;
+	uint64_t seq;
+	int exists, error;
+
+	if ((error = civic_schemas_validate(schemas, record)) < 0 ||
+	    (error = civic_feed_refname(&refname, civic_key_public(key))) < 0 ||
+	    (error = read_head(&head, &exists, repo, refname.ptr)) < 0)
+		goto done;
+	if (exists && (error = git_commit_lookup(&parent, repo, &head)) < 0) {
+		error = civic_error_from_git(error, "cannot read the feed head");
+		goto done;
+	}
+	if ((error = next_seq(&seq, parent)) < 0 ||
+	    (error = civic_record_path(path, seq)) < 0 ||
+	    (error = civic_record_serialize(&text, record)) < 0 ||
+	    (error = commit_message(&message, record, network_hex, seq)) < 0)
+		goto done;
+	if ((error = git_blob_create_from_buffer(&blob, repo, text.ptr, text.size)) < 0) {
+		error = civic_error_from_git(error, "cannot write the record");
+		goto done;
+	}
+	if ((error = build_tree(&tree, repo, parent, &blob, path)) < 0 ||
+	    (error = civic_signed_commit_create(out, repo, key, author_name, &tree, parent, message.ptr)) < 0)
+		goto done;
+	/* Compare-and-swap: if the feed moved since we read it, refuse. */
+	error = git_reference_create_matching(&ref, repo, refname.ptr, out, exists,
+					      exists ? &head : NULL, "civic: add record");
+	if (error < 0)
+		error = civic_error_from_git(error, "cannot move '%s'", refname.ptr);
+done:
+	git_reference_free(ref);
+	git_commit_free(parent);
+	civic_buf_dispose(&refname);
+	civic_buf_dispose(&text);
+	civic_buf_dispose(&message);
+	return error;
+}
+
+/* -------------------------------------------------------------------------
+ * Verifying
+ */
+
+static int entries_equal(const git_tree_entry *a, const git_tree_entry *b)
+{
+	return a && b && git_oid_equal(git_tree_entry_id(a), git_tree_entry_id(b)) &&
+	       git_tree_entry_filemode(a) == git_tree_entry_filemode(b);
+}
+
+static int changed_records(const char *name)
+{
+	civic_error_set(CIVIC_ERROR_FEED, "the commit changes '%s': earlier records are immutable", name);
+	return CIVIC_EINVALID;
+}
+
+/* Checks that `tree` is `old` (NULL: empty) plus exactly the file at `path`,
+ * one level at a time; only the trees along the path are read. */
+static int check_adds_one(git_oid *blob, git_repository *repo, const git_tree *old,
+			  const git_tree *tree, const char *path)
+{
+	const char *slash = strchr(path, '/');
+	char name[CIVIC_RECORD_PATH_SIZE];
+	const git_tree_entry *mine, *before;
+	size_t i, count = old ? git_tree_entrycount(old) : 0;
+	git_tree *old_sub = NULL, *sub = NULL;
+	int error;
+
+	snprintf(name, sizeof name, "%.*s", (int)(slash ? (size_t)(slash - path) : strlen(path)), path);
+	mine = git_tree_entry_byname(tree, name);
+	before = old ? git_tree_entry_byname(old, name) : NULL;
+	if (!mine) {
+		civic_error_set(CIVIC_ERROR_FEED, "the commit lacks its record file '%s'", name);
+		return CIVIC_EINVALID;
+	}
+	if (!slash && before)
+		return changed_records(name);
+	if (git_tree_entrycount(tree) != count + (before ? 0 : 1))
+		return changed_records(name);
+	for (i = 0; i < git_tree_entrycount(tree); i++) {
+		const git_tree_entry *e = git_tree_entry_byindex(tree, i);
+		if (e != mine && !entries_equal(e, git_tree_entry_byname(old, git_tree_entry_name(e))))
+			return changed_records(git_tree_entry_name(e));
+	}
+	if (!slash) {
+		if (git_tree_entry_filemode(mine) != GIT_FILEMODE_BLOB) {
+			civic_error_set(CIVIC_ERROR_FEED, "record file '%s' is not a plain file", name);
+			return CIVIC_EINVALID;
+		}
+		git_oid_cpy(blob, git_tree_entry_id(mine));
+		return 0;
+	}
+	if (git_tree_entry_type(mine) != GIT_OBJECT_TREE ||
+	    (before && git_tree_entry_type(before) != GIT_OBJECT_TREE)) {
+		civic_error_set(CIVIC_ERROR_FEED, "'%s' is not a directory", name);
+		return CIVIC_EINVALID;
+	}
+	if ((error = git_tree_lookup(&sub, repo, git_tree_entry_id(mine))) < 0 ||
+	    (before && (error = git_tree_lookup(&old_sub, repo, git_tree_entry_id(before))) < 0)) {
+		error = civic_error_from_git(error, "cannot read tree '%s'", name);
+		goto done;
+	}
+	error = check_adds_one(blob, repo, old_sub, sub, slash + 1);
+done:
+	git_tree_free(sub);
+	git_tree_free(old_sub);
+	return error;
+}
+
+static int check_parent(const git_commit *commit, const git_oid *parent)
+{
+	unsigned int n = git_commit_parentcount(commit);
+
+	if (n != (parent ? 1u : 0u) || (parent && !git_oid_equal(git_commit_parent_id(commit, 0), parent))) {
+		civic_error_set(CIVIC_ERROR_FEED, "the commit does not extend the feed by one step");
+		return CIVIC_EINVALID;
+	}
+	return 0;
+}
+
+static int check_trailers(uint64_t *seq, const git_commit *commit, const char *network_hex,
+			  uint64_t expected_seq)
+{
+	civic_buf network = CIVIC_BUF_INIT;
+	int error = read_trailers(seq, &network, git_commit_message(commit));
+
+	if (error < 0)
+		goto done;
+	if (strcmp(network.ptr, network_hex)) {
+		civic_error_set(CIVIC_ERROR_FEED, "the commit belongs to network '%s', not this one", network.ptr);
+		error = CIVIC_EINVALID;
+	} else if (*seq != expected_seq) {
+		civic_error_set(CIVIC_ERROR_FEED, "sequence number %" PRIu64 " where %" PRIu64 " was due",
+				*seq, expected_seq);
+		error = CIVIC_EINVALID;
+	}
+done:
+	civic_buf_dispose(&network);
+	return error;
+}
+
+static int read_record(json_t **out, git_repository *repo, const git_oid *blob_id,
+		       const char *path, const civic_schemas *schemas)
+{
+	git_blob *blob = NULL;
+	int error = git_blob_lookup(&blob, repo, blob_id);
+
+	if (error < 0)
+		return civic_error_from_git(error, "cannot read record '%s'", path);
+	error = civic_record_parse(out, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob), path);
+	if (error == 0 && (error = civic_schemas_validate(schemas, *out)) < 0) {
+		json_decref(*out);
+		*out = NULL;
+	}
+	git_blob_free(blob);
+	return error;
+}
+
+static int load_parent_tree(git_tree **out, git_repository *repo, const git_oid *parent)
+{
+	git_commit *c = NULL;
+	int error;
+
+	*out = NULL;
+	if (!parent)
+		return 0;
+	if ((error = git_commit_lookup(&c, repo, parent)) == 0)
+		error = git_commit_tree(out, c);
+	git_commit_free(c);
+	return error < 0 ? civic_error_from_git(error, "cannot read the parent commit") : 0;
+}
+
+int civic_feed_verify_commit(civic_feed_commit *out, json_t **record, git_repository *repo,
+			     const git_oid *commit_id, const civic_pubkey *author,
+			     const char *network_hex, const civic_feed_commit *prev,
+			     const civic_schemas *schemas)
+{
+	const git_oid *parent = prev ? &prev->id : NULL;
+	git_commit *commit = NULL;
+	git_tree *tree = NULL, *parent_tree = NULL;
+	json_t *rec = NULL;
+	int error;
+
+	memset(out, 0, sizeof *out);
+	git_oid_cpy(&out->id, commit_id);
+	if ((error = git_commit_lookup(&commit, repo, commit_id)) < 0) {
+		error = civic_error_from_git(error, "cannot read commit");
+		goto done;
+	}
+	if ((error = civic_signed_commit_verify(NULL, repo, commit_id, author)) < 0 ||
+	    (error = civic_commit_check_email(commit, author)) < 0 ||
+	    (error = check_parent(commit, parent)) < 0 ||
+	    (error = check_trailers(&out->seq, commit, network_hex, prev ? prev->seq + 1 : 1)) < 0 ||
+	    (error = civic_record_path(out->path, out->seq)) < 0)
+		goto done;
+	if ((error = git_commit_tree(&tree, commit)) < 0) {
+		error = civic_error_from_git(error, "cannot read the commit's tree");
+		goto done;
+	}
+	if ((error = load_parent_tree(&parent_tree, repo, parent)) < 0 ||
+	    (error = check_adds_one(&out->record_blob, repo, parent_tree, tree, out->path)) < 0 ||
+	    (error = read_record(&rec, repo, &out->record_blob, out->path, schemas)) < 0)
+		goto done;
+	out->time = git_commit_time(commit);
+	if (record) {
+		*record = rec;
+		rec = NULL;
+	}
+done:
+	json_decref(rec);
+	git_tree_free(parent_tree);
+	git_tree_free(tree);
+	git_commit_free(commit);
+	return error;
+}

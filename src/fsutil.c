@@ -1,0 +1,134 @@
+/* fsutil.c - durable file writes; see fsutil.h. */
+#include "fsutil.h"
+#include "error.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int civic_fs_write_all(int fd, const void *data, size_t len, const char *what)
+{
+	const char *p = data;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			civic_error_set_os("cannot write '%s'", what);
+			return CIVIC_ERROR;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int civic_fs_sync_dir(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int error = 0;
+
+	if (fd < 0) {
+		civic_error_set_os("cannot open directory '%s'", path);
+		return CIVIC_ERROR;
+	}
+	if (fsync(fd) < 0 && errno != EINVAL) {
+		civic_error_set_os("cannot sync directory '%s'", path);
+		error = CIVIC_ERROR;
+	}
+	close(fd);
+	return error;
+}
+
+int civic_fs_tmpfile(int *out_fd, char *tmp_path, size_t tmp_path_size, const char *dir)
+{
+	int n = snprintf(tmp_path, tmp_path_size, "%s/.tmp-XXXXXX", dir);
+
+	if (n < 0 || (size_t)n >= tmp_path_size) {
+		civic_error_set(CIVIC_ERROR_OS, "path too long: '%s'", dir);
+		return CIVIC_EINVALID;
+	}
+	*out_fd = mkostemp(tmp_path, O_CLOEXEC);
+	if (*out_fd < 0) {
+		civic_error_set_os("cannot create a temporary file in '%s'", dir);
+		return CIVIC_ERROR;
+	}
+	return 0;
+}
+
+static int dir_of(char *out, size_t size, const char *path)
+{
+	char copy[PATH_MAX];
+	int n = snprintf(copy, sizeof copy, "%s", path);
+
+	if (n < 0 || (size_t)n >= sizeof copy || (size_t)n >= size) {
+		civic_error_set(CIVIC_ERROR_OS, "path too long: '%s'", path);
+		return CIVIC_EINVALID;
+	}
+	snprintf(out, size, "%s", dirname(copy));
+	return 0;
+}
+
+int civic_fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, int exclusive)
+{
+	char dir[PATH_MAX], tmp[PATH_MAX];
+	int fd = -1, error;
+
+	if ((error = dir_of(dir, sizeof dir, path)) < 0)
+		return error;
+	if (exclusive && civic_fs_exists(path)) {
+		civic_error_set(CIVIC_ERROR_OS, "'%s' exists already", path);
+		return CIVIC_EEXISTS;
+	}
+	if ((error = civic_fs_tmpfile(&fd, tmp, sizeof tmp, dir)) < 0)
+		return error;
+	if ((error = civic_fs_write_all(fd, data, len, tmp)) < 0)
+		goto fail;
+	if (fchmod(fd, mode) < 0 || fsync(fd) < 0) {
+		civic_error_set_os("cannot write '%s'", tmp);
+		error = CIVIC_ERROR;
+		goto fail;
+	}
+	close(fd);
+	fd = -1;
+	/* link() instead of rename() refuses to replace a file that appeared
+	 * meanwhile, for the exclusive case. */
+	if (exclusive ? link(tmp, path) < 0 : rename(tmp, path) < 0) {
+		error = errno == EEXIST ? CIVIC_EEXISTS : CIVIC_ERROR;
+		civic_error_set_os("cannot create '%s'", path);
+		goto fail;
+	}
+	if (exclusive)
+		unlink(tmp);
+	return civic_fs_sync_dir(dir);
+fail:
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	return error;
+}
+
+int civic_fs_mkdir(const char *path, mode_t mode)
+{
+	struct stat st;
+
+	if (mkdir(path, mode) == 0)
+		return 0;
+	if (errno == EEXIST && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return 0;
+	civic_error_set_os("cannot create directory '%s'", path);
+	return CIVIC_ERROR;
+}
+
+int civic_fs_exists(const char *path)
+{
+	struct stat st;
+	return lstat(path, &st) == 0;
+}

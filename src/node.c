@@ -1,0 +1,327 @@
+/* node.c - the node home; see node.h for its layout. */
+#include "node.h"
+#include "error.h"
+#include "fsutil.h"
+#include "municipality.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#define CONFIG_FORMAT "civic-node-1"
+#define CONFIG_MAX_SIZE (64 * 1024)
+
+struct civic_node {
+	char *path;
+	char *attachments;
+	git_repository *repo;
+	json_t *config;
+	civic_pubkey pubkey;
+	int lock_fd;
+};
+
+int civic_role_valid(const char *role)
+{
+	return role && (!strcmp(role, "ngo") || !strcmp(role, "civic-center") || !strcmp(role, "auditor"));
+}
+
+int civic_node_home(civic_buf *out, const char *home_option)
+{
+	const char *env;
+
+	civic_buf_clear(out);
+	if (home_option && *home_option)
+		return civic_buf_puts(out, home_option);
+	if ((env = getenv("CIVIC_HOME")) && *env)
+		return civic_buf_puts(out, env);
+	if ((env = getenv("XDG_DATA_HOME")) && *env)
+		return civic_buf_printf(out, "%s/civic", env);
+	if ((env = getenv("HOME")) && *env)
+		return civic_buf_printf(out, "%s/.local/share/civic", env);
+	civic_error_set(CIVIC_ERROR_NODE, "no node home: give --home or set CIVIC_HOME");
+	return CIVIC_EINVALID;
+}
+
+static int sub_path(char *out, size_t size, const char *home, const char *name)
+{
+	int n = snprintf(out, size, "%s/%s", home, name);
+	if (n < 0 || (size_t)n >= size) {
+		civic_error_set(CIVIC_ERROR_NODE, "path too long: '%s'", home);
+		return CIVIC_EINVALID;
+	}
+	return 0;
+}
+
+static int write_config(const char *home, json_t *config)
+{
+	char path[PATH_MAX];
+	char *text = NULL;
+	int error;
+
+	if ((error = sub_path(path, sizeof path, home, "config")) < 0)
+		return error;
+	if (!(text = json_dumps(config, JSON_INDENT(2) | JSON_SORT_KEYS)))
+		return civic_error_nomem();
+	error = civic_fs_write_atomic(path, text, strlen(text), 0600, 0);
+	free(text);
+	return error;
+}
+
+static int init_repository(const char *home)
+{
+	char path[PATH_MAX];
+	git_repository *repo = NULL;
+	git_config *cfg = NULL;
+	int error;
+
+	if ((error = sub_path(path, sizeof path, home, "archive.git")) < 0)
+		return error;
+	if ((error = git_repository_init(&repo, path, 1)) < 0)
+		return civic_error_from_git(error, "cannot create repository '%s'", path);
+	/* Reflogs keep the history of every ref move: evidence for audits. */
+	if ((error = git_repository_config(&cfg, repo)) < 0 ||
+	    (error = git_config_set_string(cfg, "core.logAllRefUpdates", "always")) < 0 ||
+	    (error = git_config_set_bool(cfg, "receive.fsckObjects", 1)) < 0)
+		error = civic_error_from_git(error, "cannot configure repository '%s'", path);
+	git_config_free(cfg);
+	git_repository_free(repo);
+	return error;
+}
+
+static int check_new_home(const char *home)
+{
+	char path[PATH_MAX];
+	int error;
+
+	if ((error = sub_path(path, sizeof path, home, "config")) < 0)
+		return error;
+	if (civic_fs_exists(path)) {
+		civic_error_set(CIVIC_ERROR_NODE, "a node exists already in '%s'", home);
+		return CIVIC_EEXISTS;
+	}
+	if ((error = sub_path(path, sizeof path, home, "archive.git")) < 0)
+		return error;
+	if (civic_fs_exists(path)) {
+		civic_error_set(CIVIC_ERROR_NODE,
+				"'%s' holds an unfinished node: remove it and run init again", home);
+		return CIVIC_EEXISTS;
+	}
+	return 0;
+}
+
+int civic_node_create(const char *home, const civic_node_init_options *opts,
+		      const civic_key *key, const char *passphrase, size_t passphrase_len)
+{
+	char path[PATH_MAX];
+	civic_buf keyline = CIVIC_BUF_INIT;
+	json_t *config = NULL;
+	int error;
+
+	CIVIC_ASSERT_ARG(opts && opts->version == CIVIC_NODE_INIT_OPTIONS_VERSION);
+	CIVIC_ASSERT_ARG(opts->name && opts->municipality && civic_role_valid(opts->role));
+
+	if ((error = check_new_home(home)) < 0 ||
+	    (error = civic_fs_mkdir(home, 0700)) < 0 ||
+	    (error = sub_path(path, sizeof path, home, "keys")) < 0 ||
+	    (error = civic_fs_mkdir(path, 0700)) < 0 ||
+	    (error = sub_path(path, sizeof path, home, "attachments")) < 0 ||
+	    (error = civic_fs_mkdir(path, 0700)) < 0 ||
+	    (error = init_repository(home)) < 0 ||
+	    (error = sub_path(path, sizeof path, home, "keys/secret_key")) < 0 ||
+	    (error = civic_key_save(key, path, passphrase, passphrase_len)) < 0 ||
+	    (error = civic_pubkey_to_openssh(&keyline, civic_key_public(key))) < 0)
+		goto done;
+
+	config = json_pack("{s:s, s:s, s:s, s:s, s:s}", "format", CONFIG_FORMAT,
+			   "name", opts->name, "municipality", opts->municipality,
+			   "role", opts->role, "public_key", keyline.ptr);
+	if (!config) {
+		error = civic_error_nomem();
+		goto done;
+	}
+	/* The config is written last: its presence marks a finished node. */
+	error = write_config(home, config);
+done:
+	json_decref(config);
+	civic_buf_dispose(&keyline);
+	return error;
+}
+
+static int take_lock(civic_node *node)
+{
+	char path[PATH_MAX];
+	int error;
+
+	if ((error = sub_path(path, sizeof path, node->path, "lock")) < 0)
+		return error;
+	node->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (node->lock_fd < 0) {
+		civic_error_set_os("cannot open lock '%s'", path);
+		return CIVIC_ERROR;
+	}
+	/* flock() is released by the kernel when the process dies, even by
+	 * kill -9, so a crash never leaves a stale lock behind. */
+	if (flock(node->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno == EWOULDBLOCK) {
+			civic_error_set(CIVIC_ERROR_NODE,
+					"another civic process is writing to '%s'; try again when it is done",
+					node->path);
+			return CIVIC_ELOCKED;
+		}
+		civic_error_set_os("cannot lock '%s'", path);
+		return CIVIC_ERROR;
+	}
+	return 0;
+}
+
+static const char *config_string(const civic_node *node, const char *key)
+{
+	return json_string_value(json_object_get(node->config, key));
+}
+
+static int load_config(civic_node *node)
+{
+	char path[PATH_MAX];
+	civic_buf text = CIVIC_BUF_INIT;
+	json_error_t jerr;
+	const char *keyline;
+	int error;
+
+	if ((error = sub_path(path, sizeof path, node->path, "config")) < 0)
+		return error;
+	if ((error = civic_buf_read_file(&text, path, CONFIG_MAX_SIZE)) < 0) {
+		if (error == CIVIC_ENOTFOUND)
+			civic_error_set(CIVIC_ERROR_NODE,
+					"no node in '%s': run 'civic init' first", node->path);
+		goto done;
+	}
+	node->config = json_loadb(text.ptr, text.size, JSON_REJECT_DUPLICATES, &jerr);
+	if (!node->config || !json_is_object(node->config) ||
+	    strcmp(config_string(node, "format") ? config_string(node, "format") : "", CONFIG_FORMAT) ||
+	    !config_string(node, "name") || !config_string(node, "municipality") ||
+	    !civic_role_valid(config_string(node, "role")) ||
+	    !(keyline = config_string(node, "public_key"))) {
+		civic_error_set(CIVIC_ERROR_NODE, "'%s' is not a valid civic node config", path);
+		error = CIVIC_EINVALID;
+		goto done;
+	}
+	error = civic_pubkey_from_openssh(&node->pubkey, keyline, strlen(keyline));
+done:
+	civic_buf_dispose(&text);
+	return error;
+}
+
+int civic_node_open(civic_node **out, const char *home, unsigned int flags)
+{
+	char path[PATH_MAX];
+	civic_node *node;
+	int error;
+
+	*out = NULL;
+	if (!(node = calloc(1, sizeof *node)))
+		return civic_error_nomem();
+	node->lock_fd = -1;
+	if (!(node->path = strdup(home))) {
+		error = civic_error_nomem();
+		goto fail;
+	}
+	if ((error = load_config(node)) < 0)
+		goto fail;
+	if ((flags & CIVIC_NODE_WRITE) && (error = take_lock(node)) < 0)
+		goto fail;
+	if ((error = sub_path(path, sizeof path, home, "archive.git")) < 0)
+		goto fail;
+	if ((error = git_repository_open_bare(&node->repo, path)) < 0) {
+		error = civic_error_from_git(error, "cannot open repository '%s'", path);
+		goto fail;
+	}
+	if ((error = sub_path(path, sizeof path, home, "attachments")) < 0)
+		goto fail;
+	if (!(node->attachments = strdup(path))) {
+		error = civic_error_nomem();
+		goto fail;
+	}
+	*out = node;
+	return 0;
+fail:
+	civic_node_free(node);
+	return error;
+}
+
+void civic_node_free(civic_node *node)
+{
+	if (!node)
+		return;
+	git_repository_free(node->repo);
+	json_decref(node->config);
+	if (node->lock_fd >= 0)
+		close(node->lock_fd);
+	free(node->attachments);
+	free(node->path);
+	free(node);
+}
+
+git_repository *civic_node_repository(const civic_node *node) { return node->repo; }
+const char *civic_node_path(const civic_node *node) { return node->path; }
+const char *civic_node_name(const civic_node *node) { return config_string(node, "name"); }
+const char *civic_node_municipality(const civic_node *node) { return config_string(node, "municipality"); }
+const char *civic_node_role(const civic_node *node) { return config_string(node, "role"); }
+const civic_pubkey *civic_node_public_key(const civic_node *node) { return &node->pubkey; }
+const char *civic_node_network(const civic_node *node) { return config_string(node, "network"); }
+const char *civic_node_attachments_dir(const civic_node *node) { return node->attachments; }
+
+
+int civic_node_set_network(civic_node *node, const char *network_hex)
+{
+	const char *current = civic_node_network(node);
+	json_t *value;
+
+	if (current && !strcmp(current, network_hex))
+		return 0;
+	if (current) {
+		civic_error_set(CIVIC_ERROR_NODE, "this node belongs to network %s already", current);
+		return CIVIC_EEXISTS;
+	}
+	if (!(value = json_string(network_hex)) || json_object_set_new(node->config, "network", value) < 0)
+		return civic_error_nomem();
+	return write_config(node->path, node->config);
+}
+
+static int key_path(char *out, size_t size, const civic_node *node)
+{
+	return sub_path(out, size, node->path, "keys/secret_key");
+}
+
+int civic_node_key_is_encrypted(const civic_node *node)
+{
+	char path[PATH_MAX];
+	int error;
+
+	if ((error = key_path(path, sizeof path, node)) < 0)
+		return error;
+	return civic_key_file_is_encrypted(path);
+}
+
+int civic_node_load_key(civic_key **out, const civic_node *node, const char *passphrase, size_t len)
+{
+	char path[PATH_MAX];
+	int error;
+
+	*out = NULL;
+	if ((error = key_path(path, sizeof path, node)) < 0 ||
+	    (error = civic_key_load(out, path, passphrase, len)) < 0)
+		return error;
+	if (!civic_pubkey_equal(civic_key_public(*out), &node->pubkey)) {
+		civic_key_free(*out);
+		*out = NULL;
+		civic_error_set(CIVIC_ERROR_NODE, "the key in '%s' does not match the node's public key", path);
+		return CIVIC_EINVALID;
+	}
+	return 0;
+}

@@ -1,0 +1,674 @@
+/* roster.c - the signed member list; see roster.h for its format. */
+#include "roster.h"
+#include "error.h"
+#include "municipality.h"
+#include "node.h"
+#include "signed_commit.h"
+
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ROSTER_FORMAT "civic-roster-1"
+#define ROSTER_MAX_COMMITS 100000
+#define ROSTER_FILE_MAX 16384
+
+struct civic_roster {
+	char network[CIVIC_NETWORK_ID_LEN + 1];
+	char name[256];
+	git_oid head;
+	uint64_t seq;
+	civic_member *members;
+	size_t count, alloc;
+};
+
+int civic_network_id_valid(const char *text)
+{
+	size_t i;
+
+	for (i = 0; i < CIVIC_NETWORK_ID_LEN; i++)
+		if (!((text[i] >= '0' && text[i] <= '9') || (text[i] >= 'a' && text[i] <= 'f')))
+			return 0;
+	return text[i] == '\0';
+}
+
+void civic_roster_free(civic_roster *roster)
+{
+	if (!roster)
+		return;
+	free(roster->members);
+	free(roster);
+}
+
+const char *civic_roster_network_name(const civic_roster *roster) { return roster->name; }
+git_oid civic_roster_head(const civic_roster *roster) { return roster->head; }
+size_t civic_roster_count(const civic_roster *roster) { return roster->count; }
+const civic_member *civic_roster_get(const civic_roster *roster, size_t i) { return &roster->members[i]; }
+
+int civic_member_is_admin(const civic_member *member)
+{
+	return member && !member->revoked && !strcmp(member->role, "civic-center");
+}
+
+const civic_member *civic_roster_find(const civic_roster *roster, const civic_pubkey *key)
+{
+	size_t i;
+
+	for (i = 0; i < roster->count; i++)
+		if (civic_pubkey_equal(&roster->members[i].key, key))
+			return &roster->members[i];
+	return NULL;
+}
+
+static civic_member *find_mutable(civic_roster *roster, const civic_pubkey *key)
+{
+	return (civic_member *)civic_roster_find(roster, key);
+}
+
+/* -------------------------------------------------------------------------
+ * Roster files: JSON in, members out
+ */
+
+static int bad_file(const char *path, const char *why)
+{
+	civic_error_set(CIVIC_ERROR_ROSTER, "roster file '%s': %s", path, why);
+	return CIVIC_EINVALID;
+}
+
+static int copy_text(char *dst, size_t size, const char *src, const char *path, const char *field)
+{
+	size_t len = strlen(src);
+
+	if (len == 0 || len >= size) {
+		civic_error_set(CIVIC_ERROR_ROSTER, "roster file '%s': '%s' is empty or too long", path, field);
+		return CIVIC_EINVALID;
+	}
+	memcpy(dst, src, len + 1);
+	return 0;
+}
+
+static int load_json(json_t **out, git_repository *repo, const git_oid *blob_id, const char *path)
+{
+	git_blob *blob = NULL;
+	json_error_t jerr;
+	int error = git_blob_lookup(&blob, repo, blob_id);
+
+	*out = NULL;
+	if (error < 0)
+		return civic_error_from_git(error, "cannot read roster file '%s'", path);
+	if (git_blob_rawsize(blob) > ROSTER_FILE_MAX)
+		error = bad_file(path, "too large");
+	else if (!(*out = json_loadb(git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob),
+				     JSON_REJECT_DUPLICATES, &jerr)))
+		error = bad_file(path, jerr.text);
+	git_blob_free(blob);
+	return error;
+}
+
+/* members/<hex>.json: the file name must be the key's own hex. */
+static int parse_member(civic_member *m, json_t *json, const char *file, const char *path)
+{
+	const char *key, *name, *municipality, *role;
+	char hex[CIVIC_PUBKEY_HEX_LEN + 1];
+	json_error_t jerr;
+	int error;
+
+	memset(m, 0, sizeof *m);
+	if (json_unpack_ex(json, &jerr, JSON_STRICT, "{s:s, s:s, s:s, s:s}", "key", &key, "name", &name,
+			   "municipality", &municipality, "role", &role) < 0)
+		return bad_file(path, jerr.text);
+	if ((error = civic_pubkey_from_openssh(&m->key, key, strlen(key))) < 0)
+		return bad_file(path, "bad key");
+	civic_pubkey_to_hex(hex, &m->key);
+	if (strncmp(file, hex, CIVIC_PUBKEY_HEX_LEN) || strcmp(file + CIVIC_PUBKEY_HEX_LEN, ".json"))
+		return bad_file(path, "file name is not the key's");
+	if (!civic_municipality_find(municipality) || strcmp(civic_municipality_find(municipality)->slug, municipality))
+		return bad_file(path, "unknown municipality");
+	if (!civic_role_valid(role))
+		return bad_file(path, "unknown role");
+	if ((error = copy_text(m->name, sizeof m->name, name, path, "name")) < 0 ||
+	    (error = copy_text(m->municipality, sizeof m->municipality, municipality, path, "municipality")) < 0)
+		return error;
+	return copy_text(m->role, sizeof m->role, role, path, "role");
+}
+
+static int parse_revocation(civic_roster *roster, json_t *json, const char *path)
+{
+	const char *key, *reason;
+	json_t *last;
+	json_error_t jerr;
+	civic_pubkey pk;
+	civic_member *m;
+
+	if (json_unpack_ex(json, &jerr, JSON_STRICT, "{s:s, s:o, s:s}", "key", &key,
+			   "last_valid", &last, "reason", &reason) < 0)
+		return bad_file(path, jerr.text);
+	if (civic_pubkey_from_openssh(&pk, key, strlen(key)) < 0)
+		return bad_file(path, "bad key");
+	if (!(m = find_mutable(roster, &pk)))
+		return bad_file(path, "revokes a key that is not a member");
+	if (json_is_string(last) && civic_network_id_valid(json_string_value(last))) {
+		git_oid_fromstr(&m->last_valid, json_string_value(last));
+		m->has_last_valid = 1;
+	} else if (!json_is_null(last)) {
+		return bad_file(path, "'last_valid' must be a commit id or null");
+	}
+	m->revoked = 1;
+	snprintf(m->reason, sizeof m->reason, "%s", reason);
+	return 0;
+}
+
+static int push_member(civic_roster *roster, const civic_member *m)
+{
+	if (roster->count == roster->alloc) {
+		size_t n = roster->alloc ? roster->alloc * 2 : 16;
+		civic_member *p = realloc(roster->members, n * sizeof *p);
+		CIVIC_ERROR_CHECK_ALLOC(p);
+		roster->members = p;
+		roster->alloc = n;
+	}
+	roster->members[roster->count++] = *m;
+	return 0;
+}
+
+/* Calls fn for each blob in the subtree `dir` of tree (absent: none). */
+static int each_file(git_repository *repo, const git_tree *tree, const char *dir,
+		     int (*fn)(civic_roster *, git_repository *, const git_tree_entry *, const char *),
+		     civic_roster *roster)
+{
+	const git_tree_entry *e = git_tree_entry_byname(tree, dir);
+	git_tree *sub = NULL;
+	size_t i;
+	int error = 0;
+
+	if (!e)
+		return 0;
+	if (git_tree_entry_type(e) != GIT_OBJECT_TREE)
+		return bad_file(dir, "not a directory");
+	if ((error = git_tree_lookup(&sub, repo, git_tree_entry_id(e))) < 0)
+		return civic_error_from_git(error, "cannot read roster directory '%s'", dir);
+	for (i = 0; i < git_tree_entrycount(sub) && error == 0; i++)
+		error = fn(roster, repo, git_tree_entry_byindex(sub, i), dir);
+	git_tree_free(sub);
+	return error;
+}
+
+static int entry_json(json_t **out, git_repository *repo, const git_tree_entry *e, const char *dir,
+		      char *path, size_t size)
+{
+	snprintf(path, size, "%s/%s", dir, git_tree_entry_name(e));
+	if (git_tree_entry_filemode(e) != GIT_FILEMODE_BLOB)
+		return bad_file(path, "not a plain file");
+	return load_json(out, repo, git_tree_entry_id(e), path);
+}
+
+static int member_file(civic_roster *roster, git_repository *repo, const git_tree_entry *e, const char *dir)
+{
+	char path[512];
+	civic_member m;
+	json_t *json = NULL;
+	int error;
+
+	if ((error = entry_json(&json, repo, e, dir, path, sizeof path)) == 0 &&
+	    (error = parse_member(&m, json, git_tree_entry_name(e), path)) == 0)
+		error = push_member(roster, &m);
+	json_decref(json);
+	return error;
+}
+
+static int revocation_file(civic_roster *roster, git_repository *repo, const git_tree_entry *e, const char *dir)
+{
+	char path[512];
+	json_t *json = NULL;
+	int error;
+
+	if ((error = entry_json(&json, repo, e, dir, path, sizeof path)) == 0)
+		error = parse_revocation(roster, json, path);
+	json_decref(json);
+	return error;
+}
+
+static int network_file(civic_roster *roster, git_repository *repo, const git_tree *tree)
+{
+	const git_tree_entry *e = git_tree_entry_byname(tree, "network.json");
+	const char *format, *name;
+	json_t *json = NULL;
+	json_error_t jerr;
+	int error;
+
+	if (!e)
+		return bad_file("network.json", "missing");
+	if ((error = load_json(&json, repo, git_tree_entry_id(e), "network.json")) < 0)
+		goto done;
+	if (json_unpack_ex(json, &jerr, JSON_STRICT, "{s:s, s:s}", "format", &format, "name", &name) < 0)
+		error = bad_file("network.json", jerr.text);
+	else if (strcmp(format, ROSTER_FORMAT))
+		error = bad_file("network.json", "unknown format");
+	else
+		error = copy_text(roster->name, sizeof roster->name, name, "network.json", "name");
+done:
+	json_decref(json);
+	return error;
+}
+
+/* Builds the whole member list from one roster tree. */
+static int parse_tree(civic_roster *roster, git_repository *repo, const git_tree *tree)
+{
+	int error;
+
+	roster->count = 0;
+	if ((error = network_file(roster, repo, tree)) < 0 ||
+	    (error = each_file(repo, tree, "members", member_file, roster)) < 0 ||
+	    (error = each_file(repo, tree, "revocations", revocation_file, roster)) < 0)
+		return error;
+	if (git_tree_entrycount(tree) > 3)
+		return bad_file("/", "unexpected entries");
+	return 0;
+}
+
+/* -------------------------------------------------------------------------
+ * Verifying the chain
+ */
+
+static int bad_commit(const git_oid *id, const char *why)
+{
+	char hex[GIT_OID_HEXSZ + 1];
+	char reason[sizeof civic_error_last()->message];
+
+	git_oid_tostr(hex, sizeof hex, id);
+	snprintf(reason, sizeof reason, "%s", why);
+	civic_error_set(CIVIC_ERROR_ROSTER, "roster commit %.12s: %s", hex, reason);
+	return CIVIC_EINVALID;
+}
+
+/* Collects the chain from head back to its root, root first. */
+static int collect_chain(git_oid **out, size_t *count, git_repository *repo, const git_oid *head)
+{
+	git_oid *ids = NULL, cur = *head;
+	size_t n = 0, i;
+	int error = 0;
+
+	for (;;) {
+		git_commit *c = NULL;
+		git_oid *p;
+		if (n == ROSTER_MAX_COMMITS) {
+			error = bad_commit(head, "the roster is too long");
+			break;
+		}
+		if (!(p = realloc(ids, (n + 1) * sizeof *ids))) {
+			error = civic_error_nomem();
+			break;
+		}
+		ids = p;
+		ids[n++] = cur;
+		if ((error = git_commit_lookup(&c, repo, &cur)) < 0) {
+			error = civic_error_from_git(error, "cannot read roster commit");
+			break;
+		}
+		if (git_commit_parentcount(c) > 1)
+			error = bad_commit(&cur, "a roster commit has one parent at most");
+		else if (git_commit_parentcount(c) == 1)
+			cur = *git_commit_parent_id(c, 0);
+		i = git_commit_parentcount(c);
+		git_commit_free(c);
+		if (error < 0 || i == 0)
+			break;
+	}
+	if (error < 0) {
+		free(ids);
+		return error;
+	}
+	for (i = 0; i < n / 2; i++) {
+		git_oid t = ids[i];
+		ids[i] = ids[n - 1 - i];
+		ids[n - 1 - i] = t;
+	}
+	*out = ids;
+	*count = n;
+	return 0;
+}
+
+/* Entries of `dir` in old must all be in new, unchanged: nothing is ever
+ * edited or removed from a roster. */
+static int keeps_all(git_repository *repo, const git_tree *old, const git_tree *new_, const char *dir)
+{
+	const git_tree_entry *eo = git_tree_entry_byname(old, dir), *en = git_tree_entry_byname(new_, dir);
+	git_tree *so = NULL, *sn = NULL;
+	size_t i;
+	int ok = 1;
+
+	if (!eo)
+		return 1;
+	if (!en || git_tree_lookup(&so, repo, git_tree_entry_id(eo)) < 0 ||
+	    git_tree_lookup(&sn, repo, git_tree_entry_id(en)) < 0)
+		ok = 0;
+	for (i = 0; ok && i < git_tree_entrycount(so); i++) {
+		const git_tree_entry *a = git_tree_entry_byindex(so, i);
+		const git_tree_entry *b = git_tree_entry_byname(sn, git_tree_entry_name(a));
+		ok = b && git_oid_equal(git_tree_entry_id(a), git_tree_entry_id(b));
+	}
+	git_tree_free(so);
+	git_tree_free(sn);
+	return ok;
+}
+
+static int check_root(civic_roster *roster, const git_oid *id, const civic_pubkey *signer)
+{
+	if (roster->count != 1 || !civic_member_is_admin(&roster->members[0]) ||
+	    !civic_pubkey_equal(&roster->members[0].key, signer))
+		return bad_commit(id, "the first commit must list only its signer, as civic-center");
+	return 0;
+}
+
+static int check_trailers(const git_commit *c, const git_oid *id, const char *network, uint64_t seq)
+{
+	civic_buf net = CIVIC_BUF_INIT;
+	uint64_t n;
+	int error = civic_trailer_get_number(&n, git_commit_message(c), "Civic-Roster-Seq", 1, UINT64_MAX);
+
+	if (error == 0 && n != seq)
+		error = bad_commit(id, "wrong Civic-Roster-Seq");
+	if (error == 0 && seq > 1 &&
+	    ((error = civic_trailer_get(&net, git_commit_message(c), "Civic-Network")) < 0 ||
+	     strcmp(net.ptr, network)))
+		error = error < 0 ? error : bad_commit(id, "belongs to another network");
+	civic_buf_dispose(&net);
+	return error;
+}
+
+/* Verifies commit number seq, whose parent's state is in `roster`, and
+ * replaces that state with the commit's. */
+static int apply_commit(civic_roster *roster, git_repository *repo, const git_oid *id,
+			uint64_t seq, git_tree **prev_tree)
+{
+	civic_pubkey signer;
+	git_commit *c = NULL;
+	git_tree *tree = NULL;
+	int was_admin, error;
+	char old_name[sizeof roster->name];
+
+	if ((error = git_commit_lookup(&c, repo, id)) < 0 || (error = git_commit_tree(&tree, c)) < 0) {
+		error = civic_error_from_git(error, "cannot read roster commit");
+		goto done;
+	}
+	if ((error = civic_signed_commit_verify(&signer, repo, id, NULL)) < 0 ||
+	    (error = civic_commit_check_email(c, &signer)) < 0 ||
+	    (error = check_trailers(c, id, roster->network, seq)) < 0) {
+		error = bad_commit(id, civic_error_last()->message);
+		goto done;
+	}
+	was_admin = civic_member_is_admin(civic_roster_find(roster, &signer));
+	memcpy(old_name, roster->name, sizeof old_name);
+	if ((error = parse_tree(roster, repo, tree)) < 0) {
+		error = bad_commit(id, civic_error_last()->message);
+		goto done;
+	}
+	if (seq == 1)
+		error = check_root(roster, id, &signer);
+	else if (!was_admin)
+		error = bad_commit(id, "signed by a key that is not an admin of the network");
+	else if (strcmp(old_name, roster->name) || !keeps_all(repo, *prev_tree, tree, "members") ||
+		 !keeps_all(repo, *prev_tree, tree, "revocations"))
+		error = bad_commit(id, "changes or removes earlier roster entries");
+	roster->head = *id;
+	roster->seq = seq;
+done:
+	git_commit_free(c);
+	git_tree_free(*prev_tree);
+	*prev_tree = tree;
+	return error;
+}
+
+int civic_roster_load(civic_roster **out, git_repository *repo, const char *network_hex)
+{
+	civic_roster *roster;
+	git_oid head, *chain = NULL;
+	git_tree *prev = NULL;
+	size_t n = 0, i;
+	char root[GIT_OID_HEXSZ + 1];
+	int error;
+
+	*out = NULL;
+	if ((error = git_reference_name_to_id(&head, repo, CIVIC_ROSTER_REF)) < 0) {
+		if (error == GIT_ENOTFOUND) {
+			civic_error_set(CIVIC_ERROR_ROSTER, "this node holds no roster of network %s yet",
+					network_hex);
+			return CIVIC_ENOTFOUND;
+		}
+		return civic_error_from_git(error, "cannot read the roster");
+	}
+	if (!(roster = calloc(1, sizeof *roster)))
+		return civic_error_nomem();
+	snprintf(roster->network, sizeof roster->network, "%s", network_hex);
+	if ((error = collect_chain(&chain, &n, repo, &head)) < 0)
+		goto done;
+	git_oid_tostr(root, sizeof root, &chain[0]);
+	if (strcmp(root, network_hex)) {
+		civic_error_set(CIVIC_ERROR_ROSTER, "the roster starts at %s, not at the network id %s",
+				root, network_hex);
+		error = CIVIC_EINVALID;
+		goto done;
+	}
+	for (i = 0; i < n && error == 0; i++)
+		error = apply_commit(roster, repo, &chain[i], i + 1, &prev);
+done:
+	git_tree_free(prev);
+	free(chain);
+	if (error < 0)
+		civic_roster_free(roster);
+	else
+		*out = roster;
+	return error;
+}
+
+/* -------------------------------------------------------------------------
+ * Writing
+ */
+
+static int put_json(git_oid *blob, git_repository *repo, json_t *json)
+{
+	char *text = json ? json_dumps(json, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
+	civic_buf b = CIVIC_BUF_INIT;
+	int error;
+
+	if (!text)
+		return civic_error_nomem();
+	civic_buf_puts(&b, text);
+	civic_buf_putc(&b, '\n');
+	free(text);
+	if (civic_buf_oom(&b))
+		return CIVIC_ERROR;
+	error = git_blob_create_from_buffer(blob, repo, b.ptr, b.size);
+	civic_buf_dispose(&b);
+	json_decref(json);
+	return error < 0 ? civic_error_from_git(error, "cannot write a roster file") : 0;
+}
+
+static int member_json(json_t **out, const civic_member *m)
+{
+	civic_buf line = CIVIC_BUF_INIT;
+	int error = civic_pubkey_to_openssh(&line, &m->key);
+
+	*out = NULL;
+	if (error == 0 && !(*out = json_pack("{s:s, s:s, s:s, s:s}", "key", line.ptr, "name", m->name,
+					     "municipality", m->municipality, "role", m->role)))
+		error = civic_error_nomem();
+	civic_buf_dispose(&line);
+	return error;
+}
+
+/* Writes a roster commit on top of `parent` (NULL: the first) with files
+ * upserted, then moves the ref with compare-and-swap. */
+static int commit_update(git_oid *out, git_repository *repo, const civic_key *key, const char *signer_name,
+			 git_commit *parent, const git_tree_update *updates, size_t n, const char *message)
+{
+	git_tree *base = NULL;
+	git_treebuilder *tb = NULL;
+	git_reference *ref = NULL;
+	git_oid tree_id, empty;
+	int error;
+
+	if (parent)
+		error = git_commit_tree(&base, parent);
+	else if ((error = git_treebuilder_new(&tb, repo, NULL)) == 0 &&
+		 (error = git_treebuilder_write(&empty, tb)) == 0)
+		error = git_tree_lookup(&base, repo, &empty);
+	if (error == 0)
+		error = git_tree_create_updated(&tree_id, repo, base, n, updates);
+	if (error < 0) {
+		error = civic_error_from_git(error, "cannot build the roster tree");
+		goto done;
+	}
+	if ((error = civic_signed_commit_create(out, repo, key, signer_name, &tree_id, parent, message)) < 0)
+		goto done;
+	error = git_reference_create_matching(&ref, repo, CIVIC_ROSTER_REF, out, parent != NULL,
+					      parent ? git_commit_id(parent) : NULL, "civic: roster");
+	if (error < 0)
+		error = civic_error_from_git(error, "cannot move the roster");
+done:
+	git_reference_free(ref);
+	git_treebuilder_free(tb);
+	git_tree_free(base);
+	return error;
+}
+
+static void member_path(char *out, size_t size, const char *dir, const civic_pubkey *key)
+{
+	char hex[CIVIC_PUBKEY_HEX_LEN + 1];
+
+	civic_pubkey_to_hex(hex, key);
+	snprintf(out, size, "%s/%s.json", dir, hex);
+}
+
+int civic_roster_create(git_oid *out, git_repository *repo, const civic_key *key,
+			const char *network_name, const char *creator_name,
+			const char *creator_municipality)
+{
+	civic_member m = { 0 };
+	git_tree_update up[2] = { { GIT_TREE_UPDATE_UPSERT, { { 0 } }, GIT_FILEMODE_BLOB, "network.json" },
+				  { GIT_TREE_UPDATE_UPSERT, { { 0 } }, GIT_FILEMODE_BLOB, NULL } };
+	char path[128];
+	civic_buf msg = CIVIC_BUF_INIT;
+	json_t *json;
+	int error;
+
+	m.key = *civic_key_public(key);
+	snprintf(m.name, sizeof m.name, "%s", creator_name);
+	snprintf(m.municipality, sizeof m.municipality, "%s", creator_municipality);
+	snprintf(m.role, sizeof m.role, "civic-center");
+	member_path(path, sizeof path, "members", &m.key);
+	up[1].path = path;
+	if ((error = put_json(&up[0].id, repo, json_pack("{s:s, s:s}", "format", ROSTER_FORMAT,
+							 "name", network_name))) < 0 ||
+	    (error = member_json(&json, &m)) < 0 || (error = put_json(&up[1].id, repo, json)) < 0)
+		goto done;
+	civic_buf_printf(&msg, "roster: create network %s\n\nCivic-Roster-Seq: 1\n", network_name);
+	if (civic_buf_oom(&msg)) {
+		error = CIVIC_ERROR;
+		goto done;
+	}
+	error = commit_update(out, repo, key, creator_name, NULL, up, 2, msg.ptr);
+	if (error == CIVIC_EEXISTS)
+		civic_error_set(CIVIC_ERROR_ROSTER, "this node holds a network's roster already");
+done:
+	civic_buf_dispose(&msg);
+	return error;
+}
+
+/* Signs one more roster commit with `file` upserted at path. */
+static int append(civic_roster *roster, git_repository *repo, const civic_key *admin_key,
+		  const char *path, json_t *file, const char *subject)
+{
+	const civic_member *admin = civic_roster_find(roster, civic_key_public(admin_key));
+	git_tree_update up = { GIT_TREE_UPDATE_UPSERT, { { 0 } }, GIT_FILEMODE_BLOB, path };
+	git_commit *parent = NULL;
+	civic_buf msg = CIVIC_BUF_INIT;
+	git_oid id;
+	int error;
+
+	if (!civic_member_is_admin(admin)) {
+		json_decref(file);
+		civic_error_set(CIVIC_ERROR_ROSTER, "this node's key is not an admin of the network");
+		return CIVIC_EINVALID;
+	}
+	if ((error = put_json(&up.id, repo, file)) < 0)
+		goto done;
+	if ((error = git_commit_lookup(&parent, repo, &roster->head)) < 0) {
+		error = civic_error_from_git(error, "cannot read the roster head");
+		goto done;
+	}
+	civic_buf_printf(&msg, "roster: %s\n\nCivic-Network: %s\nCivic-Roster-Seq: %" PRIu64 "\n",
+			 subject, roster->network, roster->seq + 1);
+	if (civic_buf_oom(&msg)) {
+		error = CIVIC_ERROR;
+		goto done;
+	}
+	if ((error = commit_update(&id, repo, admin_key, admin->name, parent, &up, 1, msg.ptr)) < 0)
+		goto done;
+	roster->head = id;
+	roster->seq++;
+done:
+	git_commit_free(parent);
+	civic_buf_dispose(&msg);
+	return error;
+}
+
+int civic_roster_add(civic_roster *roster, git_repository *repo, const civic_key *admin_key,
+		     const civic_member *member)
+{
+	char path[128], subject[600];
+	json_t *json;
+	int error;
+
+	if (civic_roster_find(roster, &member->key)) {
+		civic_error_set(CIVIC_ERROR_ROSTER, "that key is a member already");
+		return CIVIC_EEXISTS;
+	}
+	if ((error = member_json(&json, member)) < 0)
+		return error;
+	member_path(path, sizeof path, "members", &member->key);
+	snprintf(subject, sizeof subject, "add %s (%s, %s)", member->name, member->municipality, member->role);
+	if ((error = append(roster, repo, admin_key, path, json, subject)) < 0)
+		return error;
+	return push_member(roster, member);
+}
+
+int civic_roster_revoke(civic_roster *roster, git_repository *repo, const civic_key *admin_key,
+			const civic_pubkey *key, const git_oid *last_valid, const char *reason)
+{
+	civic_member *m = find_mutable(roster, key);
+	char path[128], subject[600], last[GIT_OID_HEXSZ + 1];
+	civic_buf line = CIVIC_BUF_INIT;
+	json_t *json;
+	int error;
+
+	if (!m) {
+		civic_error_set(CIVIC_ERROR_ROSTER, "that key is not a member");
+		return CIVIC_ENOTFOUND;
+	}
+	if (m->revoked) {
+		civic_error_set(CIVIC_ERROR_ROSTER, "'%s' is revoked already", m->name);
+		return CIVIC_EEXISTS;
+	}
+	if (last_valid)
+		git_oid_tostr(last, sizeof last, last_valid);
+	if ((error = civic_pubkey_to_openssh(&line, key)) < 0)
+		return error;
+	json = json_pack("{s:s, s:o, s:s}", "key", line.ptr, "last_valid",
+			 last_valid ? json_string(last) : json_null(), "reason", reason);
+	civic_buf_dispose(&line);
+	if (!json)
+		return civic_error_nomem();
+	member_path(path, sizeof path, "revocations", key);
+	snprintf(subject, sizeof subject, "revoke %s", m->name);
+	if ((error = append(roster, repo, admin_key, path, json, subject)) < 0)
+		return error;
+	m->revoked = 1;
+	m->has_last_valid = last_valid != NULL;
+	if (last_valid)
+		m->last_valid = *last_valid;
+	snprintf(m->reason, sizeof m->reason, "%s", reason);
+	return 0;
+}

@@ -1,0 +1,70 @@
+/*
+ * roster.h - who belongs to the network: a chain of commits signed by the
+ * network's admins (members with the role civic-center).
+ *
+ * refs/civic/roster. Its first commit's id is the network id: given out of
+ * band, it pins everything else. Each commit's tree is the whole roster:
+ *   network.json              {"format": "civic-roster-1", "name": ...}
+ *   members/<hex>.json        {"key", "name", "municipality", "role"}
+ *   revocations/<hex>.json    {"key", "last_valid": commit id or null, "reason"}
+ * Entries are never changed or removed: a member leaves by revocation. A
+ * revocation names the last commit of that key that stays valid, not a time,
+ * since signers choose their own dates. Every commit but the first carries
+ * the trailer Civic-Network; all carry Civic-Roster-Seq (1, 2, ...).
+ */
+#ifndef CIVIC_ROSTER_H
+#define CIVIC_ROSTER_H
+
+#include <git2.h>
+
+#include "key.h"
+
+#define CIVIC_ROSTER_REF "refs/civic/roster"
+#define CIVIC_NETWORK_ID_LEN 40
+
+typedef struct {
+	civic_pubkey key;
+	char name[256];
+	char municipality[32];
+	char role[16];
+	int revoked;
+	int has_last_valid;  /* revoked after this commit of the member's feed */
+	git_oid last_valid;
+	char reason[256];
+} civic_member;
+
+typedef struct civic_roster civic_roster;
+
+/* Whether text is a network id: 40 lowercase hex digits. */
+int civic_network_id_valid(const char *text);
+
+/* Creates the network: the roster's first commit, listing the creator as
+ * its first admin (role civic-center). *out receives the network id. */
+int civic_roster_create(git_oid *out, git_repository *repo, const civic_key *key,
+			const char *network_name, const char *creator_name,
+			const char *creator_municipality);
+
+/* Verifies refs/civic/roster from its first commit (which must be the
+ * network id) to its head, and builds the member list. CIVIC_ENOTFOUND when
+ * there is no roster yet; CIVIC_EBADSIG / CIVIC_EINVALID when any commit
+ * fails, with the commit and the reason. */
+int civic_roster_load(civic_roster **out, git_repository *repo, const char *network_hex);
+void civic_roster_free(civic_roster *roster);
+
+const char *civic_roster_network_name(const civic_roster *roster);
+git_oid civic_roster_head(const civic_roster *roster);
+size_t civic_roster_count(const civic_roster *roster);
+const civic_member *civic_roster_get(const civic_roster *roster, size_t i); /* borrowed */
+const civic_member *civic_roster_find(const civic_roster *roster, const civic_pubkey *key);
+int civic_member_is_admin(const civic_member *member);
+
+/* Appends a member, signed by admin_key (which must be an admin). */
+int civic_roster_add(civic_roster *roster, git_repository *repo, const civic_key *admin_key,
+		     const civic_member *member);
+
+/* Revokes a member, signed by admin_key; last_valid NULL makes none of the
+ * member's records valid. */
+int civic_roster_revoke(civic_roster *roster, git_repository *repo, const civic_key *admin_key,
+			const civic_pubkey *member, const git_oid *last_valid, const char *reason);
+
+#endif

@@ -105,25 +105,44 @@ static int hash_stream(char out_hex[CIVIC_SHA256_HEX_LEN + 1], uint64_t *out_siz
 	return 0;
 }
 
+static int open_regular(int *fd, const char *src_path)
+{
+	struct stat st;
+
+	if ((*fd = open(src_path, O_RDONLY | O_CLOEXEC)) < 0) {
+		civic_error_set_os("cannot open attachment '%s'", src_path);
+		return errno == ENOENT ? CIVIC_ENOTFOUND : CIVIC_ERROR;
+	}
+	if (fstat(*fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		civic_error_set(CIVIC_ERROR_ATTACH, "attachment '%s' is not a regular file", src_path);
+		close(*fd);
+		*fd = -1;
+		return CIVIC_EINVALID;
+	}
+	return 0;
+}
+
+int civic_attach_describe(civic_attachment *out, const char *src_path)
+{
+	int fd, error;
+
+	memset(out, 0, sizeof *out);
+	if ((error = set_name(out, src_path)) < 0 || (error = open_regular(&fd, src_path)) < 0)
+		return error;
+	error = hash_stream(out->sha256, &out->size, fd, src_path, -1, NULL);
+	close(fd);
+	return error;
+}
+
 int civic_attach_store(civic_attachment *out, const char *store_dir, const char *src_path)
 {
 	char dir[PATH_MAX], tmp[PATH_MAX] = "";
 	civic_buf final = CIVIC_BUF_INIT;
-	struct stat st;
 	int fd = -1, tmp_fd = -1, error;
 
 	memset(out, 0, sizeof *out);
-	if ((error = set_name(out, src_path)) < 0)
+	if ((error = set_name(out, src_path)) < 0 || (error = open_regular(&fd, src_path)) < 0)
 		return error;
-	if ((fd = open(src_path, O_RDONLY | O_CLOEXEC)) < 0) {
-		civic_error_set_os("cannot open attachment '%s'", src_path);
-		return errno == ENOENT ? CIVIC_ENOTFOUND : CIVIC_ERROR;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		civic_error_set(CIVIC_ERROR_ATTACH, "attachment '%s' is not a regular file", src_path);
-		error = CIVIC_EINVALID;
-		goto done;
-	}
 	if ((error = sha256_dir(dir, sizeof dir, store_dir)) < 0 ||
 	    (error = civic_fs_mkdir(dir, 0700)) < 0 ||
 	    (error = civic_fs_tmpfile(&tmp_fd, tmp, sizeof tmp, dir)) < 0 ||

@@ -34,6 +34,9 @@ typedef enum {
  * and describes it in *out. Only regular files; CIVIC_EINVALID for others. */
 int civic_attach_store(civic_attachment *out, const char *store_dir, const char *src_path);
 
+/* Describes the file at src_path (hash, size, name, type) without storing it. */
+int civic_attach_describe(civic_attachment *out, const char *src_path);
+
 /* Where the bytes of sha256_hex are (or would be). */
 int civic_attach_path(civic_buf *out, const char *store_dir, const char *sha256_hex);
 

@@ -3,6 +3,7 @@
 #include "error.h"
 #include "fsutil.h"
 #include "municipality.h"
+#include "text.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -125,6 +126,12 @@ int civic_node_create(const char *home, const civic_node_init_options *opts,
 
 	CIVIC_ASSERT_ARG(opts && opts->version == CIVIC_NODE_INIT_OPTIONS_VERSION);
 	CIVIC_ASSERT_ARG(opts->name && opts->municipality && civic_role_valid(opts->role));
+	if ((error = civic_text_check_name(opts->name, 200, "the organization's name")) < 0)
+		return error;
+	if (!civic_municipality_find(opts->municipality)) {
+		civic_error_set(CIVIC_ERROR_NODE, "unknown municipality '%s'", opts->municipality);
+		return CIVIC_EINVALID;
+	}
 
 	if ((error = check_new_home(home)) < 0 ||
 	    (error = civic_fs_mkdir(home, 0700)) < 0 ||

@@ -4,6 +4,7 @@
 #include "municipality.h"
 #include "node.h"
 #include "signed_commit.h"
+#include "text.h"
 
 #include <inttypes.h>
 #include <jansson.h>
@@ -73,7 +74,11 @@ static civic_member *find_mutable(civic_roster *roster, const civic_pubkey *key)
 
 static int bad_file(const char *path, const char *why)
 {
-	civic_error_set(CIVIC_ERROR_ROSTER, "roster file '%s': %s", path, why);
+	char reason[sizeof civic_error_last()->message];
+
+	/* why may be the current error text itself: copy it first. */
+	snprintf(reason, sizeof reason, "%s", why);
+	civic_error_set(CIVIC_ERROR_ROSTER, "roster file '%s': %s", path, reason);
 	return CIVIC_EINVALID;
 }
 
@@ -128,6 +133,8 @@ static int parse_member(civic_member *m, json_t *json, const char *file, const c
 		return bad_file(path, "unknown municipality");
 	if (!civic_role_valid(role))
 		return bad_file(path, "unknown role");
+	if (civic_text_check_name(name, sizeof m->name - 1, "the member's name") < 0)
+		return bad_file(path, civic_error_last()->message);
 	if ((error = copy_text(m->name, sizeof m->name, name, path, "name")) < 0 ||
 	    (error = copy_text(m->municipality, sizeof m->municipality, municipality, path, "municipality")) < 0)
 		return error;

@@ -1,0 +1,204 @@
+/* audit.c - verifies everything a node holds; see audit.h. */
+#include "audit.h"
+#include "attach.h"
+#include "catalog.h"
+#include "error.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+	civic_audit_report *report;
+	const char *attachments_dir;
+	const civic_audit_options *opts;
+	size_t done;
+	int failed; /* out of memory while recording a finding */
+} audit_state;
+
+const char *civic_finding_level_name(civic_finding_level level)
+{
+	switch (level) {
+	case CIVIC_FINDING_BAD: return "bad";
+	case CIVIC_FINDING_PENDING: return "pending";
+	case CIVIC_FINDING_NOTICE: return "notice";
+	}
+	return "unknown";
+}
+
+static void add_finding(audit_state *st, civic_finding_level level, const civic_pubkey *feed,
+			const git_oid *commit, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static void add_finding(audit_state *st, civic_finding_level level, const civic_pubkey *feed,
+			const git_oid *commit, const char *fmt, ...)
+{
+	civic_audit_report *r = st->report;
+	civic_finding *f;
+	va_list ap;
+
+	if (r->findings_count == r->findings_alloc) {
+		size_t n = r->findings_alloc ? r->findings_alloc * 2 : 16;
+		civic_finding *p = realloc(r->findings, n * sizeof *p);
+		if (!p) {
+			st->failed = 1;
+			return;
+		}
+		r->findings = p;
+		r->findings_alloc = n;
+	}
+	f = &r->findings[r->findings_count++];
+	memset(f, 0, sizeof *f);
+	f->level = level;
+	if (feed)
+		civic_pubkey_to_hex(f->feed, feed);
+	if (commit)
+		git_oid_tostr(f->commit, sizeof f->commit, commit);
+	va_start(ap, fmt);
+	vsnprintf(f->message, sizeof f->message, fmt, ap);
+	va_end(ap);
+}
+
+static void check_attachments(audit_state *st, const civic_entry *e)
+{
+	json_t *list = json_object_get(e->record, "attachments"), *a;
+	civic_attach_state state;
+	size_t i;
+
+	json_array_foreach(list, i, a) {
+		const char *sha = json_string_value(json_object_get(a, "sha256"));
+		const char *name = json_string_value(json_object_get(a, "name"));
+		uint64_t size = (uint64_t)json_integer_value(json_object_get(a, "size"));
+		if (civic_attach_check(&state, st->attachments_dir, sha, size,
+				       st->opts->rehash_attachments) < 0) {
+			add_finding(st, CIVIC_FINDING_BAD, &e->author, &e->commit.id, "attachment '%s': %s",
+				    name, civic_error_last()->message);
+			continue;
+		}
+		switch (state) {
+		case CIVIC_ATTACH_PRESENT:
+			st->report->attachments_present++;
+			break;
+		case CIVIC_ATTACH_MISSING:
+			st->report->attachments_missing++;
+			add_finding(st, CIVIC_FINDING_NOTICE, &e->author, &e->commit.id,
+				    "attachment '%s' (%s) is missing", name, sha);
+			break;
+		case CIVIC_ATTACH_CORRUPT:
+			st->report->attachments_corrupt++;
+			add_finding(st, CIVIC_FINDING_BAD, &e->author, &e->commit.id,
+				    "attachment '%s' (%s): bytes do not match the signed hash", name, sha);
+			break;
+		}
+	}
+}
+
+static int on_record(const civic_entry *e, void *payload)
+{
+	audit_state *st = payload;
+
+	switch (e->standing) {
+	case CIVIC_STANDING_VALID:
+		st->report->records_valid++;
+		break;
+	case CIVIC_STANDING_PENDING:
+		st->report->records_pending++;
+		add_finding(st, CIVIC_FINDING_PENDING, &e->author, &e->commit.id,
+			    "record %llu is by a key that is not a member (yet)",
+			    (unsigned long long)e->commit.seq);
+		break;
+	case CIVIC_STANDING_REVOKED:
+		st->report->records_revoked++;
+		add_finding(st, CIVIC_FINDING_BAD, &e->author, &e->commit.id,
+			    "record %llu comes after the revocation of '%s'",
+			    (unsigned long long)e->commit.seq, e->member->name);
+		break;
+	}
+	check_attachments(st, e);
+	if (st->opts->progress && ++st->done % 1000 == 0)
+		st->opts->progress(st->done, st->opts->payload);
+	return 0;
+}
+
+static void on_bad(const civic_pubkey *author, const char *refname, const git_oid *commit,
+		   const char *reason, void *payload)
+{
+	audit_state *st = payload;
+
+	st->report->feeds_bad++;
+	add_finding(st, CIVIC_FINDING_BAD, author, commit, "feed '%s': %s", refname, reason);
+}
+
+static int count_feeds(size_t *out, git_repository *repo)
+{
+	git_strarray refs = { 0 };
+	size_t i;
+	int error = git_reference_list(&refs, repo);
+
+	if (error < 0)
+		return civic_error_from_git(error, "cannot list refs");
+	*out = 0;
+	for (i = 0; i < refs.count; i++)
+		if (!strncmp(refs.strings[i], CIVIC_FEED_REF_PREFIX, strlen(CIVIC_FEED_REF_PREFIX)))
+			(*out)++;
+	git_strarray_dispose(&refs);
+	return 0;
+}
+
+static void tally_members(civic_audit_report *r, const civic_roster *roster)
+{
+	size_t i;
+
+	r->members = civic_roster_count(roster);
+	for (i = 0; i < r->members; i++)
+		if (civic_roster_get(roster, i)->revoked)
+			r->revoked_members++;
+}
+
+int civic_audit_run(civic_audit_report *report, git_repository *repo, const char *network_hex,
+		    const char *attachments_dir, const civic_schemas *schemas,
+		    const civic_audit_options *opts)
+{
+	civic_audit_options defaults = CIVIC_AUDIT_OPTIONS_INIT;
+	audit_state st = { report, attachments_dir, opts ? opts : &defaults, 0, 0 };
+	civic_catalog_callbacks cb = { on_record, on_bad, &st };
+	civic_roster *roster = NULL;
+	int error;
+
+	memset(report, 0, sizeof *report);
+	CIVIC_ASSERT_ARG(st.opts->version == CIVIC_AUDIT_OPTIONS_VERSION);
+	if ((error = civic_roster_load(&roster, repo, network_hex)) == 0) {
+		report->roster_ok = 1;
+		tally_members(report, roster);
+	} else if (error == CIVIC_ENOTFOUND) {
+		add_finding(&st, CIVIC_FINDING_PENDING, NULL, NULL, "%s: membership cannot be checked",
+			    civic_error_last()->message);
+	} else {
+		/* A roster that does not verify must not vouch for anyone. */
+		add_finding(&st, CIVIC_FINDING_BAD, NULL, NULL, "%s", civic_error_last()->message);
+	}
+	if ((error = count_feeds(&report->feeds, repo)) == 0)
+		error = civic_catalog_walk(repo, network_hex, roster, schemas, NULL, &cb);
+	civic_roster_free(roster);
+	if (error == 0 && st.failed)
+		error = civic_error_nomem();
+	if (error < 0)
+		civic_audit_report_dispose(report);
+	return error;
+}
+
+int civic_audit_sound(const civic_audit_report *report)
+{
+	size_t i;
+
+	for (i = 0; i < report->findings_count; i++)
+		if (report->findings[i].level == CIVIC_FINDING_BAD)
+			return 0;
+	return 1;
+}
+
+void civic_audit_report_dispose(civic_audit_report *report)
+{
+	free(report->findings);
+	memset(report, 0, sizeof *report);
+}

@@ -1,0 +1,146 @@
+/* catalog.c - the verified walk over all feeds; see catalog.h. */
+#include "catalog.h"
+#include "error.h"
+
+#include <stdio.h>
+#include <string.h>
+
+const char *civic_standing_name(civic_standing standing)
+{
+	switch (standing) {
+	case CIVIC_STANDING_VALID: return "valid";
+	case CIVIC_STANDING_PENDING: return "pending";
+	case CIVIC_STANDING_REVOKED: return "revoked";
+	}
+	return "unknown";
+}
+
+/* Where a revoked member's feed stops being valid. When the named commit is
+ * the head or comes after it, the whole feed we hold is valid; otherwise
+ * records are valid up to and including it, if we meet it on the way. */
+typedef struct {
+	const civic_member *member;
+	int all_valid;
+	int passed;
+} revocation_cursor;
+
+static void cursor_init(revocation_cursor *c, git_repository *repo, const civic_member *m, const git_oid *head)
+{
+	memset(c, 0, sizeof *c);
+	c->member = m;
+	if (!m || !m->revoked)
+		c->all_valid = 1;
+	else if (m->has_last_valid)
+		c->all_valid = git_oid_equal(head, &m->last_valid) ||
+			       git_graph_descendant_of(repo, &m->last_valid, head) == 1;
+}
+
+static civic_standing cursor_next(revocation_cursor *c, const git_oid *id)
+{
+	civic_standing s;
+
+	if (!c->member)
+		return CIVIC_STANDING_PENDING;
+	if (c->all_valid)
+		return CIVIC_STANDING_VALID;
+	s = c->passed || !c->member->has_last_valid ? CIVIC_STANDING_REVOKED : CIVIC_STANDING_VALID;
+	if (c->member->has_last_valid && git_oid_equal(id, &c->member->last_valid))
+		c->passed = 1;
+	return s;
+}
+
+static void report_bad(const civic_catalog_callbacks *cb, const civic_pubkey *author,
+		       const char *refname, const git_oid *id)
+{
+	if (cb->bad)
+		cb->bad(author, refname, id, civic_error_last()->message, cb->payload);
+}
+
+static int walk_feed(git_repository *repo, const char *network, const civic_roster *roster,
+		     const civic_schemas *schemas, const char *refname, const git_oid *head,
+		     const civic_catalog_callbacks *cb)
+{
+	civic_entry entry;
+	civic_feed_commit prev;
+	revocation_cursor cursor;
+	git_revwalk *walk = NULL;
+	git_oid id;
+	json_t *record = NULL;
+	int have_prev = 0, error;
+
+	memset(&entry, 0, sizeof entry);
+	if (civic_feed_author_from_refname(&entry.author, refname) < 0) {
+		report_bad(cb, NULL, refname, head);
+		return 0;
+	}
+	entry.member = roster ? civic_roster_find(roster, &entry.author) : NULL;
+	cursor_init(&cursor, repo, entry.member, head);
+	if ((error = git_revwalk_new(&walk, repo)) < 0 ||
+	    (error = git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE)) < 0 ||
+	    (error = git_revwalk_push(walk, head)) < 0) {
+		civic_error_from_git(error, "cannot walk '%s'", refname);
+		report_bad(cb, &entry.author, refname, head);
+		error = 0;
+		goto done;
+	}
+	while ((error = git_revwalk_next(&id, walk)) == 0) {
+		if (civic_feed_verify_commit(&entry.commit, &record, repo, &id, &entry.author, network,
+					     have_prev ? &prev : NULL, schemas) < 0) {
+			report_bad(cb, &entry.author, refname, &id);
+			break;
+		}
+		entry.record = record;
+		entry.standing = cursor_next(&cursor, &id);
+		error = cb->record ? cb->record(&entry, cb->payload) : 0;
+		json_decref(record);
+		record = NULL;
+		if (error)
+			goto done;
+		prev = entry.commit;
+		have_prev = 1;
+	}
+	if (error == GIT_ITEROVER)
+		error = 0;
+	else if (error < 0) {
+		civic_error_from_git(error, "cannot walk '%s'", refname);
+		report_bad(cb, &entry.author, refname, &id);
+		error = 0;
+	}
+done:
+	git_revwalk_free(walk);
+	return error;
+}
+
+int civic_catalog_walk(git_repository *repo, const char *network_hex, const civic_roster *roster,
+		       const civic_schemas *schemas, const civic_pubkey *only,
+		       const civic_catalog_callbacks *callbacks)
+{
+	git_reference_iterator *it = NULL;
+	git_reference *ref = NULL;
+	civic_buf only_ref = CIVIC_BUF_INIT;
+	int error;
+
+	if (only && (error = civic_feed_refname(&only_ref, only)) < 0)
+		return error;
+	if ((error = git_reference_iterator_glob_new(&it, repo, CIVIC_FEED_REF_PREFIX "*")) < 0) {
+		error = civic_error_from_git(error, "cannot list feeds");
+		goto done;
+	}
+	while ((error = git_reference_next(&ref, it)) == 0) {
+		const char *name = git_reference_name(ref);
+		const git_oid *head = git_reference_target(ref);
+		if (head && (!only || !strcmp(name, only_ref.ptr)))
+			error = walk_feed(repo, network_hex, roster, schemas, name, head, callbacks);
+		git_reference_free(ref);
+		if (error)
+			goto done;
+	}
+	if (error == GIT_ITEROVER)
+		error = 0;
+	else
+		error = civic_error_from_git(error, "cannot list feeds");
+done:
+	git_reference_iterator_free(it);
+	civic_buf_dispose(&only_ref);
+	return error;
+}

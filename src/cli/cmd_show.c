@@ -1,0 +1,157 @@
+/* cmd_show.c - civic show: one record, its author, signature and attachments. */
+#include "cmd.h"
+#include "attach.h"
+#include "error.h"
+#include "municipality.h"
+#include "records.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define COMMAND_NAME "show"
+
+static const char usage[] = N_("usage: civic show ID [--json]\n");
+
+/* Adds "state" (present, missing, corrupt) to each attachment. */
+static int check_attachments(json_t *out, const civic_node *node, const json_t *record)
+{
+	json_t *a, *list = json_array();
+	civic_attach_state state;
+	size_t i;
+	int error;
+
+	json_array_foreach(json_object_get(record, "attachments"), i, a) {
+		const char *sha = json_string_value(json_object_get(a, "sha256"));
+		json_int_t size = json_integer_value(json_object_get(a, "size"));
+		json_t *copy = json_deep_copy(a);
+		if ((error = civic_attach_check(&state, civic_node_attachments_dir(node), sha,
+						(uint64_t)size, 1)) < 0) {
+			json_decref(copy);
+			json_decref(list);
+			return error;
+		}
+		json_object_set_new(copy, "state", json_string(civic_attach_state_name(state)));
+		json_array_append_new(list, copy);
+	}
+	json_object_set_new(out, "attachments", list);
+	return 0;
+}
+
+static void print_ids(const char *label, const json_t *ids)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(ids, i, v)
+		printf("%-12s %s\n", label, json_string_value(v));
+}
+
+static void print_text(const json_t *e)
+{
+	const json_t *rec = json_object_get(e, "record"), *author = json_object_get(e, "author"), *v, *a;
+	const char *standing = json_string_value(json_object_get(e, "standing"));
+	const char *name = json_string_value(json_object_get(author, "name"));
+	const char *key;
+	time_t t = (time_t)json_integer_value(json_object_get(e, "time"));
+	char when[64];
+	size_t i;
+
+	strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S %z", localtime(&t));
+	printf("%-12s %s\n", _("record"), json_string_value(json_object_get(e, "id")));
+	printf("%-12s %s\n", _("kind"), cli_record_kind(e));
+	printf("%-12s %s\n", _("title"), cli_record_title(e));
+	printf("%-12s %s (%s)\n", _("author"), name ? name : _("(not a member)"),
+	       json_string_value(json_object_get(author, "fingerprint")));
+	if (json_object_get(author, "municipality_name"))
+		printf("%-12s %s\n", "", json_string_value(json_object_get(author, "municipality_name")));
+	printf("%-12s %s\n", _("signature"),
+	       !strcmp(standing, "valid") ? _("good, by a member of the network") :
+	       !strcmp(standing, "pending") ? _("good, but the key is not a member (yet): pending") :
+					     _("good, but made after the key was revoked"));
+	printf("%-12s %s\n", _("signed at"), when);
+	json_object_foreach((json_t *)rec, key, v) {
+		if (!strcmp(key, "body") || !strcmp(key, "attachments") || !strcmp(key, "title") ||
+		    !strcmp(key, "kind"))
+			continue;
+		if (json_is_string(v))
+			printf("%-12s %s\n", key, !strcmp(key, "municipality") ?
+			       civic_municipality_name(json_string_value(v)) : json_string_value(v));
+		else {
+			char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+			printf("%-12s %s\n", key, text ? text : "");
+			free(text);
+		}
+	}
+	json_array_foreach(json_object_get(e, "attachments"), i, a)
+		printf("%-12s %s  %s  %lld bytes  [%s]\n", _("attachment"),
+		       json_string_value(json_object_get(a, "name")), json_string_value(json_object_get(a, "sha256")),
+		       (long long)json_integer_value(json_object_get(a, "size")),
+		       json_string_value(json_object_get(a, "state")));
+	print_ids(_("retracted by"), json_object_get(e, "retracted_by"));
+	print_ids(_("corrected by"), json_object_get(e, "corrected_by"));
+	if ((v = json_object_get(rec, "body")))
+		printf("\n%s\n", json_string_value(v));
+}
+
+static json_t *find(const json_t *all, const char *id)
+{
+	json_t *e;
+	size_t i;
+
+	json_array_foreach(all, i, e)
+		if (!strcmp(json_string_value(json_object_get(e, "id")), id))
+			return e;
+	return NULL;
+}
+
+int cmd_show(const cli_context *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	civic_node *node = NULL;
+	civic_roster *roster = NULL;
+	json_t *all = NULL, *e;
+	char hex[GIT_OID_HEXSZ + 1];
+	git_oid id;
+	int json = 0, c, error, code = CLI_EXIT_OK;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j': json = 1; break;
+		case 'h': printf("%s", _(usage)); return CLI_EXIT_OK;
+		default: fprintf(stderr, "%s", _(usage)); return CLI_EXIT_USAGE;
+		}
+	}
+	if (optind + 1 != argc)
+		return fprintf(stderr, "%s", _(usage)), CLI_EXIT_USAGE;
+	if ((error = cli_open_node(&node, ctx, CIVIC_NODE_READ)) < 0 ||
+	    (error = cli_resolve_commit(&id, civic_node_repository(node), argv[optind])) < 0 ||
+	    ((error = cli_load_roster(&roster, node)) < 0 && error != CIVIC_ENOTFOUND) ||
+	    (error = cli_collect_records(&all, NULL, node, roster)) < 0) {
+		code = cli_error_civic(error);
+		goto done;
+	}
+	if (!(e = find(all, git_oid_tostr(hex, sizeof hex, &id)))) {
+		code = cli_fail(CLI_EXIT_FAILED, _("'%s' is not a record that verifies in this archive"),
+				argv[optind]);
+		goto done;
+	}
+	if ((error = check_attachments(e, node, json_object_get(e, "record"))) < 0) {
+		code = cli_error_civic(error);
+		goto done;
+	}
+	if (json)
+		code = cli_print_json(e) < 0 ? cli_error_civic(CIVIC_ERROR) : CLI_EXIT_OK;
+	else
+		print_text(e);
+done:
+	json_decref(all);
+	civic_roster_free(roster);
+	civic_node_free(node);
+	return code;
+}

@@ -142,21 +142,16 @@ static int build_tree(git_oid *out, git_repository *repo, git_commit *parent,
 		      const git_oid *blob, const char *path)
 {
 	git_tree *base = NULL;
-	git_treebuilder *tb = NULL;
-	git_oid empty;
 	git_tree_update update = { GIT_TREE_UPDATE_UPSERT, *blob, GIT_FILEMODE_BLOB, path };
 	int error;
 
-	if (parent)
-		error = git_commit_tree(&base, parent);
-	else if ((error = git_treebuilder_new(&tb, repo, NULL)) == 0 &&
-		 (error = git_treebuilder_write(&empty, tb)) == 0)
-		error = git_tree_lookup(&base, repo, &empty);
+	/* With no baseline libgit2 starts from an empty tree, and does not
+	 * write that empty tree as a dangling object. */
+	error = parent ? git_commit_tree(&base, parent) : 0;
 	if (error == 0)
 		error = git_tree_create_updated(out, repo, base, 1, &update);
 	if (error < 0)
 		error = civic_error_from_git(error, "cannot build the record tree");
-	git_treebuilder_free(tb);
 	git_tree_free(base);
 	return error;
 }

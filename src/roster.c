@@ -512,16 +512,13 @@ static int commit_update(git_oid *out, git_repository *repo, const civic_key *ke
 			 git_commit *parent, const git_tree_update *updates, size_t n, const char *message)
 {
 	git_tree *base = NULL;
-	git_treebuilder *tb = NULL;
 	git_reference *ref = NULL;
-	git_oid tree_id, empty;
+	git_oid tree_id;
 	int error;
 
-	if (parent)
-		error = git_commit_tree(&base, parent);
-	else if ((error = git_treebuilder_new(&tb, repo, NULL)) == 0 &&
-		 (error = git_treebuilder_write(&empty, tb)) == 0)
-		error = git_tree_lookup(&base, repo, &empty);
+	/* With no baseline libgit2 starts from an empty tree, and does not
+	 * write that empty tree as a dangling object. */
+	error = parent ? git_commit_tree(&base, parent) : 0;
 	if (error == 0)
 		error = git_tree_create_updated(&tree_id, repo, base, n, updates);
 	if (error < 0) {
@@ -536,7 +533,6 @@ static int commit_update(git_oid *out, git_repository *repo, const civic_key *ke
 		error = civic_error_from_git(error, "cannot move the roster");
 done:
 	git_reference_free(ref);
-	git_treebuilder_free(tb);
 	git_tree_free(base);
 	return error;
 }

@@ -557,6 +557,9 @@ int civic_roster_create(git_oid *out, git_repository *repo, const civic_key *key
 	json_t *json;
 	int error;
 
+	if ((error = civic_text_check_name(network_name, 200, "the network's name")) < 0 ||
+	    (error = civic_text_check_name(creator_name, sizeof m.name - 1, "the organization's name")) < 0)
+		return error;
 	m.key = *civic_key_public(key);
 	snprintf(m.name, sizeof m.name, "%s", creator_name);
 	snprintf(m.municipality, sizeof m.municipality, "%s", creator_municipality);
@@ -655,6 +658,8 @@ int civic_roster_revoke(civic_roster *roster, git_repository *repo, const civic_
 		civic_error_set(CIVIC_ERROR_ROSTER, "'%s' is revoked already", m->name);
 		return CIVIC_EEXISTS;
 	}
+	if ((error = civic_text_check_name(reason, sizeof m->reason - 1, "the reason")) < 0)
+		return error;
 	if (last_valid)
 		git_oid_tostr(last, sizeof last, last_valid);
 	if ((error = civic_pubkey_to_openssh(&line, key)) < 0)

@@ -74,6 +74,10 @@ int cli_print_json(json_t *value);
  * two looked up in the roster). */
 int cli_parse_member_key(civic_pubkey *out, const char *text, const civic_roster *roster);
 
+/* Prints text left-aligned in `width` terminal columns, counting UTF-8
+ * characters rather than bytes, so Cyrillic columns line up. */
+void cli_print_padded(const char *text, int width);
+
 /* Looks up a git commit by full or abbreviated hex id. */
 int cli_resolve_commit(git_oid *out, git_repository *repo, const char *text);
 

@@ -99,9 +99,10 @@ static void print_line(const json_t *e)
 
 	if (!muni)
 		muni = json_string_value(json_object_get(json_object_get(rec, "addressee"), "municipality"));
-	printf("%.12s  %-10s  %-21s  %-14s  %s", json_string_value(json_object_get(e, "id")),
-	       date ? date : "", cli_record_kind(e), muni ? civic_municipality_name(muni) : "",
-	       cli_record_title(e));
+	printf("%.12s  %-10s  %-21s  ", json_string_value(json_object_get(e, "id")), date ? date : "",
+	       cli_record_kind(e));
+	cli_print_padded(muni ? civic_municipality_name(muni) : "", 14);
+	printf("  %s", cli_record_title(e));
 	if (strcmp(standing, "valid"))
 		printf("  [%s]", standing);
 	if (json_array_size(json_object_get(e, "retracted_by")))

@@ -133,8 +133,9 @@ static void print_member(const civic_member *m)
 	char last[GIT_OID_HEXSZ + 1];
 
 	civic_pubkey_fingerprint(&fp, &m->key);
-	printf("  %-14s %-16s %s\n", m->role, civic_municipality_name(m->municipality), m->name);
-	printf("  %-14s %-16s %s\n", "", "", fp.ptr);
+	printf("  %-14s ", m->role);
+	cli_print_padded(civic_municipality_name(m->municipality), 15);
+	printf(" %s\n  %-30s %s\n", m->name, "", fp.ptr);
 	if (m->revoked)
 		printf(_("  %-31s revoked after %s: %s\n"), "",
 		       m->has_last_valid ? git_oid_tostr(last, sizeof last, &m->last_valid) : _("(none)"),

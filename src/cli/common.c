@@ -279,3 +279,16 @@ int cli_resolve_commit(git_oid *out, git_repository *repo, const char *text)
 	git_object_free(obj);
 	return 0;
 }
+
+void cli_print_padded(const char *text, int width)
+{
+	const unsigned char *p;
+	int columns = 0;
+
+	for (p = (const unsigned char *)text; *p; p++)
+		if ((*p & 0xc0) != 0x80)
+			columns++;
+	fputs(text, stdout);
+	for (; columns < width; columns++)
+		fputc(' ', stdout);
+}

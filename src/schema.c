@@ -355,6 +355,37 @@ static void format_json(char *out, size_t size, const json_t *v)
 	free(text);
 }
 
+/* Drops an incomplete UTF-8 sequence that snprintf() left at the end of s. */
+static void trim_partial_utf8(char *s)
+{
+	size_t n = strlen(s), start = n, need;
+	unsigned char lead;
+
+	while (start > 0 && ((unsigned char)s[start - 1] & 0xc0) == 0x80)
+		start--;
+	if (start == 0)
+		return;
+	lead = (unsigned char)s[start - 1];
+	need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+	if (n - (start - 1) < need)
+		s[start - 1] = '\0';
+}
+
+/*
+ * Sets the error text from a line that may quote names from the document or
+ * the instance: keep it one line of valid UTF-8.
+ */
+static void set_message(char *line)
+{
+	size_t i;
+
+	trim_partial_utf8(line);
+	for (i = 0; line[i]; i++)
+		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
+			line[i] = '?';
+	civic_error_set(CIVIC_ERROR_SCHEMA, "%s", line);
+}
+
 /*------------------------------------------------------------------------
  * Compiling
  */
@@ -384,14 +415,14 @@ static int compile_error(compiler *c, const char *fmt, ...) __attribute__((forma
 
 static int compile_error(compiler *c, const char *fmt, ...)
 {
-	char text[384];
+	char text[384], line[sizeof civic_error_last()->message];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof text, fmt, ap);
 	va_end(ap);
-	civic_error_set(CIVIC_ERROR_SCHEMA, "schema '%s': at '%s': %s", c->schema->name,
-			c->path.ptr, text);
+	snprintf(line, sizeof line, "schema '%s': at '%s': %s", c->schema->name, c->path.ptr, text);
+	set_message(line);
 	return CIVIC_EINVALID;
 }
 
@@ -1467,28 +1498,12 @@ static void format_instance_path(civic_buf *out, const validator *v)
 	}
 }
 
-/* Drops an incomplete UTF-8 sequence that snprintf() left at the end of s. */
-static void trim_partial_utf8(char *s)
-{
-	size_t n = strlen(s), start = n, need;
-	unsigned char lead;
-
-	while (start > 0 && ((unsigned char)s[start - 1] & 0xc0) == 0x80)
-		start--;
-	if (start == 0)
-		return;
-	lead = (unsigned char)s[start - 1];
-	need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
-	if (n - (start - 1) < need)
-		s[start - 1] = '\0';
-}
-
 /* Sets the one-line message: "at '<pointer>': <text>". */
 static void report(const validator *v, const char *text)
 {
 	civic_buf path = CIVIC_BUF_INIT;
 	char line[sizeof civic_error_last()->message];
-	size_t i, start = 0;
+	size_t start = 0;
 
 	format_instance_path(&path, v);
 	/* keep the end of a long pointer: the innermost names say most */
@@ -1498,12 +1513,7 @@ static void report(const validator *v, const char *text)
 			start++;
 	}
 	snprintf(line, sizeof line, "at '%s%s': %s", start ? "..." : "", path.ptr + start, text);
-	trim_partial_utf8(line);
-	/* names come from the instance: keep the message on one line */
-	for (i = 0; line[i]; i++)
-		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
-			line[i] = '?';
-	civic_error_set(CIVIC_ERROR_SCHEMA, "%s", line);
+	set_message(line);
 	civic_buf_dispose(&path);
 }
 

@@ -7,6 +7,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 typedef struct {
 	json_t *list;
@@ -95,18 +96,40 @@ static void link_records(collect_state *st, const civic_roster *roster)
 	}
 }
 
-static int by_time(const void *a, const void *b)
+/* The date a record is about ("date" field), else the day it was signed. */
+static void sort_date(char out[11], const json_t *e)
+{
+	const char *date = json_string_value(json_object_get(json_object_get(e, "record"), "date"));
+	time_t t = (time_t)json_integer_value(json_object_get(e, "time"));
+	struct tm tm;
+
+	if (date && strlen(date) == 10)
+		memcpy(out, date, 11);
+	else if (gmtime_r(&t, &tm))
+		strftime(out, 11, "%Y-%m-%d", &tm);
+	else
+		out[0] = '\0';
+}
+
+static int by_date(const void *a, const void *b)
 {
 	const json_t *x = *(const json_t *const *)a, *y = *(const json_t *const *)b;
 	json_int_t tx = json_integer_value(json_object_get(x, "time"));
 	json_int_t ty = json_integer_value(json_object_get(y, "time"));
+	char dx[11], dy[11];
+	int c;
 
+	sort_date(dx, x);
+	sort_date(dy, y);
+	if ((c = strcmp(dx, dy)))
+		return c;
 	if (tx != ty)
 		return tx < ty ? -1 : 1;
 	return strcmp(json_string_value(json_object_get(x, "id")), json_string_value(json_object_get(y, "id")));
 }
 
-/* Oldest first; ties by id, so the order is the same on every node. */
+/* By the date records are about, then signing time, then id: the same
+ * order on every node. */
 static json_t *sorted(json_t *list)
 {
 	size_t n = json_array_size(list), i;
@@ -119,7 +142,7 @@ static json_t *sorted(json_t *list)
 	}
 	for (i = 0; i < n; i++)
 		items[i] = json_array_get(list, i);
-	qsort(items, n, sizeof *items, by_time);
+	qsort(items, n, sizeof *items, by_date);
 	for (i = 0; i < n; i++)
 		json_array_append(out, items[i]);
 	free(items);

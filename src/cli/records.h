@@ -11,7 +11,7 @@
 #include "node.h"
 #include "roster.h"
 
-/* Fills *out with an array of objects, oldest first:
+/* Fills *out with an array of objects, by date (see sorted() in records.c):
  *   {"id", "seq", "time", "standing", "author": {"key", "fingerprint", "name",
  *    "municipality", "municipality_name"}, "record": {...},
  *    "retracted_by": [ids], "corrected_by": [ids]}

@@ -1,0 +1,129 @@
+#!/bin/sh
+# make demo: the Kyustendil network on one machine.
+#
+# Ten nodes (the Civic Center and one NGO in each of the nine municipalities)
+# are set up with their own keys, the Civic Center creates the network and
+# admits the others, every node records its own part of archive/ (minutes,
+# recommendations and what became of them, the SWOT analysis, photos), the
+# records travel through the Civic Center, and every node, stock git and
+# ssh-keygen verify the whole archive.
+#
+# Until `civic sync` exists (issue 3), records travel with stock `git fetch`
+# and attachment bytes with cp, as a relay with no civic installed would
+# carry them: nothing is trusted on the way, every node audits what it got.
+#
+#   sh archive/demo.sh build/civic [DIR]     (DIR defaults to build/demo)
+set -eu
+CIVIC=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+ARCHIVE=$TOP/archive
+DEMO=${2:-$TOP/build/demo}
+rm -rf "$DEMO"
+mkdir -p "$DEMO/keys"
+cd "$DEMO"
+export LC_ALL=C.UTF-8
+
+say() { printf '\n== %s\n' "$*"; }
+civic() { node=$1; shift; CIVIC_PASSPHRASE_FILE="$DEMO/keys/$node.pass" "$CIVIC" --home "$DEMO/$node" "$@"; }
+git_of() { node=$1; shift; git --git-dir "$DEMO/$node/archive.git" "$@"; }
+nodes() { jq -r '.[].slug' "$ARCHIVE/nodes.json"; }
+field() { jq -r --arg s "$1" '.[] | select(.slug == $s) | .'"$2" "$ARCHIVE/nodes.json"; }
+
+say "Ten nodes, each with its own ed25519 key, encrypted at rest"
+for n in $(nodes); do
+	# Demo passphrases live next to the nodes; a real node is asked on its terminal.
+	head -c 18 /dev/urandom | base64 > "keys/$n.pass"
+	chmod 600 "keys/$n.pass"
+	"$CIVIC" --home "$DEMO/$n" init --name "$(field "$n" name)" --municipality "$(field "$n" municipality)" \
+		--role "$(field "$n" role)" --passphrase-file "keys/$n.pass" | sed -n 's/^fingerprint: /  /p' |
+		sed "s|^|$n|"
+done
+
+say "The Civic Center creates the network; its id is handed out on paper"
+NET=$(civic civic-center network create --name "НПО Мрежа – област Кюстендил")
+echo "$NET" > keys/network-id
+echo "  network id: $NET"
+
+say "The Civic Center admits the nine NGOs; each pins the network id"
+for n in $(nodes); do
+	[ "$n" = civic-center ] && continue
+	civic civic-center member add --name "$(field "$n" name)" --municipality "$(field "$n" municipality)" \
+		--role "$(field "$n" role)" --key "$(civic "$n" id | head -n 1)" | sed 's/^/  /'
+	civic "$n" network join "$NET" >/dev/null
+done
+civic civic-center network show | sed 's/^/  /'
+
+# Replaces each @REC:<path>@ by the id the record at <path> got.
+resolve() {
+	cp "$1" "$DEMO/record.json"
+	for ref in $(grep -o '@REC:[^@]*@' "$1" | sort -u); do
+		path=${ref#@REC:}
+		path=${path%@}
+		id=$(sed -n "s|^$path ||p" "$DEMO/ids")
+		[ -n "$id" ] || { echo "demo: $1 refers to $path, not added yet" >&2; exit 1; }
+		sed -i "s|$ref|$id|g" "$DEMO/record.json"
+	done
+}
+
+say "Every node records its own part of the archive"
+: > ids
+for n in $(nodes); do
+	count=0
+	for json in "$ARCHIVE/$n"/[0-9]*.json; do
+		base=${json%.json}
+		set -- add "$(jq -r .kind "$json")" --json "$DEMO/record.json"
+		[ -f "$base.md" ] && set -- "$@" --body "$base.md"
+		if [ -f "$base.attach" ]; then
+			while IFS= read -r photo; do
+				[ -n "$photo" ] && set -- "$@" --attach "$ARCHIVE/photos/$photo"
+			done < "$base.attach"
+		fi
+		resolve "$json"
+		id=$(civic "$n" "$@")
+		echo "${json#"$ARCHIVE"/} $id" >> ids
+		count=$((count + 1))
+	done
+	echo "  $n: $count records"
+done
+
+say "Records travel through the Civic Center (stock git fetch) and attachments by copy"
+for n in $(nodes); do
+	[ "$n" = civic-center ] && continue
+	git_of civic-center fetch -q "$DEMO/$n/archive.git" "refs/civic/feeds/*:refs/civic/feeds/*"
+	cp -n "$DEMO/$n/attachments/sha256/"* "$DEMO/civic-center/attachments/sha256/" 2>/dev/null || true
+done
+for n in $(nodes); do
+	[ "$n" = civic-center ] && continue
+	git_of "$n" fetch -q "$DEMO/civic-center/archive.git" "+refs/civic/*:refs/civic/*"
+	mkdir -p "$DEMO/$n/attachments/sha256"
+	cp -n "$DEMO/civic-center/attachments/sha256/"* "$DEMO/$n/attachments/sha256/"
+done
+
+say "What the network holds (as the Civic Center sees it)"
+civic civic-center list | sed 's/^/  /'
+
+say "Every node audits the whole archive"
+for n in $(nodes); do
+	printf '  %-16s ' "$n"
+	civic "$n" audit | tail -n 1
+done
+civic civic-center audit | tail -n 2 | head -n 1 | sed 's/^/  /'
+first=$(git_of civic-center for-each-ref --format='%(objectname) %(refname)' refs/civic | sha256sum)
+for n in $(nodes); do
+	[ "$(git_of "$n" for-each-ref --format='%(objectname) %(refname)' refs/civic | sha256sum)" = "$first" ] ||
+		{ echo "demo: $n holds a different archive" >&2; exit 1; }
+done
+echo "  all ten archives are identical"
+
+say "An auditor checks without civic: stock git and OpenSSH"
+civic civic-center allowed-signers > allowed_signers
+git_of civic-center fsck --strict --full --no-dangling 2>&1 | grep -v 'unborn branch' || true
+checked=0
+for c in $(git_of civic-center rev-list refs/civic/roster --glob="refs/civic/feeds/*"); do
+	git_of civic-center -c gpg.ssh.allowedSignersFile="$DEMO/allowed_signers" verify-commit "$c" 2>/dev/null ||
+		{ echo "demo: git verify-commit failed for $c" >&2; exit 1; }
+	checked=$((checked + 1))
+done
+echo "  git verify-commit: $checked signed commits good; git fsck --strict --full: clean"
+
+say "Done: the nodes are in $DEMO"

@@ -69,14 +69,16 @@ unit: $(UNIT_BIN)
 deps:
 	@sh tests/deps.sh $(DEBS)
 
-# Every test, twice: a -Werror build, then an AddressSanitizer +
-# UndefinedBehaviorSanitizer build. tests/run.sh prints "N passed, N failed".
+# Every test, twice: a -Werror build (its unit suites also under valgrind),
+# then an AddressSanitizer + UndefinedBehaviorSanitizer build; clang must
+# compile everything warning-free too. tests/run.sh prints "N passed, N failed".
 check: deps
 	@$(MAKE) --no-print-directory BUILD=build/check EXTRA_CFLAGS=-Werror all unit
+	@$(MAKE) --no-print-directory BUILD=build/clang CC=clang EXTRA_CFLAGS=-Werror all unit
 	@$(MAKE) --no-print-directory BUILD=build/asan CFLAGS="-O1 -g -fno-omit-frame-pointer" \
 	    EXTRA_CFLAGS="-Werror -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
 	    LDFLAGS="-fsanitize=address,undefined" all unit
-	@sh tests/run.sh build/check build/asan
+	@VALGRIND=1 sh tests/run.sh build/check build/asan
 
 test: all unit
 	@sh tests/run.sh $(BUILD)

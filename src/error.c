@@ -3,16 +3,19 @@
 
 #include <errno.h>
 #include <git2.h>
+#include <libintl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 static _Thread_local civic_error last_error;
 
+/* Messages are translated here, once, from their English format strings
+ * (xgettext extracts them from the civic_error_set* calls: see po/). */
 static void set_v(civic_error_class klass, const char *fmt, va_list ap)
 {
 	last_error.klass = klass;
-	vsnprintf(last_error.message, sizeof last_error.message, fmt, ap);
+	vsnprintf(last_error.message, sizeof last_error.message, dgettext("civic", fmt), ap);
 }
 
 void civic_error_set(civic_error_class klass, const char *fmt, ...)

@@ -5,6 +5,7 @@
 #include "municipality.h"
 #include "text.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -187,6 +188,35 @@ static int take_lock(civic_node *node)
 	return 0;
 }
 
+/* A writer killed mid-way (kill -9, power cut) can leave ".tmp-*" files
+ * behind; they were never renamed into place, so nothing refers to them.
+ * Only the lock holder may remove them: no other writer is running. */
+static void remove_stale_temporaries(const char *dir)
+{
+	struct dirent *e;
+	char path[PATH_MAX];
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return;
+	while ((e = readdir(d)))
+		if (!strncmp(e->d_name, ".tmp-", 5) &&
+		    snprintf(path, sizeof path, "%s/%s", dir, e->d_name) < (int)sizeof path)
+			unlink(path);
+	closedir(d);
+}
+
+static void clean_after_crash(const civic_node *node)
+{
+	static const char *const dirs[] = { "", "/keys", "/attachments/sha256" };
+	char path[PATH_MAX];
+	size_t i;
+
+	for (i = 0; i < sizeof dirs / sizeof dirs[0]; i++)
+		if (snprintf(path, sizeof path, "%s%s", node->path, dirs[i]) < (int)sizeof path)
+			remove_stale_temporaries(path);
+}
+
 static const char *config_string(const civic_node *node, const char *key)
 {
 	return json_string_value(json_object_get(node->config, key));
@@ -242,6 +272,8 @@ int civic_node_open(civic_node **out, const char *home, unsigned int flags)
 		goto fail;
 	if ((flags & CIVIC_NODE_WRITE) && (error = take_lock(node)) < 0)
 		goto fail;
+	if (flags & CIVIC_NODE_WRITE)
+		clean_after_crash(node);
 	if ((error = sub_path(path, sizeof path, home, "archive.git")) < 0)
 		goto fail;
 	if ((error = git_repository_open_bare(&node->repo, path)) < 0) {

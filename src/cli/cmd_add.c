@@ -240,6 +240,26 @@ static int store_attachments(const civic_node *node, const add_args *a, const ci
 	return 0;
 }
 
+/* A revoked key must not write; a key that is not a member yet may, and its
+ * records wait as pending until the Civic Center admits it. */
+static int check_standing(const civic_node *node)
+{
+	civic_roster *roster = NULL;
+	const civic_member *me;
+	int error = cli_load_roster(&roster, node);
+
+	if (error == CIVIC_ENOTFOUND || (error == 0 && !(me = civic_roster_find(roster, civic_node_public_key(node))))) {
+		fprintf(stderr, "%s", _("civic: note: this node's key is not in the roster it holds; "
+					"the record stays pending until the Civic Center admits it\n"));
+		error = 0;
+	} else if (error == 0 && me->revoked) {
+		civic_error_set(CIVIC_ERROR_ROSTER, "this node's key was revoked from the network");
+		error = CIVIC_EINVALID;
+	}
+	civic_roster_free(roster);
+	return error;
+}
+
 int cmd_add(const cli_context *ctx, int argc, char **argv)
 {
 	add_args a;
@@ -266,6 +286,7 @@ int cmd_add(const cli_context *ctx, int argc, char **argv)
 	/* Everything is checked before anything is written. */
 	if ((error = cli_open_node(&node, ctx, CIVIC_NODE_WRITE)) < 0 ||
 	    (error = cli_require_network(&network, node)) < 0 ||
+	    (error = check_standing(node)) < 0 ||
 	    (error = build_record(&record, &a, described)) < 0 ||
 	    (error = civic_schemas_validate(schemas, record)) < 0 ||
 	    (error = cli_load_key(&key, node, a.pass_file)) < 0 ||

@@ -57,7 +57,8 @@ int main(int argc, char **argv)
 	int c, code;
 
 	setlocale(LC_ALL, "");
-	bindtextdomain("civic", LOCALEDIR);
+	/* CIVIC_LOCALEDIR lets an uninstalled build (make demo) find its catalogs. */
+	bindtextdomain("civic", getenv("CIVIC_LOCALEDIR") ? getenv("CIVIC_LOCALEDIR") : LOCALEDIR);
 	textdomain("civic");
 
 	/* "+" stops at the first non-option: the command's own options follow. */

@@ -1,5 +1,7 @@
 /* key.c - ed25519 identity keys, their file at rest and OpenSSH import; see key.h. */
 #include "key.h"
+#include "sshwire.h"
+#include "fsutil.h"
 #include "error.h"
 
 #include <errno.h>
@@ -242,39 +244,10 @@ int civic_pubkey_equal(const civic_pubkey *a, const civic_pubkey *b)
 #define OPENSSH_END "-----END OPENSSH PRIVATE KEY-----"
 static const char openssh_magic[] = "openssh-key-v1"; /* with its NUL */
 
-/* Reads SSH wire data: uint32 big-endian, and strings as length + bytes. */
-typedef struct {
-	const uint8_t *p;
-	size_t len;
-} wire_reader;
-
-static int wire_u32(wire_reader *r, uint32_t *v)
+/* Whether s holds exactly the text want (without its NUL). */
+static int wire_is_text(const civic_wire_reader *s, const char *want)
 {
-	if (r->len < 4)
-		return -1;
-	*v = (uint32_t)r->p[0] << 24 | (uint32_t)r->p[1] << 16 | (uint32_t)r->p[2] << 8 | r->p[3];
-	r->p += 4;
-	r->len -= 4;
-	return 0;
-}
-
-static int wire_string(wire_reader *r, wire_reader *s)
-{
-	uint32_t n;
-
-	if (wire_u32(r, &n) < 0 || n > r->len)
-		return -1;
-	s->p = r->p;
-	s->len = n;
-	r->p += n;
-	r->len -= n;
-	return 0;
-}
-
-static int wire_is(const wire_reader *s, const char *want)
-{
-	size_t n = strlen(want);
-	return s->len == n && memcmp(s->p, want, n) == 0;
+	return civic_wire_is(s, want, strlen(want));
 }
 
 static int bad_openssh(const char *why)
@@ -312,7 +285,7 @@ static int openssh_dearmor(uint8_t **out, size_t *out_len, const char *text, siz
 }
 
 /* Names the key type in the message when it is short plain text. */
-static int not_ed25519(const wire_reader *type)
+static int not_ed25519(const civic_wire_reader *type)
 {
 	size_t i;
 
@@ -328,13 +301,13 @@ static int not_ed25519(const wire_reader *type)
 }
 
 /* The public key blob: string key type, string 32 key bytes. */
-static int openssh_public(civic_pubkey *pk, const wire_reader *blob)
+static int openssh_public(civic_pubkey *pk, const civic_wire_reader *blob)
 {
-	wire_reader r = *blob, type;
+	civic_wire_reader r = *blob, type;
 
-	if (wire_string(&r, &type) < 0)
+	if (civic_wire_string(&r, &type) < 0)
 		return bad_openssh("truncated public key");
-	if (!wire_is(&type, "ssh-ed25519"))
+	if (!wire_is_text(&type, "ssh-ed25519"))
 		return not_ed25519(&type);
 	if (!civic_pubkey__from_wire(pk, blob->p, blob->len))
 		return bad_openssh("malformed ed25519 public key");
@@ -346,20 +319,20 @@ static int openssh_public(civic_pubkey *pk, const wire_reader *blob)
  * public key, string secret key (seed || public), string comment, then
  * padding 1, 2, 3... up to the cipher block size (8 for "none").
  */
-static int openssh_private(civic_key *key, const civic_pubkey *pk, wire_reader r)
+static int openssh_private(civic_key *key, const civic_pubkey *pk, civic_wire_reader r)
 {
 	uint32_t check1, check2;
-	wire_reader type, pub, sec, comment;
+	civic_wire_reader type, pub, sec, comment;
 	size_t i;
 
 	if (r.len % 8 != 0)
 		return bad_openssh("private section is not padded to 8 bytes");
-	if (wire_u32(&r, &check1) < 0 || wire_u32(&r, &check2) < 0 || wire_string(&r, &type) < 0 ||
-	    wire_string(&r, &pub) < 0 || wire_string(&r, &sec) < 0 || wire_string(&r, &comment) < 0)
+	if (civic_wire_u32(&r, &check1) < 0 || civic_wire_u32(&r, &check2) < 0 || civic_wire_string(&r, &type) < 0 ||
+	    civic_wire_string(&r, &pub) < 0 || civic_wire_string(&r, &sec) < 0 || civic_wire_string(&r, &comment) < 0)
 		return bad_openssh("truncated private section");
 	if (check1 != check2)
 		return bad_openssh("check-ints differ");
-	if (!wire_is(&type, "ssh-ed25519"))
+	if (!wire_is_text(&type, "ssh-ed25519"))
 		return not_ed25519(&type);
 	if (pub.len != sizeof pk->bytes || sec.len != crypto_sign_SECRETKEYBYTES)
 		return bad_openssh("wrong ed25519 key lengths");
@@ -376,7 +349,7 @@ static int openssh_private(civic_key *key, const civic_pubkey *pk, wire_reader r
 
 static int openssh_parse(civic_key *key, const uint8_t *raw, size_t len)
 {
-	wire_reader r = { raw, len }, cipher, kdf, kdfopts, pubblob, priv;
+	civic_wire_reader r = { raw, len }, cipher, kdf, kdfopts, pubblob, priv;
 	civic_pubkey pk;
 	uint32_t nkeys;
 	int error;
@@ -385,17 +358,17 @@ static int openssh_parse(civic_key *key, const uint8_t *raw, size_t len)
 		return bad_openssh("not openssh-key-v1");
 	r.p += sizeof openssh_magic;
 	r.len -= sizeof openssh_magic;
-	if (wire_string(&r, &cipher) < 0 || wire_string(&r, &kdf) < 0 ||
-	    wire_string(&r, &kdfopts) < 0 || wire_u32(&r, &nkeys) < 0)
+	if (civic_wire_string(&r, &cipher) < 0 || civic_wire_string(&r, &kdf) < 0 ||
+	    civic_wire_string(&r, &kdfopts) < 0 || civic_wire_u32(&r, &nkeys) < 0)
 		return bad_openssh("truncated header");
-	if (!wire_is(&cipher, "none") || !wire_is(&kdf, "none") || kdfopts.len != 0) {
+	if (!wire_is_text(&cipher, "none") || !wire_is_text(&kdf, "none") || kdfopts.len != 0) {
 		civic_error_set(CIVIC_ERROR_KEY,
 				"key is encrypted; decrypt it with ssh-keygen -p first");
 		return CIVIC_EINVALID;
 	}
 	if (nkeys != 1)
 		return bad_openssh("the file must hold exactly one key");
-	if (wire_string(&r, &pubblob) < 0 || wire_string(&r, &priv) < 0)
+	if (civic_wire_string(&r, &pubblob) < 0 || civic_wire_string(&r, &priv) < 0)
 		return bad_openssh("truncated key");
 	if (r.len != 0)
 		return bad_openssh("trailing bytes");
@@ -532,103 +505,6 @@ static int format_clear(char *text, size_t cap, size_t *len, const civic_key *ke
 	return error;
 }
 
-static int write_all(int fd, const char *data, size_t len, const char *path)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, data, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			civic_error_set_os("cannot write '%s'", path);
-			return CIVIC_ERROR;
-		}
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* Makes the new name durable: fsync the directory that holds path. */
-static int fsync_parent(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
-	int fd, error = 0;
-
-	CIVIC_ERROR_CHECK_ALLOC(dir);
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || fsync(fd) < 0) {
-		civic_error_set_os("cannot sync directory '%s'", dir);
-		error = CIVIC_ERROR;
-	}
-	if (fd >= 0)
-		close(fd);
-	free(dir);
-	return error;
-}
-
-/* A new 0600 file next to path, with a random name; never follows a link. */
-static int open_temp(int *fd, char **tmp, const char *path)
-{
-	size_t size = strlen(path) + 32;
-	int tries;
-
-	*fd = -1;
-	CIVIC_ERROR_CHECK_ALLOC(*tmp = malloc(size));
-	for (tries = 0; tries < 16; tries++) {
-		snprintf(*tmp, size, "%s.tmp-%08x", path, randombytes_random());
-		*fd = open(*tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (*fd >= 0 || errno != EEXIST)
-			break;
-	}
-	if (*fd < 0) {
-		civic_error_set_os("cannot create key file '%s'", path);
-		free(*tmp);
-		*tmp = NULL;
-		return CIVIC_ERROR;
-	}
-	return 0;
-}
-
-/*
- * Writes a new file atomically. The last step is link(), not rename():
- * rename() would silently replace a key created meanwhile, link() fails
- * with EEXIST.
- */
-static int write_new_file(const char *path, const char *data, size_t len)
-{
-	char *tmp = NULL;
-	int fd, error;
-
-	if ((error = open_temp(&fd, &tmp, path)) < 0)
-		return error;
-	error = write_all(fd, data, len, tmp);
-	/* The umask may have removed bits, never added any; be exact anyway. */
-	if (error == 0 && (fchmod(fd, 0600) < 0 || fsync(fd) < 0)) {
-		civic_error_set_os("cannot write '%s'", tmp);
-		error = CIVIC_ERROR;
-	}
-	if (close(fd) < 0 && error == 0) {
-		civic_error_set_os("cannot write '%s'", tmp);
-		error = CIVIC_ERROR;
-	}
-	if (error < 0)
-		goto done;
-	if (link(tmp, path) < 0) {
-		error = errno == EEXIST ? CIVIC_EEXISTS : CIVIC_ERROR;
-		if (error == CIVIC_EEXISTS)
-			civic_error_set(CIVIC_ERROR_KEY, "key file '%s' exists already", path);
-		else
-			civic_error_set_os("cannot create '%s'", path);
-		goto done;
-	}
-	error = fsync_parent(path);
-done:
-	unlink(tmp);
-	free(tmp);
-	return error;
-}
-
 int civic_key_save(const civic_key *key, const char *path, const char *passphrase,
 		   size_t passphrase_len)
 {
@@ -644,7 +520,7 @@ int civic_key_save(const civic_key *key, const char *path, const char *passphras
 		civic_error_set(CIVIC_ERROR_KEY, "the passphrase is empty");
 		return CIVIC_EINVALID;
 	}
-	/* Checked again atomically by write_new_file(); this only spares the
+	/* Checked again atomically by civic_fs_write_atomic(); this only spares the
 	 * argon2 work. */
 	if (lstat(path, &st) == 0) {
 		civic_error_set(CIVIC_ERROR_KEY, "key file '%s' exists already", path);
@@ -655,7 +531,7 @@ int civic_key_save(const civic_key *key, const char *path, const char *passphras
 	error = passphrase ? format_sealed(text, KEY_TEXT_MAX, &len, key, passphrase, passphrase_len)
 			   : format_clear(text, KEY_TEXT_MAX, &len, key);
 	if (error == 0)
-		error = write_new_file(path, text, len);
+		error = civic_fs_write_atomic(path, text, len, 0600, 1);
 	sodium_free(text);
 	return error;
 }

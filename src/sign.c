@@ -1,5 +1,6 @@
 /* sign.c - SSHSIG signing and verification; see sign.h and OpenSSH PROTOCOL.sshsig. */
 #include "sign.h"
+#include "sshwire.h"
 #include "error.h"
 
 #include <sodium.h>
@@ -32,68 +33,6 @@ static const char magic[6] = { 'S', 'S', 'H', 'S', 'I', 'G' };
  * SSH wire encoding into fixed buffers
  */
 
-typedef struct {
-	uint8_t *p;
-	size_t len, cap;
-} wire_writer;
-
-/* The callers size every buffer for the largest input they accept; an
- * overflow here is a bug, caught by the final length check. */
-static void put(wire_writer *w, const void *data, size_t len)
-{
-	if (len > w->cap - w->len) {
-		w->len = w->cap + 1;
-		return;
-	}
-	memcpy(w->p + w->len, data, len);
-	w->len += len;
-}
-
-static void put_u32(wire_writer *w, uint32_t v)
-{
-	uint8_t b[4] = { (uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v };
-	put(w, b, sizeof b);
-}
-
-static void put_string(wire_writer *w, const void *data, size_t len)
-{
-	put_u32(w, (uint32_t)len);
-	put(w, data, len);
-}
-
-typedef struct {
-	const uint8_t *p;
-	size_t len;
-} wire_reader;
-
-static int get_u32(wire_reader *r, uint32_t *v)
-{
-	if (r->len < 4)
-		return -1;
-	*v = (uint32_t)r->p[0] << 24 | (uint32_t)r->p[1] << 16 | (uint32_t)r->p[2] << 8 | r->p[3];
-	r->p += 4;
-	r->len -= 4;
-	return 0;
-}
-
-static int get_string(wire_reader *r, wire_reader *s)
-{
-	uint32_t n;
-
-	if (get_u32(r, &n) < 0 || n > r->len)
-		return -1;
-	s->p = r->p;
-	s->len = n;
-	r->p += n;
-	r->len -= n;
-	return 0;
-}
-
-static int is(const wire_reader *s, const void *want, size_t len)
-{
-	return s->len == len && memcmp(s->p, want, len) == 0;
-}
-
 /*------------------------------------------------------------------------
  * Shared by both directions
  */
@@ -115,13 +54,13 @@ static int check_namespace(const char *namespace_, size_t *len)
 static size_t signed_data(uint8_t out[SIGNED_DATA_MAX], const char *namespace_, size_t ns_len,
 			  const char *hash_name, const uint8_t *hash, size_t hash_len)
 {
-	wire_writer w = { out, 0, SIGNED_DATA_MAX };
+	civic_wire_writer w = { out, 0, SIGNED_DATA_MAX };
 
-	put(&w, magic, sizeof magic);
-	put_string(&w, namespace_, ns_len);
-	put_string(&w, "", 0);
-	put_string(&w, hash_name, strlen(hash_name));
-	put_string(&w, hash, hash_len);
+	civic_wire_put(&w, magic, sizeof magic);
+	civic_wire_put_string(&w, namespace_, ns_len);
+	civic_wire_put_string(&w, "", 0);
+	civic_wire_put_string(&w, hash_name, strlen(hash_name));
+	civic_wire_put_string(&w, hash, hash_len);
 	return w.len > w.cap ? 0 : w.len;
 }
 
@@ -134,7 +73,7 @@ static int sign_blob(uint8_t blob[BLOB_MAX], size_t *blob_len, const civic_key *
 {
 	uint8_t hash[crypto_hash_sha512_BYTES], data[SIGNED_DATA_MAX], sig[crypto_sign_BYTES];
 	uint8_t pubwire[CIVIC_PUBKEY_WIRE_LEN], sigwire[SIG_WIRE_LEN];
-	wire_writer w = { blob, 0, BLOB_MAX }, s = { sigwire, 0, sizeof sigwire };
+	civic_wire_writer w = { blob, 0, BLOB_MAX }, s = { sigwire, 0, sizeof sigwire };
 	size_t data_len;
 	int error;
 
@@ -142,17 +81,17 @@ static int sign_blob(uint8_t blob[BLOB_MAX], size_t *blob_len, const civic_key *
 	data_len = signed_data(data, namespace_, ns_len, "sha512", hash, sizeof hash);
 	if ((error = civic_key__sign(sig, key, data, data_len)) < 0)
 		return error;
-	put_string(&s, SIG_TYPE, sizeof SIG_TYPE - 1);
-	put_string(&s, sig, sizeof sig);
+	civic_wire_put_string(&s, SIG_TYPE, sizeof SIG_TYPE - 1);
+	civic_wire_put_string(&s, sig, sizeof sig);
 	civic_pubkey__wire(pubwire, civic_key_public(key));
 
-	put(&w, magic, sizeof magic);
-	put_u32(&w, SSHSIG_VERSION);
-	put_string(&w, pubwire, sizeof pubwire);
-	put_string(&w, namespace_, ns_len);
-	put_string(&w, "", 0);
-	put_string(&w, "sha512", 6);
-	put_string(&w, sigwire, s.len);
+	civic_wire_put(&w, magic, sizeof magic);
+	civic_wire_put_u32(&w, SSHSIG_VERSION);
+	civic_wire_put_string(&w, pubwire, sizeof pubwire);
+	civic_wire_put_string(&w, namespace_, ns_len);
+	civic_wire_put_string(&w, "", 0);
+	civic_wire_put_string(&w, "sha512", 6);
+	civic_wire_put_string(&w, sigwire, s.len);
 	if (data_len == 0 || s.len != sizeof sigwire || w.len > w.cap) {
 		civic_error_set(CIVIC_ERROR_SIGN, "signature buffer too small");
 		return CIVIC_ERROR;
@@ -234,17 +173,17 @@ static int dearmor(uint8_t *blob, size_t cap, size_t *blob_len, const char *armo
 /* The fields of a decoded SSHSIG blob, pointing into it. */
 typedef struct {
 	civic_pubkey key;
-	wire_reader ns, hash_name;
+	civic_wire_reader ns, hash_name;
 	const uint8_t *sig;
 } sshsig;
 
-static int parse_signature(sshsig *out, const wire_reader *sigwire)
+static int parse_signature(sshsig *out, const civic_wire_reader *sigwire)
 {
-	wire_reader r = *sigwire, type, sig;
+	civic_wire_reader r = *sigwire, type, sig;
 
-	if (get_string(&r, &type) < 0 || get_string(&r, &sig) < 0 || r.len != 0)
+	if (civic_wire_string(&r, &type) < 0 || civic_wire_string(&r, &sig) < 0 || r.len != 0)
 		return bad("malformed signature field");
-	if (!is(&type, SIG_TYPE, sizeof SIG_TYPE - 1))
+	if (!civic_wire_is(&type, SIG_TYPE, sizeof SIG_TYPE - 1))
 		return bad("signature type is not ssh-ed25519");
 	if (sig.len != crypto_sign_BYTES)
 		return bad("ed25519 signature of the wrong length");
@@ -254,16 +193,16 @@ static int parse_signature(sshsig *out, const wire_reader *sigwire)
 
 static int parse_blob(sshsig *out, const uint8_t *blob, size_t len)
 {
-	wire_reader r = { blob, len }, pub, reserved, sigwire;
+	civic_wire_reader r = { blob, len }, pub, reserved, sigwire;
 	uint32_t version;
 
 	if (len < sizeof magic || memcmp(blob, magic, sizeof magic) != 0)
 		return bad("no SSHSIG magic");
 	r.p += sizeof magic;
 	r.len -= sizeof magic;
-	if (get_u32(&r, &version) < 0 || get_string(&r, &pub) < 0 || get_string(&r, &out->ns) < 0 ||
-	    get_string(&r, &reserved) < 0 || get_string(&r, &out->hash_name) < 0 ||
-	    get_string(&r, &sigwire) < 0)
+	if (civic_wire_u32(&r, &version) < 0 || civic_wire_string(&r, &pub) < 0 || civic_wire_string(&r, &out->ns) < 0 ||
+	    civic_wire_string(&r, &reserved) < 0 || civic_wire_string(&r, &out->hash_name) < 0 ||
+	    civic_wire_string(&r, &sigwire) < 0)
 		return bad("truncated");
 	if (r.len != 0)
 		return bad("trailing bytes");
@@ -278,13 +217,13 @@ static int parse_blob(sshsig *out, const uint8_t *blob, size_t len)
 
 /* The message's hash with the algorithm the signature names. */
 static int hash_message(uint8_t hash[HASH_MAX], size_t *hash_len, const char **hash_name,
-			const wire_reader *name, const uint8_t *msg, size_t len)
+			const civic_wire_reader *name, const uint8_t *msg, size_t len)
 {
-	if (is(name, "sha512", 6)) {
+	if (civic_wire_is(name, "sha512", 6)) {
 		crypto_hash_sha512(hash, msg, len);
 		*hash_len = crypto_hash_sha512_BYTES;
 		*hash_name = "sha512";
-	} else if (is(name, "sha256", 6)) {
+	} else if (civic_wire_is(name, "sha256", 6)) {
 		crypto_hash_sha256(hash, msg, len);
 		*hash_len = crypto_hash_sha256_BYTES;
 		*hash_name = "sha256";
@@ -311,7 +250,7 @@ int civic_verify(civic_pubkey *signer, const civic_pubkey *expected, const char 
 	    (error = parse_blob(&sig, blob, blob_len)) < 0)
 		return error;
 	/* Cheap checks first: no hashing for a signature that cannot be right. */
-	if (!is(&sig.ns, namespace_, ns_len)) {
+	if (!civic_wire_is(&sig.ns, namespace_, ns_len)) {
 		civic_error_set(CIVIC_ERROR_SIGN, "bad signature: it is not for namespace '%s'",
 				namespace_);
 		return CIVIC_EBADSIG;

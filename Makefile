@@ -35,9 +35,27 @@ CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
+# Translations (po/): message catalogs built into $(BUILD)/locale, which
+# CIVIC_LOCALEDIR can point at before `make install`. xgettext takes _(),
+# N_(), the core's error formats and the helpers that pass a literal on to
+# them; `make pot` refreshes po/civic.pot and merges it into each po/LL.po.
+LINGUAS  := bg
+MO_FILES := $(LINGUAS:%=$(BUILD)/locale/%/LC_MESSAGES/civic.mo)
+XGETTEXT_FLAGS := --from-code=UTF-8 --language=C --package-name=civic \
+        --add-comments=TRANSLATORS: \
+        -k_ -kN_ -kcivic_error_set:2 -kcivic_error_set_os:1 -kcivic_error_from_git:2 \
+        -krecord_error:1 -kbad_file:2 -kbad_commit:2 -kbad_pubkey_line:1 \
+        -kbad_openssh:1 -kmalformed:2 -kbad:1 -kcivic_text_check_name:3 -kread_line:5 \
+        -kadd_finding:5 -kfail:2 -kfatal:2 -kcompile_error:2 \
+        --flag=_:1:pass-c-format --flag=civic_error_set:2:c-format \
+        --flag=civic_error_set_os:1:c-format --flag=civic_error_from_git:2:c-format \
+        --flag=record_error:1:c-format --flag=add_finding:5:c-format --flag=fail:2:c-format \
+        --flag=fatal:2:c-format --flag=compile_error:2:c-format \
+        --flag=cli_usage_error:1:c-format --flag=cli_fail:2:c-format
+
 .PHONY: all deps check test demo bench install clean unit
 
-all: $(BUILD)/civic
+all: $(BUILD)/civic $(MO_FILES)
 
 $(BUILD)/%.o: %.c $(wildcard src/*.h src/cli/*.h)
 	@mkdir -p $(dir $@)
@@ -64,6 +82,16 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/helpers.h $(BUILD)/libcivic.a
 	    $(BUILD)/libcivic.a $(LIBS) $(shell pkg-config --libs $(TEST_PKGS)) $(LDFLAGS)
 
 unit: $(UNIT_BIN)
+
+$(BUILD)/locale/%/LC_MESSAGES/civic.mo: po/%.po
+	@mkdir -p $(dir $@)
+	msgfmt --check-format -o $@ $<
+
+.PHONY: pot
+pot:
+	xgettext $(XGETTEXT_FLAGS) -o po/civic.pot $(LIB_SRC) $(CLI_SRC) \
+	    $(sort $(wildcard src/*.h src/cli/*.h))
+	for l in $(LINGUAS); do msgmerge --quiet --update --backup=none po/$$l.po po/civic.pot || exit 1; done
 
 # Installs the Debian packages that are missing (as root, through apt-get).
 deps:
@@ -92,6 +120,10 @@ bench: deps all
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(BUILD)/civic $(DESTDIR)$(PREFIX)/bin/civic
+	for l in $(LINGUAS); do \
+	    install -d $(DESTDIR)$(PREFIX)/share/locale/$$l/LC_MESSAGES && \
+	    install -m 0644 $(BUILD)/locale/$$l/LC_MESSAGES/civic.mo \
+	        $(DESTDIR)$(PREFIX)/share/locale/$$l/LC_MESSAGES/civic.mo || exit 1; done
 
 clean:
 	rm -rf build

@@ -46,7 +46,7 @@ XGETTEXT_FLAGS := --from-code=UTF-8 --language=C --package-name=civic \
         -k_ -kN_ -kcivic_error_set:2 -kcivic_error_set_os:1 -kcivic_error_from_git:2 \
         -krecord_error:1 -kbad_file:2 -kbad_commit:2 -kbad_pubkey_line:1 \
         -kbad_openssh:1 -kmalformed:2 -kbad:1 -kcivic_text_check_name:3 -kread_line:5 \
-        -kadd_finding:5 -kfail:2 -kfatal:2 -kcompile_error:2 \
+        -kadd_finding:5 -kfail:2 -kfatal:2 -kcompile_error:2 -kdgettext:2 \
         --flag=_:1:pass-c-format --flag=civic_error_set:2:c-format \
         --flag=civic_error_set_os:1:c-format --flag=civic_error_from_git:2:c-format \
         --flag=record_error:1:c-format --flag=add_finding:5:c-format --flag=fail:2:c-format \

@@ -22,6 +22,8 @@ rm -rf "$DEMO"
 mkdir -p "$DEMO/keys"
 cd "$DEMO"
 export LC_ALL=C.UTF-8
+# Messages in Bulgarian with LANGUAGE=bg, from the catalogs next to the build.
+export CIVIC_LOCALEDIR="$(dirname "$CIVIC")/locale"
 
 say() { printf '\n== %s\n' "$*"; }
 civic() { node=$1; shift; CIVIC_PASSPHRASE_FILE="$DEMO/keys/$node.pass" "$CIVIC" --home "$DEMO/$node" "$@"; }

@@ -4,6 +4,7 @@
 #include "fsutil.h"
 #include "error.h"
 
+#include <libintl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -156,7 +157,7 @@ int civic_pubkey_to_openssh(civic_buf *out, const civic_pubkey *pk)
 
 static int bad_pubkey_line(const char *why)
 {
-	civic_error_set(CIVIC_ERROR_KEY, "not an ssh-ed25519 public key line: %s", why);
+	civic_error_set(CIVIC_ERROR_KEY, "not an ssh-ed25519 public key line: %s", dgettext("civic", why));
 	return CIVIC_EINVALID;
 }
 
@@ -252,7 +253,7 @@ static int wire_is_text(const civic_wire_reader *s, const char *want)
 
 static int bad_openssh(const char *why)
 {
-	civic_error_set(CIVIC_ERROR_KEY, "cannot import the OpenSSH key: %s", why);
+	civic_error_set(CIVIC_ERROR_KEY, "cannot import the OpenSSH key: %s", dgettext("civic", why));
 	return CIVIC_EINVALID;
 }
 
@@ -626,7 +627,7 @@ static void key_file_dispose(key_file *kf)
 
 static int malformed(const char *path, const char *why)
 {
-	civic_error_set(CIVIC_ERROR_KEY, "key file '%s' is malformed: %s", path, why);
+	civic_error_set(CIVIC_ERROR_KEY, "key file '%s' is malformed: %s", path, dgettext("civic", why));
 	return CIVIC_EINVALID;
 }
 

@@ -6,6 +6,7 @@
 #include "signed_commit.h"
 #include "text.h"
 
+#include <libintl.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -77,7 +78,7 @@ static int bad_file(const char *path, const char *why)
 	char reason[sizeof civic_error_last()->message];
 
 	/* why may be the current error text itself: copy it first. */
-	snprintf(reason, sizeof reason, "%s", why);
+	snprintf(reason, sizeof reason, "%s", dgettext("civic", why));
 	civic_error_set(CIVIC_ERROR_ROSTER, "roster file '%s': %s", path, reason);
 	return CIVIC_EINVALID;
 }
@@ -285,7 +286,7 @@ static int bad_commit(const git_oid *id, const char *why)
 	char reason[sizeof civic_error_last()->message];
 
 	git_oid_tostr(hex, sizeof hex, id);
-	snprintf(reason, sizeof reason, "%s", why);
+	snprintf(reason, sizeof reason, "%s", dgettext("civic", why));
 	civic_error_set(CIVIC_ERROR_ROSTER, "roster commit %.12s: %s", hex, reason);
 	return CIVIC_EINVALID;
 }

@@ -22,6 +22,7 @@
 #include "schema_format.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
+#include <libintl.h>
 #include <pcre2.h>
 
 #include <stdarg.h>
@@ -419,9 +420,10 @@ static int compile_error(compiler *c, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(text, sizeof text, fmt, ap);
+	vsnprintf(text, sizeof text, dgettext("civic", fmt), ap);
 	va_end(ap);
-	snprintf(line, sizeof line, "schema '%s': at '%s': %s", c->schema->name, c->path.ptr, text);
+	snprintf(line, sizeof line, dgettext("civic", "schema '%s': at '%s': %s"), c->schema->name,
+		 c->path.ptr, text);
 	set_message(line);
 	return CIVIC_EINVALID;
 }
@@ -1512,7 +1514,8 @@ static void report(const validator *v, const char *text)
 		while (start < path.size && ((unsigned char)path.ptr[start] & 0xc0) == 0x80)
 			start++;
 	}
-	snprintf(line, sizeof line, "at '%s%s': %s", start ? "..." : "", path.ptr + start, text);
+	snprintf(line, sizeof line, dgettext("civic", "at '%s%s': %s"), start ? "..." : "",
+		 path.ptr + start, text);
 	set_message(line);
 	civic_buf_dispose(&path);
 }
@@ -1528,7 +1531,7 @@ static int fail(validator *v, const char *fmt, ...)
 	if (v->quiet)
 		return INVALID;
 	va_start(ap, fmt);
-	vsnprintf(text, sizeof text, fmt, ap);
+	vsnprintf(text, sizeof text, dgettext("civic", fmt), ap);
 	va_end(ap);
 	report(v, text);
 	return INVALID;
@@ -1540,7 +1543,7 @@ static int fatal(validator *v, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(text, sizeof text, fmt, ap);
+	vsnprintf(text, sizeof text, dgettext("civic", fmt), ap);
 	va_end(ap);
 	report(v, text);
 	return CIVIC_EINVALID;

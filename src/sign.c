@@ -3,6 +3,7 @@
 #include "sshwire.h"
 #include "error.h"
 
+#include <libintl.h>
 #include <sodium.h>
 #include <string.h>
 
@@ -140,7 +141,7 @@ int civic_sign(civic_buf *out, const civic_key *key, const char *namespace_, con
 
 static int bad(const char *why)
 {
-	civic_error_set(CIVIC_ERROR_SIGN, "bad signature: %s", why);
+	civic_error_set(CIVIC_ERROR_SIGN, "bad signature: %s", dgettext("civic", why));
 	return CIVIC_EBADSIG;
 }
 

@@ -3,6 +3,7 @@
 #include "error.h"
 
 #include <jansson.h>
+#include <libintl.h>
 #include <string.h>
 
 int civic_text_check_name(const char *text, size_t max_bytes, const char *what)
@@ -10,6 +11,7 @@ int civic_text_check_name(const char *text, size_t max_bytes, const char *what)
 	size_t len = strlen(text), i;
 	json_t *probe;
 
+	what = dgettext("civic", what);
 	if (len == 0 || len > max_bytes) {
 		civic_error_set(CIVIC_ERROR_ARGS, "%s must be 1 to %zu bytes long", what, max_bytes);
 		return CIVIC_EINVALID;

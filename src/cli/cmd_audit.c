@@ -14,7 +14,9 @@ static const char usage[] =
 static void show_progress(size_t done, void *payload)
 {
 	(void)payload;
-	fprintf(stderr, _("\raudit: %zu records verified"), done);
+	/* \r returns to the line's start: one progress line that updates. */
+	fputc('\r', stderr);
+	fprintf(stderr, _("audit: %zu records verified"), done);
 	fflush(stderr);
 }
 

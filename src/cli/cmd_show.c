@@ -39,13 +39,22 @@ static int check_attachments(json_t *out, const civic_node *node, const json_t *
 	return 0;
 }
 
-static void print_ids(const char *label, const json_t *ids)
+/* Labels are padded by characters, not bytes: Bulgarian labels are Cyrillic. */
+static void label(const char *text)
+{
+	cli_print_padded(text, 12);
+	fputc(' ', stdout);
+}
+
+static void print_ids(const char *name, const json_t *ids)
 {
 	json_t *v;
 	size_t i;
 
-	json_array_foreach(ids, i, v)
-		printf("%-12s %s\n", label, json_string_value(v));
+	json_array_foreach(ids, i, v) {
+		label(name);
+		printf("%s\n", json_string_value(v));
+	}
 }
 
 static void print_text(const json_t *e)
@@ -59,36 +68,47 @@ static void print_text(const json_t *e)
 	size_t i;
 
 	strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S %z", localtime(&t));
-	printf("%-12s %s\n", _("record"), json_string_value(json_object_get(e, "id")));
-	printf("%-12s %s\n", _("kind"), cli_record_kind(e));
-	printf("%-12s %s\n", _("title"), cli_record_title(e));
-	printf("%-12s %s (%s)\n", _("author"), name ? name : _("(not a member)"),
+	label(_("record"));
+	printf("%s\n", json_string_value(json_object_get(e, "id")));
+	label(_("kind"));
+	printf("%s\n", cli_record_kind(e));
+	label(_("title"));
+	printf("%s\n", cli_record_title(e));
+	label(_("author"));
+	printf("%s (%s)\n", name ? name : _("(not a member)"),
 	       json_string_value(json_object_get(author, "fingerprint")));
-	if (json_object_get(author, "municipality_name"))
-		printf("%-12s %s\n", "", json_string_value(json_object_get(author, "municipality_name")));
-	printf("%-12s %s\n", _("signature"),
+	if (json_object_get(author, "municipality_name")) {
+		label("");
+		printf("%s\n", json_string_value(json_object_get(author, "municipality_name")));
+	}
+	label(_("signature"));
+	printf("%s\n",
 	       !strcmp(standing, "valid") ? _("good, by a member of the network") :
 	       !strcmp(standing, "pending") ? _("good, but the key is not a member (yet): pending") :
 					     _("good, but made after the key was revoked"));
-	printf("%-12s %s\n", _("signed at"), when);
+	label(_("signed at"));
+	printf("%s\n", when);
 	json_object_foreach((json_t *)rec, key, v) {
 		if (!strcmp(key, "body") || !strcmp(key, "attachments") || !strcmp(key, "title") ||
 		    !strcmp(key, "kind"))
 			continue;
-		if (json_is_string(v))
-			printf("%-12s %s\n", key, !strcmp(key, "municipality") ?
+		label(key);
+		if (json_is_string(v)) {
+			printf("%s\n", !strcmp(key, "municipality") ?
 			       civic_municipality_name(json_string_value(v)) : json_string_value(v));
-		else {
+		} else {
 			char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-			printf("%-12s %s\n", key, text ? text : "");
+			printf("%s\n", text ? text : "");
 			free(text);
 		}
 	}
-	json_array_foreach(json_object_get(e, "attachments"), i, a)
-		printf("%-12s %s  %s  %lld bytes  [%s]\n", _("attachment"),
-		       json_string_value(json_object_get(a, "name")), json_string_value(json_object_get(a, "sha256")),
+	json_array_foreach(json_object_get(e, "attachments"), i, a) {
+		label(_("attachment"));
+		printf(_("%s  %s  %lld bytes  [%s]\n"), json_string_value(json_object_get(a, "name")),
+		       json_string_value(json_object_get(a, "sha256")),
 		       (long long)json_integer_value(json_object_get(a, "size")),
 		       json_string_value(json_object_get(a, "state")));
+	}
 	print_ids(_("retracted by"), json_object_get(e, "retracted_by"));
 	print_ids(_("corrected by"), json_object_get(e, "corrected_by"));
 	if ((v = json_object_get(rec, "body")))

@@ -76,7 +76,7 @@ $(BUILD)/libcivic.a: $(LIB_OBJ)
 $(BUILD)/civic: $(CLI_OBJ) $(BUILD)/libcivic.a
 	$(CC) $(ALL_CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libcivic.a $(LIBS) $(LDFLAGS)
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/helpers.h $(BUILD)/libcivic.a
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/helpers.h tests/unit/fixtures.h $(BUILD)/libcivic.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/unit $(shell pkg-config --cflags $(TEST_PKGS)) -o $@ $< \
 	    $(BUILD)/libcivic.a $(LIBS) $(shell pkg-config --libs $(TEST_PKGS)) $(LDFLAGS)

@@ -2,6 +2,7 @@
 #include "attach.h"
 #include "error.h"
 #include "fsutil.h"
+#include "text.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -66,6 +67,9 @@ static int set_name(civic_attachment *out, const char *src_path)
 		civic_error_set(CIVIC_ERROR_ATTACH, "attachment name '%s' is empty or too long", src_path);
 		return CIVIC_EINVALID;
 	}
+	/* The name goes into a signed JSON record and onto screens. */
+	if (civic_text_check_name(out->name, sizeof out->name - 1, "the attachment's name") < 0)
+		return CIVIC_EINVALID;
 	out->media_type = media_type_of(out->name);
 	return 0;
 }
@@ -109,7 +113,8 @@ static int open_regular(int *fd, const char *src_path)
 {
 	struct stat st;
 
-	if ((*fd = open(src_path, O_RDONLY | O_CLOEXEC)) < 0) {
+	/* O_NONBLOCK: a FIFO must not block us; it is refused below. */
+	if ((*fd = open(src_path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0) {
 		civic_error_set_os("cannot open attachment '%s'", src_path);
 		return errno == ENOENT ? CIVIC_ENOTFOUND : CIVIC_ERROR;
 	}
@@ -183,6 +188,12 @@ int civic_attach_check(civic_attach_state *out, const char *store_dir,
 	int fd = -1, error;
 
 	*out = CIVIC_ATTACH_MISSING;
+	/* The hash becomes a file name: only ever 64 lowercase hex digits. */
+	if (strlen(sha256_hex) != CIVIC_SHA256_HEX_LEN ||
+	    strspn(sha256_hex, "0123456789abcdef") != CIVIC_SHA256_HEX_LEN) {
+		civic_error_set(CIVIC_ERROR_ATTACH, "'%s' is not a SHA-256 hex digest", sha256_hex);
+		return CIVIC_EINVALID;
+	}
 	if ((error = civic_attach_path(&path, store_dir, sha256_hex)) < 0)
 		goto done;
 	if ((fd = open(path.ptr, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {

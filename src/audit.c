@@ -103,9 +103,14 @@ static int on_record(const civic_entry *e, void *payload)
 		break;
 	case CIVIC_STANDING_PENDING:
 		st->report->records_pending++;
-		add_finding(st, CIVIC_FINDING_PENDING, &e->author, &e->commit.id,
-			    "record %llu is by a key that is not a member (yet)",
-			    (unsigned long long)e->commit.seq);
+		if (e->member)
+			add_finding(st, CIVIC_FINDING_PENDING, &e->author, &e->commit.id,
+				    "record %llu of '%s' waits: this node does not hold the commit its revocation names",
+				    (unsigned long long)e->commit.seq, e->member->name);
+		else
+			add_finding(st, CIVIC_FINDING_PENDING, &e->author, &e->commit.id,
+				    "record %llu is by a key that is not a member (yet)",
+				    (unsigned long long)e->commit.seq);
 		break;
 	case CIVIC_STANDING_REVOKED:
 		st->report->records_revoked++;

@@ -125,12 +125,13 @@ void civic_buf_truncate(civic_buf *buf, size_t len)
 
 char *civic_buf_detach(civic_buf *buf)
 {
-	char *p = buf->asize ? buf->ptr : calloc(1, 1);
+	char *p;
 
 	if (buf->oom) {
 		civic_buf_dispose(buf);
 		return NULL;
 	}
+	p = buf->asize ? buf->ptr : calloc(1, 1);
 	civic_buf_init(buf);
 	return p;
 }
@@ -145,7 +146,9 @@ void civic_buf_dispose(civic_buf *buf)
 int civic_buf_read_file(civic_buf *buf, const char *path, size_t max_size)
 {
 	char chunk[16384];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer; it is then
+	 * refused as not a regular file. Reads of regular files ignore it. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	int error = 0;
 	struct stat st;
 

@@ -15,12 +15,17 @@ const char *civic_standing_name(civic_standing standing)
 	return "unknown";
 }
 
-/* Where a revoked member's feed stops being valid. When the named commit is
- * the head or comes after it, the whole feed we hold is valid; otherwise
- * records are valid up to and including it, if we meet it on the way. */
+/* Where a revoked member's feed stops being valid: records are valid when
+ * they are the commit the revocation names or its ancestors. Our feed is a
+ * line, so that is everything up to its merge base with that commit; a fork
+ * after it (a thief's copy) is not. If this node does not hold the named
+ * commit, it cannot tell which of its records came before it: they are
+ * pending until it does. */
 typedef struct {
 	const civic_member *member;
 	int all_valid;
+	int has_boundary;
+	git_oid boundary;
 	int passed;
 } revocation_cursor;
 
@@ -31,8 +36,8 @@ static void cursor_init(revocation_cursor *c, git_repository *repo, const civic_
 	if (!m || !m->revoked)
 		c->all_valid = 1;
 	else if (m->has_last_valid)
-		c->all_valid = git_oid_equal(head, &m->last_valid) ||
-			       git_graph_descendant_of(repo, &m->last_valid, head) == 1;
+		c->has_boundary = git_merge_base(&c->boundary, repo, head, &m->last_valid) == 0;
+	git_error_clear();
 }
 
 static civic_standing cursor_next(revocation_cursor *c, const git_oid *id)
@@ -43,8 +48,14 @@ static civic_standing cursor_next(revocation_cursor *c, const git_oid *id)
 		return CIVIC_STANDING_PENDING;
 	if (c->all_valid)
 		return CIVIC_STANDING_VALID;
-	s = c->passed || !c->member->has_last_valid ? CIVIC_STANDING_REVOKED : CIVIC_STANDING_VALID;
-	if (c->member->has_last_valid && git_oid_equal(id, &c->member->last_valid))
+	/* Without the named commit we cannot place our records before or
+	 * after it: they wait, like a non-member's, for more of the feed. */
+	if (!c->member->has_last_valid)
+		return CIVIC_STANDING_REVOKED;
+	if (!c->has_boundary)
+		return CIVIC_STANDING_PENDING;
+	s = c->passed ? CIVIC_STANDING_REVOKED : CIVIC_STANDING_VALID;
+	if (c->has_boundary && git_oid_equal(id, &c->boundary))
 		c->passed = 1;
 	return s;
 }

@@ -19,7 +19,8 @@
 
 typedef enum {
 	CIVIC_STANDING_VALID,    /* by a member, within its revocation point if any */
-	CIVIC_STANDING_PENDING,  /* signed and well-formed, but the key is not (yet) a member */
+	CIVIC_STANDING_PENDING,  /* signed and well-formed, but the key is not (yet) a member,
+				  * or it was revoked after a commit this node does not hold yet */
 	CIVIC_STANDING_REVOKED,  /* by a member, after the commit its revocation names */
 } civic_standing;
 

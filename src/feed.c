@@ -186,6 +186,19 @@ static int next_seq(uint64_t *out, git_commit *parent)
 	return 0;
 }
 
+/* What we sign must verify later: read the stored bytes back exactly as an
+ * audit will (jansson refuses some values it can write, such as \u0000). */
+static int check_round_trip(const civic_buf *text, const civic_schemas *schemas)
+{
+	json_t *again = NULL;
+	int error = civic_record_parse(&again, text->ptr, text->size, "the new record");
+
+	if (error == 0)
+		error = civic_schemas_validate(schemas, again);
+	json_decref(again);
+	return error;
+}
+
 int civic_feed_append(git_oid *out, git_repository *repo, const civic_key *key,
 		      const char *author_name, const char *network_hex,
 		      const civic_schemas *schemas, const json_t *record)
@@ -209,6 +222,7 @@ int civic_feed_append(git_oid *out, git_repository *repo, const civic_key *key,
 	if ((error = next_seq(&seq, parent)) < 0 ||
 	    (error = civic_record_path(path, seq)) < 0 ||
 	    (error = civic_record_serialize(&text, record)) < 0 ||
+	    (error = check_round_trip(&text, schemas)) < 0 ||
 	    (error = commit_message(&message, record, network_hex, seq)) < 0)
 		goto done;
 	if ((error = git_blob_create_from_buffer(&blob, repo, text.ptr, text.size)) < 0) {
@@ -221,6 +235,9 @@ int civic_feed_append(git_oid *out, git_repository *repo, const civic_key *key,
 	/* Compare-and-swap: if the feed moved since we read it, refuse. */
 	error = git_reference_create_matching(&ref, repo, refname.ptr, out, exists,
 					      exists ? &head : NULL, "civic: add record");
+	/* A feed that appeared meanwhile lost us the race as surely as one that moved. */
+	if (error == GIT_EEXISTS)
+		error = GIT_EMODIFIED;
 	if (error < 0)
 		error = civic_error_from_git(error, "cannot move '%s'", refname.ptr);
 done:

@@ -127,6 +127,29 @@ int civic_fs_mkdir(const char *path, mode_t mode)
 	return CIVIC_ERROR;
 }
 
+int civic_fs_mkdir_all(const char *path, mode_t mode)
+{
+	char partial[PATH_MAX];
+	size_t i, len = strlen(path);
+	int error;
+
+	if (len == 0 || len >= sizeof partial) {
+		civic_error_set(CIVIC_ERROR_OS, "bad directory path '%s'", path);
+		return CIVIC_EINVALID;
+	}
+	memcpy(partial, path, len + 1);
+	for (i = 1; i < len; i++) {
+		if (partial[i] != '/')
+			continue;
+		partial[i] = '\0';
+		error = civic_fs_mkdir(partial, mode);
+		partial[i] = '/';
+		if (error < 0)
+			return error;
+	}
+	return civic_fs_mkdir(partial, mode);
+}
+
 int civic_fs_exists(const char *path)
 {
 	struct stat st;

@@ -16,6 +16,9 @@ int civic_fs_write_atomic(const char *path, const void *data, size_t len, mode_t
 /* Creates a directory (mode) if it does not exist; a non-directory there is an error. */
 int civic_fs_mkdir(const char *path, mode_t mode);
 
+/* Creates a directory and any missing parents (each with mode), like mkdir -p. */
+int civic_fs_mkdir_all(const char *path, mode_t mode);
+
 /* fsyncs a directory so that a rename inside it is durable. */
 int civic_fs_sync_dir(const char *path);
 

@@ -3,10 +3,12 @@
 #include "error.h"
 #include "fsutil.h"
 #include "municipality.h"
+#include "roster.h"
 #include "text.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <ftw.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
@@ -122,6 +124,7 @@ int civic_node_create(const char *home, const civic_node_init_options *opts,
 {
 	char path[PATH_MAX];
 	civic_buf keyline = CIVIC_BUF_INIT;
+	const civic_municipality *muni;
 	json_t *config = NULL;
 	int error;
 
@@ -129,13 +132,13 @@ int civic_node_create(const char *home, const civic_node_init_options *opts,
 	CIVIC_ASSERT_ARG(opts->name && opts->municipality && civic_role_valid(opts->role));
 	if ((error = civic_text_check_name(opts->name, 200, "the organization's name")) < 0)
 		return error;
-	if (!civic_municipality_find(opts->municipality)) {
+	if (!(muni = civic_municipality_find(opts->municipality))) {
 		civic_error_set(CIVIC_ERROR_NODE, "unknown municipality '%s'", opts->municipality);
 		return CIVIC_EINVALID;
 	}
 
 	if ((error = check_new_home(home)) < 0 ||
-	    (error = civic_fs_mkdir(home, 0700)) < 0 ||
+	    (error = civic_fs_mkdir_all(home, 0700)) < 0 ||
 	    (error = sub_path(path, sizeof path, home, "keys")) < 0 ||
 	    (error = civic_fs_mkdir(path, 0700)) < 0 ||
 	    (error = sub_path(path, sizeof path, home, "attachments")) < 0 ||
@@ -147,7 +150,7 @@ int civic_node_create(const char *home, const civic_node_init_options *opts,
 		goto done;
 
 	config = json_pack("{s:s, s:s, s:s, s:s, s:s}", "format", CONFIG_FORMAT,
-			   "name", opts->name, "municipality", opts->municipality,
+			   "name", opts->name, "municipality", muni->slug,
 			   "role", opts->role, "public_key", keyline.ptr);
 	if (!config) {
 		error = civic_error_nomem();
@@ -206,6 +209,20 @@ static void remove_stale_temporaries(const char *dir)
 	closedir(d);
 }
 
+static int remove_ref_lock(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	size_t len = strlen(path);
+
+	(void)st;
+	(void)ftw;
+	if (type == FTW_F && len > 5 && !strcmp(path + len - 5, ".lock"))
+		unlink(path);
+	return 0;
+}
+
+/* libgit2 moves a ref by writing <ref>.lock and renaming it; a writer
+ * killed in between leaves the .lock, and every later move of that ref
+ * would fail. civic owns refs/civic/ while it holds the node lock. */
 static void clean_after_crash(const civic_node *node)
 {
 	static const char *const dirs[] = { "", "/keys", "/attachments/sha256" };
@@ -215,11 +232,21 @@ static void clean_after_crash(const civic_node *node)
 	for (i = 0; i < sizeof dirs / sizeof dirs[0]; i++)
 		if (snprintf(path, sizeof path, "%s%s", node->path, dirs[i]) < (int)sizeof path)
 			remove_stale_temporaries(path);
+	if (snprintf(path, sizeof path, "%s/archive.git/refs/civic", node->path) < (int)sizeof path)
+		nftw(path, remove_ref_lock, 8, FTW_PHYS);
+	if (snprintf(path, sizeof path, "%s/archive.git/packed-refs.lock", node->path) < (int)sizeof path)
+		unlink(path);
 }
 
 static const char *config_string(const civic_node *node, const char *key)
 {
 	return json_string_value(json_object_get(node->config, key));
+}
+
+static int is_slug(const char *text)
+{
+	const civic_municipality *m = text ? civic_municipality_find(text) : NULL;
+	return m && !strcmp(m->slug, text);
 }
 
 static int load_config(civic_node *node)
@@ -241,8 +268,10 @@ static int load_config(civic_node *node)
 	node->config = json_loadb(text.ptr, text.size, JSON_REJECT_DUPLICATES, &jerr);
 	if (!node->config || !json_is_object(node->config) ||
 	    strcmp(config_string(node, "format") ? config_string(node, "format") : "", CONFIG_FORMAT) ||
-	    !config_string(node, "name") || !config_string(node, "municipality") ||
+	    !config_string(node, "name") || !is_slug(config_string(node, "municipality")) ||
 	    !civic_role_valid(config_string(node, "role")) ||
+	    (json_object_get(node->config, "network") &&
+	     !civic_network_id_valid(json_string_value(json_object_get(node->config, "network")))) ||
 	    !(keyline = config_string(node, "public_key"))) {
 		civic_error_set(CIVIC_ERROR_NODE, "'%s' is not a valid civic node config", path);
 		error = CIVIC_EINVALID;
@@ -321,6 +350,11 @@ int civic_node_set_network(civic_node *node, const char *network_hex)
 	const char *current = civic_node_network(node);
 	json_t *value;
 
+	if (!civic_network_id_valid(network_hex)) {
+		civic_error_set(CIVIC_ERROR_NODE, "'%s' is not a network id (40 lowercase hex digits)",
+				network_hex);
+		return CIVIC_EINVALID;
+	}
 	if (current && !strcmp(current, network_hex))
 		return 0;
 	if (current) {

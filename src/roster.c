@@ -30,6 +30,8 @@ int civic_network_id_valid(const char *text)
 {
 	size_t i;
 
+	if (!text)
+		return 0;
 	for (i = 0; i < CIVIC_NETWORK_ID_LEN; i++)
 		if (!((text[i] >= '0' && text[i] <= '9') || (text[i] >= 'a' && text[i] <= 'f')))
 			return 0;
@@ -113,11 +115,39 @@ static int load_json(json_t **out, git_repository *repo, const git_oid *blob_id,
 	return error;
 }
 
+/* The file name of a member or revocation: the key's own hex. */
+static int is_key_file(const char *file, const civic_pubkey *key)
+{
+	char hex[CIVIC_PUBKEY_HEX_LEN + 1];
+
+	civic_pubkey_to_hex(hex, key);
+	return !strncmp(file, hex, CIVIC_PUBKEY_HEX_LEN) && !strcmp(file + CIVIC_PUBKEY_HEX_LEN, ".json");
+}
+
+static int is_slug(const char *text)
+{
+	const civic_municipality *m = civic_municipality_find(text);
+	return m && !strcmp(m->slug, text);
+}
+
+/* What every member entry must be, whether read or about to be written. */
+static int check_member(const civic_member *m)
+{
+	if (!is_slug(m->municipality)) {
+		civic_error_set(CIVIC_ERROR_ROSTER, "unknown municipality '%s'", m->municipality);
+		return CIVIC_EINVALID;
+	}
+	if (!civic_role_valid(m->role)) {
+		civic_error_set(CIVIC_ERROR_ROSTER, "unknown role '%s'", m->role);
+		return CIVIC_EINVALID;
+	}
+	return civic_text_check_name(m->name, sizeof m->name - 1, "the member's name");
+}
+
 /* members/<hex>.json: the file name must be the key's own hex. */
 static int parse_member(civic_member *m, json_t *json, const char *file, const char *path)
 {
 	const char *key, *name, *municipality, *role;
-	char hex[CIVIC_PUBKEY_HEX_LEN + 1];
 	json_error_t jerr;
 	int error;
 
@@ -127,22 +157,18 @@ static int parse_member(civic_member *m, json_t *json, const char *file, const c
 		return bad_file(path, jerr.text);
 	if ((error = civic_pubkey_from_openssh(&m->key, key, strlen(key))) < 0)
 		return bad_file(path, "bad key");
-	civic_pubkey_to_hex(hex, &m->key);
-	if (strncmp(file, hex, CIVIC_PUBKEY_HEX_LEN) || strcmp(file + CIVIC_PUBKEY_HEX_LEN, ".json"))
+	if (!is_key_file(file, &m->key))
 		return bad_file(path, "file name is not the key's");
-	if (!civic_municipality_find(municipality) || strcmp(civic_municipality_find(municipality)->slug, municipality))
-		return bad_file(path, "unknown municipality");
-	if (!civic_role_valid(role))
-		return bad_file(path, "unknown role");
-	if (civic_text_check_name(name, sizeof m->name - 1, "the member's name") < 0)
-		return bad_file(path, civic_error_last()->message);
 	if ((error = copy_text(m->name, sizeof m->name, name, path, "name")) < 0 ||
-	    (error = copy_text(m->municipality, sizeof m->municipality, municipality, path, "municipality")) < 0)
+	    (error = copy_text(m->municipality, sizeof m->municipality, municipality, path, "municipality")) < 0 ||
+	    (error = copy_text(m->role, sizeof m->role, role, path, "role")) < 0)
 		return error;
-	return copy_text(m->role, sizeof m->role, role, path, "role");
+	if (check_member(m) < 0)
+		return bad_file(path, civic_error_last()->message);
+	return 0;
 }
 
-static int parse_revocation(civic_roster *roster, json_t *json, const char *path)
+static int parse_revocation(civic_roster *roster, json_t *json, const char *file, const char *path)
 {
 	const char *key, *reason;
 	json_t *last;
@@ -155,6 +181,10 @@ static int parse_revocation(civic_roster *roster, json_t *json, const char *path
 		return bad_file(path, jerr.text);
 	if (civic_pubkey_from_openssh(&pk, key, strlen(key)) < 0)
 		return bad_file(path, "bad key");
+	/* One revocation per key, under its name: a second file for the same
+	 * key could otherwise move its revocation point later. */
+	if (!is_key_file(file, &pk))
+		return bad_file(path, "file name is not the key's");
 	if (!(m = find_mutable(roster, &pk)))
 		return bad_file(path, "revokes a key that is not a member");
 	if (json_is_string(last) && civic_network_id_valid(json_string_value(last))) {
@@ -233,7 +263,7 @@ static int revocation_file(civic_roster *roster, git_repository *repo, const git
 	int error;
 
 	if ((error = entry_json(&json, repo, e, dir, path, sizeof path)) == 0)
-		error = parse_revocation(roster, json, path);
+		error = parse_revocation(roster, json, git_tree_entry_name(e), path);
 	json_decref(json);
 	return error;
 }
@@ -264,15 +294,19 @@ done:
 /* Builds the whole member list from one roster tree. */
 static int parse_tree(civic_roster *roster, git_repository *repo, const git_tree *tree)
 {
+	size_t i;
 	int error;
 
+	for (i = 0; i < git_tree_entrycount(tree); i++) {
+		const char *name = git_tree_entry_name(git_tree_entry_byindex(tree, i));
+		if (strcmp(name, "network.json") && strcmp(name, "members") && strcmp(name, "revocations"))
+			return bad_file(name, "unexpected entries in a roster: only network.json, members/, revocations/");
+	}
 	roster->count = 0;
 	if ((error = network_file(roster, repo, tree)) < 0 ||
 	    (error = each_file(repo, tree, "members", member_file, roster)) < 0 ||
 	    (error = each_file(repo, tree, "revocations", revocation_file, roster)) < 0)
 		return error;
-	if (git_tree_entrycount(tree) > 3)
-		return bad_file("/", "unexpected entries");
 	return 0;
 }
 
@@ -404,7 +438,10 @@ static int apply_commit(civic_roster *roster, git_repository *repo, const git_oi
 	if ((error = civic_signed_commit_verify(&signer, repo, id, NULL)) < 0 ||
 	    (error = civic_commit_check_email(c, &signer)) < 0 ||
 	    (error = check_trailers(c, id, roster->network, seq)) < 0) {
-		error = bad_commit(id, civic_error_last()->message);
+		/* Name the commit, but keep the code: a bad signature stays EBADSIG. */
+		int code = error;
+		bad_commit(id, civic_error_last()->message);
+		error = code;
 		goto done;
 	}
 	was_admin = civic_member_is_admin(civic_roster_find(roster, &signer));
@@ -427,6 +464,25 @@ done:
 	git_tree_free(*prev_tree);
 	*prev_tree = tree;
 	return error;
+}
+
+int civic_roster_root(git_oid *out, git_repository *repo)
+{
+	git_oid head, *chain = NULL;
+	size_t n = 0;
+	int error = git_reference_name_to_id(&head, repo, CIVIC_ROSTER_REF);
+
+	if (error == GIT_ENOTFOUND) {
+		civic_error_set(CIVIC_ERROR_ROSTER, "this node holds no roster");
+		return CIVIC_ENOTFOUND;
+	}
+	if (error < 0)
+		return civic_error_from_git(error, "cannot read the roster");
+	if ((error = collect_chain(&chain, &n, repo, &head)) < 0)
+		return error;
+	*out = chain[0];
+	free(chain);
+	return 0;
 }
 
 int civic_roster_load(civic_roster **out, git_repository *repo, const char *network_hex)
@@ -558,13 +614,16 @@ int civic_roster_create(git_oid *out, git_repository *repo, const civic_key *key
 	json_t *json;
 	int error;
 
-	if ((error = civic_text_check_name(network_name, 200, "the network's name")) < 0 ||
-	    (error = civic_text_check_name(creator_name, sizeof m.name - 1, "the organization's name")) < 0)
+	const civic_municipality *muni = civic_municipality_find(creator_municipality);
+
+	if ((error = civic_text_check_name(network_name, 200, "the network's name")) < 0)
 		return error;
 	m.key = *civic_key_public(key);
 	snprintf(m.name, sizeof m.name, "%s", creator_name);
-	snprintf(m.municipality, sizeof m.municipality, "%s", creator_municipality);
+	snprintf(m.municipality, sizeof m.municipality, "%s", muni ? muni->slug : creator_municipality);
 	snprintf(m.role, sizeof m.role, "civic-center");
+	if ((error = check_member(&m)) < 0)
+		return error;
 	member_path(path, sizeof path, "members", &m.key);
 	up[1].path = path;
 	if ((error = put_json(&up[0].id, repo, json_pack("{s:s, s:s}", "format", ROSTER_FORMAT,
@@ -633,6 +692,9 @@ int civic_roster_add(civic_roster *roster, git_repository *repo, const civic_key
 		civic_error_set(CIVIC_ERROR_ROSTER, "that key is a member already");
 		return CIVIC_EEXISTS;
 	}
+	/* What the loader would refuse must never be signed into the chain. */
+	if ((error = check_member(member)) < 0)
+		return error;
 	if ((error = member_json(&json, member)) < 0)
 		return error;
 	member_path(path, sizeof path, "members", &member->key);

@@ -44,6 +44,10 @@ int civic_roster_create(git_oid *out, git_repository *repo, const civic_key *key
 			const char *network_name, const char *creator_name,
 			const char *creator_municipality);
 
+/* The first commit of the roster this node holds (unverified: load it with
+ * that id to verify). CIVIC_ENOTFOUND when there is no roster. */
+int civic_roster_root(git_oid *out, git_repository *repo);
+
 /* Verifies refs/civic/roster from its first commit (which must be the
  * network id) to its head, and builds the member list. CIVIC_ENOTFOUND when
  * there is no roster yet; CIVIC_EBADSIG / CIVIC_EINVALID when any commit

@@ -74,6 +74,11 @@ int cli_print_json(json_t *value);
  * two looked up in the roster). */
 int cli_parse_member_key(civic_pubkey *out, const char *text, const civic_roster *roster);
 
+/* Writes text from a record or a peer to stdout with control characters
+ * (C0, DEL, C1) shown as '?', so that no signed text can drive the user's
+ * terminal; with `multiline`, newlines and tabs pass. */
+void cli_print_safe(const char *text, int multiline);
+
 /* Prints text left-aligned in `width` terminal columns, counting UTF-8
  * characters rather than bytes, so Cyrillic columns line up. */
 void cli_print_padded(const char *text, int width);

@@ -4,6 +4,7 @@
 #include "error.h"
 #include "feed.h"
 #include "municipality.h"
+#include "text.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -89,6 +90,10 @@ static int set_field(json_t *record, const char *spec, size_t name_len, json_t *
 	}
 	memcpy(name, spec, name_len);
 	name[name_len] = '\0';
+	if (civic_text_check_name(name, sizeof name - 1, "a --field name") < 0) {
+		json_decref(value);
+		return CIVIC_EINVALID;
+	}
 	for (part = name; (dot = strchr(part, '.')); part = dot + 1) {
 		json_t *next;
 		*dot = '\0';
@@ -146,6 +151,10 @@ static int set_body(json_t *record, const char *path)
 		return record_error("the record has a \"body\" already; drop it or %s", "--body");
 	if ((error = civic_buf_read_file(&text, path, BODY_MAX_FILE)) < 0)
 		return error;
+	if (memchr(text.ptr, '\0', text.size)) {
+		civic_buf_dispose(&text);
+		return record_error("'%s' holds a NUL byte: not a text file", path);
+	}
 	body = json_stringn(text.ptr, text.size);
 	civic_buf_dispose(&text);
 	if (!body)
@@ -175,9 +184,11 @@ static int describe_attachments(json_t *record, const add_args *a, civic_attachm
 	if (!json_is_array(list))
 		return record_error("\"attachments\" must be an array%s", "");
 	for (i = 0; i < a->nattach; i++) {
+		json_t *one;
 		if ((error = civic_attach_describe(&described[i], a->attach[i])) < 0)
 			return error;
-		json_array_append_new(list, attachment_json(&described[i]));
+		if (!(one = attachment_json(&described[i])) || json_array_append_new(list, one) < 0)
+			return civic_error_nomem();
 	}
 	return 0;
 }
@@ -242,15 +253,15 @@ static int store_attachments(const civic_node *node, const add_args *a, const ci
 
 /* A revoked key must not write; a key that is not a member yet may, and its
  * records wait as pending until the Civic Center admits it. */
-static int check_standing(const civic_node *node)
+static int check_standing(int *pending, const civic_node *node)
 {
 	civic_roster *roster = NULL;
-	const civic_member *me;
+	const civic_member *me = NULL;
 	int error = cli_load_roster(&roster, node);
 
-	if (error == CIVIC_ENOTFOUND || (error == 0 && !(me = civic_roster_find(roster, civic_node_public_key(node))))) {
-		fprintf(stderr, "%s", _("civic: note: this node's key is not in the roster it holds; "
-					"the record stays pending until the Civic Center admits it\n"));
+	*pending = error == CIVIC_ENOTFOUND ||
+		   (error == 0 && !(me = civic_roster_find(roster, civic_node_public_key(node))));
+	if (*pending) {
 		error = 0;
 	} else if (error == 0 && me->revoked) {
 		civic_error_set(CIVIC_ERROR_ROSTER, "this node's key was revoked from the network");
@@ -271,7 +282,7 @@ int cmd_add(const cli_context *ctx, int argc, char **argv)
 	const char *network;
 	char hex[GIT_OID_HEXSZ + 1];
 	git_oid id;
-	int error, code;
+	int pending = 0, error, code;
 
 	if ((code = parse(&a, argc, argv)) != 0)
 		return code < 0 ? CLI_EXIT_OK : code;
@@ -286,7 +297,7 @@ int cmd_add(const cli_context *ctx, int argc, char **argv)
 	/* Everything is checked before anything is written. */
 	if ((error = cli_open_node(&node, ctx, CIVIC_NODE_WRITE)) < 0 ||
 	    (error = cli_require_network(&network, node)) < 0 ||
-	    (error = check_standing(node)) < 0 ||
+	    (error = check_standing(&pending, node)) < 0 ||
 	    (error = build_record(&record, &a, described)) < 0 ||
 	    (error = civic_schemas_validate(schemas, record)) < 0 ||
 	    (error = cli_load_key(&key, node, a.pass_file)) < 0 ||
@@ -295,6 +306,9 @@ int cmd_add(const cli_context *ctx, int argc, char **argv)
 				       network, schemas, record)) < 0)
 		goto fail;
 	printf("%s\n", git_oid_tostr(hex, sizeof hex, &id));
+	if (pending)
+		fprintf(stderr, "%s", _("civic: note: this node's key is not in the roster it holds; "
+					"the record stays pending until the Civic Center admits it\n"));
 	goto done;
 fail:
 	code = cli_error_civic(error);

@@ -102,14 +102,17 @@ static void print_line(const json_t *e)
 	printf("%.12s  %-10s  %-21s  ", json_string_value(json_object_get(e, "id")), date ? date : "",
 	       cli_record_kind(e));
 	cli_print_padded(muni ? civic_municipality_name(muni) : "", 14);
-	printf("  %s", cli_record_title(e));
+	fputs("  ", stdout);
+	cli_print_safe(cli_record_title(e), 0);
 	if (strcmp(standing, "valid"))
 		printf("  [%s]", standing);
 	if (json_array_size(json_object_get(e, "retracted_by")))
 		printf("  [%s]", _("retracted"));
 	if (json_array_size(json_object_get(e, "corrected_by")))
 		printf("  [%s]", _("corrected"));
-	printf("  — %s\n", author ? author : _("(not a member)"));
+	fputs("  — ", stdout);
+	cli_print_safe(author ? author : _("(not a member)"), 0);
+	fputc('\n', stdout);
 }
 
 int cmd_list(const cli_context *ctx, int argc, char **argv)

@@ -43,6 +43,28 @@ static int parse_simple(int argc, char **argv, const char **name, const char **p
 	return 0;
 }
 
+/* A create interrupted after the roster's first commit but before the id was
+ * pinned is finished by running it again: the roster here must be one this
+ * node's key created, under the same name. */
+static int find_own_network(git_oid *out, const civic_node *node, const char *name)
+{
+	civic_roster *roster = NULL;
+	char hex[GIT_OID_HEXSZ + 1];
+	int error;
+
+	if ((error = civic_roster_root(out, civic_node_repository(node))) < 0 ||
+	    (error = civic_roster_load(&roster, civic_node_repository(node),
+				       git_oid_tostr(hex, sizeof hex, out))) < 0)
+		return error;
+	if (strcmp(civic_roster_network_name(roster), name) ||
+	    !civic_pubkey_equal(&civic_roster_get(roster, 0)->key, civic_node_public_key(node))) {
+		civic_error_set(CIVIC_ERROR_ROSTER, "this node holds the roster of another network already");
+		error = CIVIC_EEXISTS;
+	}
+	civic_roster_free(roster);
+	return error;
+}
+
 static int network_create(const cli_context *ctx, int argc, char **argv)
 {
 	const char *name = NULL, *pass_file = NULL;
@@ -70,8 +92,9 @@ static int network_create(const cli_context *ctx, int argc, char **argv)
 		goto done;
 	}
 	if ((error = cli_load_key(&key, node, pass_file)) < 0 ||
-	    (error = civic_roster_create(&id, civic_node_repository(node), key, name,
-					 civic_node_name(node), civic_node_municipality(node))) < 0 ||
+	    ((error = civic_roster_create(&id, civic_node_repository(node), key, name,
+					  civic_node_name(node), civic_node_municipality(node))) < 0 &&
+	     (error != CIVIC_EEXISTS || (error = find_own_network(&id, node, name)) < 0)) ||
 	    (error = civic_node_set_network(node, git_oid_tostr(hex, sizeof hex, &id))) < 0) {
 		code = cli_error_civic(error);
 		goto done;

@@ -57,62 +57,81 @@ static void print_ids(const char *name, const json_t *ids)
 	}
 }
 
-static void print_text(const json_t *e)
+/* One "label  value" line; the value may come from a signed record, so it
+ * goes through cli_print_safe(). */
+static void line(const char *name, const char *value)
 {
-	const json_t *rec = json_object_get(e, "record"), *author = json_object_get(e, "author"), *v, *a;
-	const char *standing = json_string_value(json_object_get(e, "standing"));
-	const char *name = json_string_value(json_object_get(author, "name"));
-	const char *key;
-	time_t t = (time_t)json_integer_value(json_object_get(e, "time"));
-	char when[64];
-	size_t i;
+	label(name);
+	cli_print_safe(value ? value : "", 0);
+	fputc('\n', stdout);
+}
 
-	strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S %z", localtime(&t));
-	label(_("record"));
-	printf("%s\n", json_string_value(json_object_get(e, "id")));
-	label(_("kind"));
-	printf("%s\n", cli_record_kind(e));
-	label(_("title"));
-	printf("%s\n", cli_record_title(e));
-	label(_("author"));
-	printf("%s (%s)\n", name ? name : _("(not a member)"),
-	       json_string_value(json_object_get(author, "fingerprint")));
-	if (json_object_get(author, "municipality_name")) {
-		label("");
-		printf("%s\n", json_string_value(json_object_get(author, "municipality_name")));
-	}
-	label(_("signature"));
-	printf("%s\n",
-	       !strcmp(standing, "valid") ? _("good, by a member of the network") :
-	       !strcmp(standing, "pending") ? _("good, but the key is not a member (yet): pending") :
-					     _("good, but made after the key was revoked"));
-	label(_("signed at"));
-	printf("%s\n", when);
+static const char *standing_text(const char *standing)
+{
+	if (!strcmp(standing, "valid"))
+		return _("good, by a member of the network");
+	if (!strcmp(standing, "pending"))
+		return _("good, but the key is not a member (yet): pending");
+	return _("good, but made after the key was revoked");
+}
+
+static void print_fields(const json_t *rec)
+{
+	const char *key;
+	json_t *v;
+
 	json_object_foreach((json_t *)rec, key, v) {
+		char *text;
 		if (!strcmp(key, "body") || !strcmp(key, "attachments") || !strcmp(key, "title") ||
 		    !strcmp(key, "kind"))
 			continue;
-		label(key);
 		if (json_is_string(v)) {
-			printf("%s\n", !strcmp(key, "municipality") ?
-			       civic_municipality_name(json_string_value(v)) : json_string_value(v));
-		} else {
-			char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-			printf("%s\n", text ? text : "");
-			free(text);
+			line(key, !strcmp(key, "municipality") ? civic_municipality_name(json_string_value(v))
+							       : json_string_value(v));
+			continue;
 		}
+		text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+		line(key, text);
+		free(text);
 	}
+}
+
+static void print_text(const json_t *e)
+{
+	const json_t *rec = json_object_get(e, "record"), *author = json_object_get(e, "author"), *v, *a;
+	const char *name = json_string_value(json_object_get(author, "name"));
+	time_t t = (time_t)json_integer_value(json_object_get(e, "time"));
+	char when[64], who[600];
+	size_t i;
+
+	strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S %z", localtime(&t));
+	snprintf(who, sizeof who, "%s (%s)", name ? name : _("(not a member)"),
+		 json_string_value(json_object_get(author, "fingerprint")));
+	line(_("record"), json_string_value(json_object_get(e, "id")));
+	line(_("kind"), cli_record_kind(e));
+	line(_("title"), cli_record_title(e));
+	line(_("author"), who);
+	if (json_object_get(author, "municipality_name"))
+		line("", json_string_value(json_object_get(author, "municipality_name")));
+	line(_("signature"), standing_text(json_string_value(json_object_get(e, "standing"))));
+	line(_("signed at"), when);
+	print_fields(rec);
 	json_array_foreach(json_object_get(e, "attachments"), i, a) {
-		label(_("attachment"));
-		printf(_("%s  %s  %lld bytes  [%s]\n"), json_string_value(json_object_get(a, "name")),
-		       json_string_value(json_object_get(a, "sha256")),
-		       (long long)json_integer_value(json_object_get(a, "size")),
-		       json_string_value(json_object_get(a, "state")));
+		char text[512];
+		snprintf(text, sizeof text, _("%s  %s  %lld bytes  [%s]"),
+			 json_string_value(json_object_get(a, "name")),
+			 json_string_value(json_object_get(a, "sha256")),
+			 (long long)json_integer_value(json_object_get(a, "size")),
+			 json_string_value(json_object_get(a, "state")));
+		line(_("attachment"), text);
 	}
 	print_ids(_("retracted by"), json_object_get(e, "retracted_by"));
 	print_ids(_("corrected by"), json_object_get(e, "corrected_by"));
-	if ((v = json_object_get(rec, "body")))
-		printf("\n%s\n", json_string_value(v));
+	if ((v = json_object_get(rec, "body"))) {
+		fputc('\n', stdout);
+		cli_print_safe(json_string_value(v), 1);
+		fputc('\n', stdout);
+	}
 }
 
 static json_t *find(const json_t *all, const char *id)

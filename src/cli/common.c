@@ -280,6 +280,22 @@ int cli_resolve_commit(git_oid *out, git_repository *repo, const char *text)
 	return 0;
 }
 
+void cli_print_safe(const char *text, int multiline)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)text; *p; p++) {
+		if (multiline && (*p == '\n' || *p == '\t'))
+			fputc(*p, stdout);
+		else if (*p < 0x20 || *p == 0x7f)
+			fputc('?', stdout);
+		else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) /* U+0080..U+009F */
+			fputc('?', stdout), p++;
+		else
+			fputc(*p, stdout);
+	}
+}
+
 void cli_print_padded(const char *text, int width)
 {
 	const unsigned char *p;
@@ -288,7 +304,7 @@ void cli_print_padded(const char *text, int width)
 	for (p = (const unsigned char *)text; *p; p++)
 		if ((*p & 0xc0) != 0x80)
 			columns++;
-	fputs(text, stdout);
+	cli_print_safe(text, 0);
 	for (; columns < width; columns++)
 		fputc(' ', stdout);
 }

@@ -29,13 +29,23 @@ typedef struct {
 	int passed;
 } revocation_cursor;
 
+/* Asked first: libgit2 1.5 leaks in git_merge_base() on a missing commit. */
+static int commit_held(git_repository *repo, const git_oid *id)
+{
+	git_odb *odb = NULL;
+	int held = git_repository_odb(&odb, repo) == 0 && git_odb_exists(odb, id);
+
+	git_odb_free(odb);
+	return held;
+}
+
 static void cursor_init(revocation_cursor *c, git_repository *repo, const civic_member *m, const git_oid *head)
 {
 	memset(c, 0, sizeof *c);
 	c->member = m;
 	if (!m || !m->revoked)
 		c->all_valid = 1;
-	else if (m->has_last_valid)
+	else if (m->has_last_valid && commit_held(repo, &m->last_valid))
 		c->has_boundary = git_merge_base(&c->boundary, repo, head, &m->last_valid) == 0;
 	git_error_clear();
 }

@@ -66,6 +66,15 @@ const civic_member *civic_roster_find(const civic_roster *roster, const civic_pu
 	return NULL;
 }
 
+static size_t count_admins(const civic_roster *roster)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < roster->count; i++)
+		n += civic_member_is_admin(&roster->members[i]);
+	return n;
+}
+
 static civic_member *find_mutable(civic_roster *roster, const civic_pubkey *key)
 {
 	return (civic_member *)civic_roster_find(roster, key);
@@ -723,6 +732,11 @@ int civic_roster_revoke(civic_roster *roster, git_repository *repo, const civic_
 	}
 	if ((error = civic_text_check_name(reason, sizeof m->reason - 1, "the reason")) < 0)
 		return error;
+	if (civic_member_is_admin(m) && count_admins(roster) == 1) {
+		civic_error_set(CIVIC_ERROR_ROSTER,
+				"'%s' is the network's last admin: add another civic-center member first", m->name);
+		return CIVIC_EINVALID;
+	}
 	if (last_valid)
 		git_oid_tostr(last, sizeof last, last_valid);
 	if ((error = civic_pubkey_to_openssh(&line, key)) < 0)

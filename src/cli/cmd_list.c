@@ -120,12 +120,14 @@ int cmd_list(const cli_context *ctx, int argc, char **argv)
 	list_args a;
 	civic_node *node = NULL;
 	civic_roster *roster = NULL;
-	json_t *all = NULL, *out = NULL, *bad = json_array(), *e;
+	json_t *all = NULL, *out = NULL, *bad = NULL, *e;
 	size_t i;
 	int error, code;
 
 	if ((code = parse(&a, argc, argv)) != 0)
 		return code < 0 ? CLI_EXIT_OK : code;
+	if (!(bad = json_array()))
+		return cli_error_civic(civic_error_nomem());
 	if ((error = cli_open_node(&node, ctx, CIVIC_NODE_READ)) < 0 ||
 	    ((error = cli_load_roster(&roster, node)) < 0 && error != CIVIC_ENOTFOUND) ||
 	    (error = cli_collect_records(&all, bad, node, roster)) < 0) {

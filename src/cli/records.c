@@ -63,8 +63,9 @@ static void on_bad(const civic_pubkey *author, const char *refname, const git_oi
 							 git_oid_tostr(id, sizeof id, commit), "reason", reason));
 }
 
-/* A retraction counts when its author wrote the target, or is an admin. */
-static int may_retract(const json_t *by, const json_t *target, const civic_roster *roster)
+/* A retraction or correction counts when its author wrote the target, or
+ * is an admin: nobody else can mark another member's record. */
+static int may_amend(const json_t *by, const json_t *target, const civic_roster *roster)
 {
 	const char *a = json_string_value(json_object_get(json_object_get(by, "author"), "key"));
 	const char *b = json_string_value(json_object_get(json_object_get(target, "author"), "key"));
@@ -89,7 +90,7 @@ static void link_records(collect_state *st, const civic_roster *roster)
 		if (!field || strcmp(json_string_value(json_object_get(e, "standing")), "valid"))
 			continue;
 		target = json_object_get(st->by_id, json_string_value(json_object_get(rec, field)));
-		if (!target || (!strcmp(field, "retracts") && !may_retract(e, target, roster)))
+		if (!target || !may_amend(e, target, roster))
 			continue;
 		json_array_append(json_object_get(target, !strcmp(field, "retracts") ? "retracted_by" : "corrected_by"),
 				  json_object_get(e, "id"));

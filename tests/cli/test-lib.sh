@@ -86,9 +86,9 @@ test_expect_code() {
 
 # git_in HOME ARGS...: stock git on a node's repository.
 git_in() {
-	_home=$1
+	_git_home=$1
 	shift
-	git --git-dir "$_home/archive.git" "$@"
+	git --git-dir "$_git_home/archive.git" "$@"
 }
 
 # abs PATH: the absolute path of an existing file or directory.

@@ -1,0 +1,385 @@
+#!/bin/sh
+# make bench: how civic's costs grow with the archive (issue 2, "make bench").
+#
+#   sh bench/run.sh build/civic
+#
+# For each archive size (BENCH_SIZES, default "1000 10000 100000" records):
+#  - builds an archive with bench/gen_archive (cached under bench/.cache/,
+#    keyed by the size and the generator's source) and packs it with stock
+#    `git repack -adq`;
+#  - times `civic audit --no-rehash` and civic_audit_run() over it, pinned
+#    to one CPU, against the floor: libsodium verification of the same
+#    signatures on one CPU (bench/verify_floor);
+#  - times `civic add` (median of BENCH_ADD_RUNS, default 15) and
+#    civic_feed_append() alone, on a copy of it;
+# and, on the largest size, stock `git log --show-signature` over the newest
+# BENCH_GIT_COMMITS (default 2000) commits, extrapolated to the whole archive.
+#
+# Prints a table and rewrites docs/benchmarks.md; hand-written notes below
+# its marker line are kept. BENCH_REGEN=1 rebuilds the cached archives.
+set -eu
+
+[ $# -eq 1 ] || { echo "usage: sh bench/run.sh PATH/TO/civic" >&2; exit 2; }
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+CIVIC=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+BUILD=$(dirname "$CIVIC")
+cd "$TOP"
+export LC_ALL=C.UTF-8
+
+SIZES=${BENCH_SIZES:-"1000 10000 100000"}
+ADD_RUNS=${BENCH_ADD_RUNS:-15}
+AUDIT_RUNS=${BENCH_AUDIT_RUNS:-3}
+GIT_COMMITS=${BENCH_GIT_COMMITS:-2000}
+CACHE=$TOP/bench/.cache
+RES=$CACHE/results
+DOC=$TOP/docs/benchmarks.md
+MARKER='<!-- Figures above are written by bench/run.sh; notes below this line are kept. -->'
+CPU=0    # the CPU that audit and floor are pinned to
+START=$(date +%s)
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+
+say() { printf '%s\n' "bench: $*" >&2; }
+die() { say "$*"; exit 1; }
+# kv FILE KEY: the value of KEY=VALUE in FILE (pairs separated by spaces or lines)
+kv() { tr ' ' '\n' < "$1" | sed -n "s/^$2=//p" | tail -n 1; }
+# calc EXPR: floating-point arithmetic
+calc() { awk "BEGIN { printf \"%.6f\", $1 }"; }
+fmt() { awk "BEGIN { printf \"$1\", $2 }"; }
+# n1 N: 100000 -> 100k
+short() { awk "BEGIN { n = $1; if (n >= 1000 && n % 1000 == 0) printf \"%dk\", n / 1000; else printf \"%d\", n }"; }
+
+# ---------------------------------------------------------------------------
+# The benchmark programs, built with the project's flags.
+PKGS="libgit2 libsodium libarchive jansson libcmark libpcre2-8"
+CC=${CC:-cc}
+# shellcheck disable=SC2086 # PKGS is a list
+CFLAGS="-std=c17 -D_GNU_SOURCE -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
+-Wmissing-prototypes -O2 -g $(pkg-config --cflags $PKGS) -Isrc"
+# shellcheck disable=SC2086
+LIBS=$(pkg-config --libs $PKGS)
+[ -f "$BUILD/libcivic.a" ] || die "$BUILD/libcivic.a is missing: run make first"
+mkdir -p "$BUILD/bench" "$RES"
+for prog in gen_archive verify_floor audit_lib audit_parts append_lib timeit; do
+	bin=$BUILD/bench/$prog
+	# shellcheck disable=SC3013 # -nt: dash, bash and busybox sh have it
+	if [ ! -x "$bin" ] || [ bench/$prog.c -nt "$bin" ] || [ bench/bench_common.h -nt "$bin" ] ||
+	   [ "$BUILD/libcivic.a" -nt "$bin" ]; then
+		say "cc $prog"
+		# shellcheck disable=SC2086
+		$CC $CFLAGS -o "$bin" bench/$prog.c "$BUILD/libcivic.a" $LIBS
+	fi
+done
+TIMEIT=$BUILD/bench/timeit
+
+# Archives depend on the generator only: one that the current civic no longer
+# audits as sound is regenerated (see ensure_archive).
+GEN_KEY=$(cat bench/gen_archive.c bench/bench_common.h | sha256sum | cut -c1-12)
+
+# generate N HOME: a fresh archive of N records, packed
+generate() {
+	rm -rf "$CACHE"/archive-"$1"-* "$CACHE"/archive-"$1"-*.gen
+	say "generating an archive of $1 records (cached in $2)"
+	t0=$(date +%s.%N)
+	"$BUILD/bench/gen_archive" "$2" "$1"
+	t1=$(date +%s.%N)
+	git -C "$2/archive.git" repack -adq
+	t2=$(date +%s.%N)
+	printf 'gen_s=%s repack_s=%s\n' "$(calc "$t1 - $t0")" "$(calc "$t2 - $t1")" > "$2.gen"
+	touch "$2/.bench-complete"
+}
+
+# audit_cli N HOME: times civic audit; fails if it is not sound over N records
+audit_cli() {
+	"$TIMEIT" -n "$AUDIT_RUNS" -c "$CPU" -o "$RES/audit-out-$1.txt" -- \
+		"$CIVIC" --home "$2" audit --no-rehash > "$RES/audit-$1.txt" || return 1
+	tail -n 1 "$RES/audit-out-$1.txt" | grep -q '^audit: sound$' || return 1
+	grep -q "records: $1 valid, 0 pending" "$RES/audit-out-$1.txt" || return 1
+}
+
+BODY='# Доклад за дейността на НПО Мрежата
+
+Мрежата проведе девет работни срещи с кметовете, общинските съвети и администрациите на деветте общини в област Кюстендил. Препоръките на организациите бяха внесени писмено и проследени.
+
+## Изводи
+
+Читалищата са основната гражданска структура в малките общини и имат доверието на хората.
+'
+
+LARGEST=0
+for n in $SIZES; do
+	case $n in ''|*[!0-9]*) die "BENCH_SIZES: '$n' is not a number";; esac
+	[ "$n" -gt "$LARGEST" ] && LARGEST=$n
+done
+
+for n in $SIZES; do
+	home=$CACHE/archive-$n-$GEN_KEY
+	fresh=0
+	if [ "${BENCH_REGEN:-0}" = 1 ] || [ ! -f "$home/.bench-complete" ]; then
+		generate "$n" "$home"
+		fresh=1
+	fi
+	cp "$home.gen" "$RES/gen-$n.txt"
+	du -sk "$home/archive.git" | cut -f1 > "$RES/size-$n.txt"
+
+	say "$n records: civic audit --no-rehash ($AUDIT_RUNS runs, CPU $CPU)"
+	if ! audit_cli "$n" "$home"; then
+		[ $fresh = 0 ] || die "civic audit does not pass on a fresh archive: see $RES/audit-out-$n.txt"
+		say "the cached archive does not audit as sound with this civic: regenerating"
+		generate "$n" "$home"
+		cp "$home.gen" "$RES/gen-$n.txt"
+		du -sk "$home/archive.git" | cut -f1 > "$RES/size-$n.txt"
+		audit_cli "$n" "$home" || die "civic audit does not pass: see $RES/audit-out-$n.txt"
+	fi
+
+	lib_runs=$AUDIT_RUNS
+	[ "$n" -le 10000 ] || lib_runs=1
+	say "$n records: civic_audit_run ($lib_runs runs, CPU $CPU)"
+	"$TIMEIT" -c "$CPU" -o "$RES/audit-lib-$n.txt" -- "$BUILD/bench/audit_lib" "$home" "$lib_runs" > /dev/null
+	echo "audit_lib_runs=$lib_runs" >> "$RES/audit-lib-$n.txt"
+	say "$n records: libsodium floor (best of 3 passes, CPU $CPU)"
+	"$TIMEIT" -c "$CPU" -o "$RES/floor-$n.txt" -- "$BUILD/bench/verify_floor" "$home/archive.git" 3 > /dev/null
+	[ "$(kv "$RES/floor-$n.txt" floor_records)" = "$((n + 0))" ] || die "the floor did not see $n commits"
+
+	# Adding changes the archive: work on a copy of the packed one.
+	rm -rf "$CACHE/work-$n"
+	cp -a "$home" "$CACHE/work-$n"
+	rm -f "$CACHE/work-$n/.bench-complete"
+
+	if [ "$n" = "$LARGEST" ]; then
+		say "$n records: the parts of an audit, one at a time (CPU $CPU)"
+		"$TIMEIT" -c "$CPU" -o "$RES/parts.txt" -- "$BUILD/bench/audit_parts" "$home" > /dev/null
+		sub=$GIT_COMMITS
+		[ "$sub" -le "$n" ] || sub=$n
+		say "$n records: stock git log --show-signature over the newest $sub commits"
+		"$CIVIC" --home "$home" allowed-signers > "$RES/allowed_signers"
+		ref=$(git -C "$home/archive.git" for-each-ref --format='%(refname)' refs/civic/feeds/ | head -n 1)
+		"$TIMEIT" -o "$RES/git-out.txt" -e "$RES/git-err.txt" -- git -C "$home/archive.git" \
+			-c gpg.ssh.allowedSignersFile="$RES/allowed_signers" \
+			log --show-signature --format=%H -n "$sub" "$ref" > "$RES/git.txt"
+		good=$(grep -c '^Good "git" signature for ' "$RES/git-out.txt" || true)
+		[ "$good" = "$sub" ] || die "stock git reported $good good signatures of $sub"
+		printf 'git_commits=%s\n' "$sub" >> "$RES/git.txt"
+	fi
+done
+
+# ---------------------------------------------------------------------------
+# Adding a record, the sizes taken in turn in every round, so that whatever
+# else the machine does at some moment weighs on every size alike.
+add_once() { # N: one timed `civic add`
+	"$TIMEIT" -- "$CIVIC" --home "$CACHE/work-$1" add document \
+		--field visibility=public --field language=bg \
+		--field "title=Доклад за дейността на НПО Мрежата през тримесечието" \
+		--field municipality=Кюстендил --field date=2016-03-31 --field document_type=report \
+		--field "body=$BODY"
+}
+# stats: median, min and max of the numbers on standard input, as timeit prints them
+stats() {
+	sort -g | awk '{ v[NR] = $1 } END {
+		m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+		printf "runs=%d median_s=%.6f min_s=%.6f max_s=%.6f\n", NR, m, v[1], v[NR] }'
+}
+say "civic add, civic_feed_append and civic id: 2 warm-up rounds, then $ADD_RUNS rounds over the sizes"
+for n in $SIZES; do
+	: > "$RES/add-runs-$n.txt"; : > "$RES/append-runs-$n.txt"; : > "$RES/id-runs-$n.txt"
+done
+round=-1
+while [ "$round" -le "$ADD_RUNS" ]; do
+	for n in $SIZES; do
+		a=$(add_once "$n")
+		# civic_feed_append in a fresh process: one warm-up append, then one timed
+		l=$("$BUILD/bench/append_lib" "$CACHE/work-$n" 1)
+		# a process that opens the node and does nothing else: civic's start-up
+		i=$("$TIMEIT" -- "$CIVIC" --home "$CACHE/work-$n" id)
+		if [ "$round" -ge 1 ]; then
+			echo "$a" | tr ' ' '\n' | sed -n 's/^median_s=//p' >> "$RES/add-runs-$n.txt"
+			echo "$l" | sed -n 's/^append_lib_s=//p' >> "$RES/append-runs-$n.txt"
+			echo "$i" | tr ' ' '\n' | sed -n 's/^median_s=//p' >> "$RES/id-runs-$n.txt"
+		fi
+	done
+	round=$((round + 1))
+done
+for n in $SIZES; do
+	stats < "$RES/add-runs-$n.txt" > "$RES/add-$n.txt"
+	stats < "$RES/id-runs-$n.txt" > "$RES/id-$n.txt"
+	stats < "$RES/append-runs-$n.txt" | sed 's/median_s=/append_lib_s=/' > "$RES/append-$n.txt"
+	rm -rf "$CACHE/work-$n"
+done
+
+# ---------------------------------------------------------------------------
+# The report.
+ms() { fmt '%.1f' "$1 * 1000"; }
+sec() { fmt '%.2f' "$1"; }
+verdict() { awk "BEGIN { print ($1) ? \"PASS\" : \"MISS\" }"; }
+
+# shellcheck disable=SC2086 # SIZES is a list
+SORTED=$(printf '%s\n' $SIZES | sort -n)
+FIRST=$(echo "$SORTED" | head -n 1)
+N=$LARGEST
+TABLE_ADD="| records in the archive | \`civic add\` (median of $ADD_RUNS) | min – max | \`civic_feed_append\` alone (median of $ADD_RUNS) | \`civic id\`: start-up and opening the node |
+|---:|---:|---:|---:|---:|"
+TABLE_AUDIT="| records | \`civic audit --no-rehash\` (median of $AUDIT_RUNS) | per record | \`civic_audit_run\` (median of $AUDIT_RUNS; 1 run above 10k) | floor: SHA-512 + ed25519 | per signature | audit / floor (CLI, library) | peak RSS of \`civic audit\` |
+|---:|---:|---:|---:|---:|---:|---:|---:|"
+TABLE_GEN="| records | generate (fsync off) | \`git repack -adq\` | archive.git on disk |
+|---:|---:|---:|---:|"
+for n in $SORTED; do
+	add=$(kv "$RES/add-$n.txt" median_s)
+	app=$(kv "$RES/append-$n.txt" append_lib_s)
+	id=$(kv "$RES/id-$n.txt" median_s)
+	aud=$(kv "$RES/audit-$n.txt" median_s)
+	lib=$(kv "$RES/audit-lib-$n.txt" audit_lib_s)
+	flo=$(kv "$RES/floor-$n.txt" floor_s)
+	rss=$(kv "$RES/audit-$n.txt" maxrss_kb)
+	TABLE_ADD="$TABLE_ADD
+| $n | $(ms "$add") ms | $(ms "$(kv "$RES/add-$n.txt" min_s)") – $(ms "$(kv "$RES/add-$n.txt" max_s)") ms | $(ms "$app") ms | $(ms "$id") ms |"
+	TABLE_AUDIT="$TABLE_AUDIT
+| $n | $(sec "$aud") s | $(fmt '%.0f' "$aud / $n * 1e6") µs | $(sec "$lib") s | $(sec "$flo") s | $(fmt '%.1f' "$flo / $n * 1e6") µs | $(fmt '%.2f' "$aud / $flo")x, $(fmt '%.2f' "$lib / $flo")x | $(fmt '%.0f' "$rss / 1024") MiB |"
+	TABLE_GEN="$TABLE_GEN
+| $n | $(sec "$(kv "$RES/gen-$n.txt" gen_s)") s | $(sec "$(kv "$RES/gen-$n.txt" repack_s)") s | $(fmt '%.0f' "$(cat "$RES/size-$n.txt") / 1024") MiB |"
+done
+
+# Where an audit's time goes, at the largest size.
+part() { kv "$RES/parts.txt" "parts_$1_s"; }
+part_row() { # name seconds
+	if awk "BEGIN { exit !($2 < 0) }"; then
+		printf '| %s | %s s: within the noise | | |\n' "$1" "$(sec "$2")"
+		return
+	fi
+	printf '| %s | %s s | %s µs | %sx |\n' "$1" "$(sec "$2")" "$(fmt '%.1f' "$2 / $N * 1e6")" \
+		"$(fmt '%.2f' "$2 / $(kv "$RES/floor-$N.txt" floor_s)")"
+}
+PARTS_SUM=$(calc "$(part walk) + $(part commits) + $(part sshsig) + $(part trees) + $(part blobs) + $(part json) + $(part schema)")
+# shellcheck disable=SC2016 # backquotes are Markdown here
+TABLE_PARTS="| part of the audit, at $(short "$N") records | time | per record | x floor |
+|---|---:|---:|---:|
+$(part_row 'walk: revwalk of the feed, oldest first' "$(part walk)")
+$(part_row 'commits: `git_commit_lookup` of each commit' "$(part commits)")
+$(part_row 'sshsig: `civic_verify` (armor, SHA-512, ed25519)' "$(part sshsig)")
+$(part_row 'trees: the 5 trees on each record'"'"'s path (root, records/, AA/, BB/, CC/)' "$(part trees)")
+$(part_row 'blobs: each record blob' "$(part blobs)")
+$(part_row 'json: `civic_record_parse` (jansson)' "$(part json)")
+$(part_row 'schema: `civic_schemas_validate`' "$(part schema)")
+$(part_row '**sum: every object read once**' "$PARTS_SUM")
+$(part_row 'not in the sum: `git_commit_extract_signature` (reads each commit again)' "$(part extract)")
+$(part_row '`civic_audit_run` minus the sum: objects read again, tree comparison, bookkeeping' "$(calc "$(kv "$RES/audit-lib-$N.txt" audit_lib_s) - $PARTS_SUM")")
+$(part_row '`civic audit` minus `civic_audit_run`: process start-up, teardown' "$(calc "$(kv "$RES/audit-$N.txt" median_s) - $(kv "$RES/audit-lib-$N.txt" audit_lib_s)")")"
+
+add_lo=$(kv "$RES/add-$FIRST.txt" median_s); add_hi=$(kv "$RES/add-$N.txt" median_s)
+app_lo=$(kv "$RES/append-$FIRST.txt" append_lib_s); app_hi=$(kv "$RES/append-$N.txt" append_lib_s)
+add_ratio=$(calc "$add_hi / $add_lo"); app_ratio=$(calc "$app_hi / $app_lo")
+aud=$(kv "$RES/audit-$N.txt" median_s); lib=$(kv "$RES/audit-lib-$N.txt" audit_lib_s)
+flo=$(kv "$RES/floor-$N.txt" floor_s)
+floor_ratio=$(calc "$aud / $flo"); floor_ratio_lib=$(calc "$lib / $flo")
+git_s=$(kv "$RES/git.txt" median_s); git_n=$(kv "$RES/git.txt" git_commits)
+git_rate=$(calc "$git_n / $git_s"); git_full=$(calc "$git_s * $N / $git_n")
+git_ratio=$(calc "$git_full / $aud")
+V_ADD=$(verdict "$add_ratio < 2 && $app_ratio < 2")
+V_FLOOR=$(verdict "$floor_ratio <= 1.5")
+V_GIT=$(verdict "$git_ratio >= 50")
+QUICK=""
+[ "$N" = 100000 ] && [ "$FIRST" = 1000 ] || QUICK="
+**Quick run** (BENCH_SIZES=\"$SIZES\"): the targets are stated for 1k and 100k records; here they
+are checked between $(short "$FIRST") and $(short "$N") records, so the verdicts below are indicative only.
+"
+
+CPU_MODEL=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+MEM=$(awk '/^MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)
+OS=$(sed -n 's/^PRETTY_NAME="\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' /etc/os-release 2>/dev/null)
+[ -n "$OS" ] || OS=$(uname -s)
+VERSIONS="libgit2 $(pkg-config --modversion libgit2), libsodium $(pkg-config --modversion libsodium), \
+$(git --version | sed 's/ version//'), $(ssh -V 2>&1 | cut -d, -f1), $($CC --version | head -n 1)"
+ELAPSED=$(( $(date +%s) - START ))
+LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
+
+NOTES=""
+if [ -f "$DOC" ] && grep -qF "$MARKER" "$DOC"; then
+	NOTES=$(awk -v m="$MARKER" 'found { print } $0 == m { found = 1 }' "$DOC")
+fi
+
+mkdir -p "$(dirname "$DOC")"
+cat > "$DOC.tmp" <<EOF
+# civic benchmarks
+
+Written by \`make bench\` (\`bench/run.sh\`) on $(date -u '+%Y-%m-%d %H:%M UTC'), in ${ELAPSED} s.
+
+- **Machine:** $CPU_MODEL (/proc/cpuinfo), $(nproc) CPUs (nproc), $MEM RAM, $OS, kernel $(uname -r).
+- **Software:** $VERSIONS; benchmark programs built with \`-O2\`.
+- **Load average** (1, 5, 15 min) at the start: $LOAD_START; at the end: $LOAD_END. Other work on
+  the machine shows up as noise in every figure.
+$QUICK
+## Targets (issue 2)
+
+| target | measured | result |
+|---|---|---|
+| adding a record stays under 2x between 1k and 100k records | \`civic add\`: $(ms "$add_lo") ms at $(short "$FIRST"), $(ms "$add_hi") ms at $(short "$N"): **$(fmt '%.2f' "$add_ratio")x**; \`civic_feed_append\` alone: $(ms "$app_lo") → $(ms "$app_hi") ms, **$(fmt '%.2f' "$app_ratio")x** | **$V_ADD** |
+| audit of 100k records within 1.5x of the libsodium floor on one core | \`civic audit --no-rehash\` $(sec "$aud") s, floor $(sec "$flo") s: **$(fmt '%.2f' "$floor_ratio")x** (library \`civic_audit_run\` $(sec "$lib") s: $(fmt '%.2f' "$floor_ratio_lib")x) | **$V_FLOOR** |
+| audit at least 50x faster than stock \`git log --show-signature\` | git: $git_n commits in $(sec "$git_s") s ($(fmt '%.0f' "$git_rate") commits/s), **extrapolated** to $N commits: $(fmt '%.0f' "$git_full") s; civic audit $(sec "$aud") s: **$(fmt '%.0f' "$git_ratio")x** faster | **$V_GIT** |
+
+## Adding a record
+
+The archive is the cached one, packed by stock \`git repack -adq\` (every record and tree in one
+pack; refs and reflogs loose, as civic writes them), copied before each size's runs. All N records
+are in the node's own feed, the case where \`civic add\` has the most to lose: an append reads and
+rewrites only its own feed's tree. \`civic add\` is the real command, with a Markdown body of about
+550 bytes of Bulgarian, fsync on (civic's default), an unencrypted key (\`--no-passphrase\`: an
+encrypted key adds one argon2id derivation, the same at any size). Wall time per process: fork,
+exec, open the node, take the lock, compile the schemas, load the key, validate, sign, write the
+blob, 5 trees and the commit, move the ref, append the reflog, with fsync. \`civic_feed_append\`
+alone: \`bench/append_lib\` opens the node, appends one record untimed, then times one more. Two
+warm-up rounds, then $ADD_RUNS rounds, each taking every size in turn, so that other work on the
+machine weighs on all sizes alike; medians over the rounds.
+
+$TABLE_ADD
+
+## Audit
+
+\`civic audit --no-rehash\` and \`civic_audit_run\` over the whole archive (the roster and one feed of
+N records; for every commit: SSHSIG, trailers, parent, the tree adds exactly one record, the record's
+JSON against its schema), on the packed archive, pinned to CPU $CPU. The floor
+(\`bench/verify_floor\`) reads every commit's signed bytes and signature with
+\`git_commit_extract_signature\` and decodes the armor beforehand, then times only the SHA-512 of
+the commit bytes, the SSHSIG signed data and \`crypto_sign_verify_detached\`, on the same CPU, best
+of 3 passes. Average signed commit: $(kv "$RES/floor-$N.txt" floor_signed_bytes_avg) bytes. At $(short "$N"), for reference (one pass each):
+ed25519 alone $(sec "$(kv "$RES/floor-$N.txt" floor_ed25519_s)") s; the floor with the armor decoding included
+$(sec "$(kv "$RES/floor-$N.txt" floor_armor_s)") s; extracting the signatures with libgit2 (the untimed part of the floor)
+$(sec "$(kv "$RES/floor-$N.txt" floor_extract_s)") s.
+
+$TABLE_AUDIT
+
+Where the time goes (\`bench/audit_parts\`: the checks of an audit, one kind at a time over the whole
+archive, each object read once, civic's settings, a fresh repository per part, CPU $CPU):
+
+$TABLE_PARTS
+
+## Stock git
+
+\`git -c gpg.ssh.allowedSignersFile=F log --show-signature -n $git_n\` over the newest $git_n commits of
+the $N-record feed, F from \`civic allowed-signers\`; every one of them reported \`Good "git"
+signature\`. git runs \`ssh-keygen -Y\` for each commit, so it was timed over this subset only (one
+run, not pinned) and the rate is **extrapolated** linearly to $N commits: $(sec "$git_s") s for
+$git_n commits, $(fmt '%.0f' "$git_rate") commits/s, about $(fmt '%.0f' "$git_full") s for $N.
+
+## The archives
+
+Built by \`bench/gen_archive\` with the library's own \`civic_node_create\`, \`civic_roster_create\`,
+\`civic_node_set_network\` and \`civic_feed_append\` (real signed, schema-checked records: half
+minutes, a quarter recommendations, a quarter documents, 0.4–0.9 KB of Bulgarian Markdown each, over
+the nine municipalities), with fsync off and objects packed every 10,000 records for speed, then
+\`git repack -adq\`. Cached in \`bench/.cache/\` by size and generator source; an archive the current
+civic does not audit as sound is rebuilt.
+
+$TABLE_GEN
+
+$MARKER
+$NOTES
+EOF
+mv "$DOC.tmp" "$DOC"
+
+# The table, on the terminal.
+printf '\n%s\n\n%s\n\n%s\n\n%s\n\n' "$TABLE_ADD" "$TABLE_AUDIT" "$TABLE_PARTS" "$TABLE_GEN"
+printf 'add %s -> %s: %sx (library %sx)  %s\n' "$(short "$FIRST")" "$(short "$N")" \
+	"$(fmt '%.2f' "$add_ratio")" "$(fmt '%.2f' "$app_ratio")" "$V_ADD"
+printf 'audit of %s vs libsodium floor: %sx (library %sx), target <= 1.5x  %s\n' "$(short "$N")" \
+	"$(fmt '%.2f' "$floor_ratio")" "$(fmt '%.2f' "$floor_ratio_lib")" "$V_FLOOR"
+printf 'audit vs stock git log --show-signature (extrapolated from %s commits): %sx, target >= 50x  %s\n' \
+	"$git_n" "$(fmt '%.0f' "$git_ratio")" "$V_GIT"
+printf 'wrote %s in %s s\n' "${DOC#"$TOP"/}" "$ELAPSED"

@@ -82,12 +82,12 @@ static int walk_feed(git_repository *repo, const char *network, const civic_rost
 		     const civic_catalog_callbacks *cb)
 {
 	civic_entry entry;
-	civic_feed_commit prev;
+	civic_feed_verifier *verifier = NULL;
 	revocation_cursor cursor;
 	git_revwalk *walk = NULL;
 	git_oid id;
 	json_t *record = NULL;
-	int have_prev = 0, error;
+	int error;
 
 	memset(&entry, 0, sizeof entry);
 	if (civic_feed_author_from_refname(&entry.author, refname) < 0) {
@@ -96,6 +96,8 @@ static int walk_feed(git_repository *repo, const char *network, const civic_rost
 	}
 	entry.member = roster ? civic_roster_find(roster, &entry.author) : NULL;
 	cursor_init(&cursor, repo, entry.member, head);
+	if ((error = civic_feed_verifier_new(&verifier, repo, &entry.author, network, schemas)) < 0)
+		return error;
 	if ((error = git_revwalk_new(&walk, repo)) < 0 ||
 	    (error = git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE)) < 0 ||
 	    (error = git_revwalk_push(walk, head)) < 0) {
@@ -105,8 +107,7 @@ static int walk_feed(git_repository *repo, const char *network, const civic_rost
 		goto done;
 	}
 	while ((error = git_revwalk_next(&id, walk)) == 0) {
-		if (civic_feed_verify_commit(&entry.commit, &record, repo, &id, &entry.author, network,
-					     have_prev ? &prev : NULL, schemas) < 0) {
+		if (civic_feed_verifier_next(verifier, &entry.commit, &record, &id) < 0) {
 			report_bad(cb, &entry.author, refname, &id);
 			break;
 		}
@@ -117,8 +118,6 @@ static int walk_feed(git_repository *repo, const char *network, const civic_rost
 		record = NULL;
 		if (error)
 			goto done;
-		prev = entry.commit;
-		have_prev = 1;
 	}
 	if (error == GIT_ITEROVER)
 		error = 0;
@@ -129,6 +128,7 @@ static int walk_feed(git_repository *repo, const char *network, const civic_rost
 	}
 done:
 	git_revwalk_free(walk);
+	civic_feed_verifier_free(verifier);
 	return error;
 }
 

@@ -265,56 +265,110 @@ static int changed_records(const char *name)
 	return CIVIC_EINVALID;
 }
 
-/* Checks that `tree` is `old` (NULL: empty) plus exactly the file at `path`,
- * one level at a time; only the trees along the path are read. */
-static int check_adds_one(git_oid *blob, git_repository *repo, const git_tree *old,
-			  const git_tree *tree, const char *path)
-{
-	const char *slash = strchr(path, '/');
-	char name[CIVIC_RECORD_PATH_SIZE];
-	const git_tree_entry *mine, *before;
-	size_t i, count = old ? git_tree_entrycount(old) : 0;
-	git_tree *old_sub = NULL, *sub = NULL;
-	int error;
+/* The trees along a record's path: root, records/, AA/, BB/, CC/. */
+#define PATH_TREES 5
 
-	snprintf(name, sizeof name, "%.*s", (int)(slash ? (size_t)(slash - path) : strlen(path)), path);
-	mine = git_tree_entry_byname(tree, name);
-	before = old ? git_tree_entry_byname(old, name) : NULL;
-	if (!mine) {
+static void free_trees(git_tree *trees[PATH_TREES])
+{
+	size_t i;
+
+	for (i = 0; i < PATH_TREES; i++) {
+		git_tree_free(trees[i]);
+		trees[i] = NULL;
+	}
+}
+
+/* One level: `tree` must hold what `old` (NULL: nothing) holds, unchanged
+ * and in the same order, plus `name` (new, or a directory that changed
+ * below). Both lists are sorted alike, so one pass compares them. */
+static int check_level(const git_tree_entry **mine, const git_tree_entry **before, const git_tree *old,
+		       const git_tree *tree, const char *name, int leaf)
+{
+	size_t n = git_tree_entrycount(tree), m = old ? git_tree_entrycount(old) : 0, i, j = 0;
+
+	*mine = git_tree_entry_byname(tree, name);
+	*before = old ? git_tree_entry_byname(old, name) : NULL;
+	if (!*mine) {
 		civic_error_set(CIVIC_ERROR_FEED, "the commit lacks its record file '%s'", name);
 		return CIVIC_EINVALID;
 	}
-	if (!slash && before)
+	if (leaf && *before)
 		return changed_records(name);
-	if (git_tree_entrycount(tree) != count + (before ? 0 : 1))
-		return changed_records(name);
-	for (i = 0; i < git_tree_entrycount(tree); i++) {
-		const git_tree_entry *e = git_tree_entry_byindex(tree, i);
-		if (e != mine && !entries_equal(e, git_tree_entry_byname(old, git_tree_entry_name(e))))
-			return changed_records(git_tree_entry_name(e));
-	}
-	if (!slash) {
-		if (git_tree_entry_filemode(mine) != GIT_FILEMODE_BLOB) {
-			civic_error_set(CIVIC_ERROR_FEED, "record file '%s' is not a plain file", name);
-			return CIVIC_EINVALID;
-		}
-		git_oid_cpy(blob, git_tree_entry_id(mine));
-		return 0;
-	}
-	if (git_tree_entry_type(mine) != GIT_OBJECT_TREE ||
-	    (before && git_tree_entry_type(before) != GIT_OBJECT_TREE)) {
-		civic_error_set(CIVIC_ERROR_FEED, "'%s' is not a directory", name);
+	if (n != m + (*before ? 0 : 1)) {
+		civic_error_set(CIVIC_ERROR_FEED, "the commit adds or removes files besides its record: earlier records are immutable");
 		return CIVIC_EINVALID;
 	}
-	if ((error = git_tree_lookup(&sub, repo, git_tree_entry_id(mine))) < 0 ||
-	    (before && (error = git_tree_lookup(&old_sub, repo, git_tree_entry_id(before))) < 0)) {
-		error = civic_error_from_git(error, "cannot read tree '%s'", name);
-		goto done;
+	for (i = 0; i < n; i++) {
+		const git_tree_entry *e = git_tree_entry_byindex(tree, i), *o;
+		if (e == *mine) {
+			j += *before ? 1 : 0;
+			continue;
+		}
+		o = j < m ? git_tree_entry_byindex(old, j++) : NULL;
+		if (!o || strcmp(git_tree_entry_name(e), git_tree_entry_name(o)) || !entries_equal(e, o))
+			return changed_records(git_tree_entry_name(e));
 	}
-	error = check_adds_one(blob, repo, old_sub, sub, slash + 1);
-done:
-	git_tree_free(sub);
-	git_tree_free(old_sub);
+	return 0;
+}
+
+/* The old side's subtree at `before`: the one kept from the previous
+ * commit when it is that very tree (the usual case), else read. */
+static int old_subtree(git_tree **out, git_repository *repo, const git_tree_entry *before, git_tree *kept)
+{
+	int error;
+
+	*out = NULL;
+	if (!before)
+		return 0;
+	if (git_tree_entry_type(before) != GIT_OBJECT_TREE) {
+		civic_error_set(CIVIC_ERROR_FEED, "'%s' is not a directory", git_tree_entry_name(before));
+		return CIVIC_EINVALID;
+	}
+	if (kept && git_oid_equal(git_tree_id(kept), git_tree_entry_id(before)))
+		error = git_tree_dup(out, kept);
+	else
+		error = git_tree_lookup(out, repo, git_tree_entry_id(before));
+	return error < 0 ? civic_error_from_git(error, "cannot read tree '%s'", git_tree_entry_name(before)) : 0;
+}
+
+/* Checks that now[0] is old[0] (NULL: empty) plus exactly the file at
+ * `path`, level by level; only the trees along the path are read, and
+ * now[] is filled with them so the next commit can start from them. old[]
+ * is consumed (freed). */
+static int check_adds_one(git_oid *blob, git_tree *now[PATH_TREES], git_tree *old[PATH_TREES],
+			  git_tree *const kept[PATH_TREES], git_repository *repo, const char *path)
+{
+	const git_tree_entry *mine, *before;
+	char name[CIVIC_RECORD_PATH_SIZE];
+	const char *p = path, *slash;
+	int level, error = 0;
+
+	for (level = 0; error == 0; level++, p = slash + 1) {
+		slash = strchr(p, '/');
+		snprintf(name, sizeof name, "%.*s", (int)(slash ? (size_t)(slash - p) : strlen(p)), p);
+		if ((error = check_level(&mine, &before, old[level], now[level], name, !slash)) < 0)
+			break;
+		if (!slash) {
+			if (git_tree_entry_filemode(mine) != GIT_FILEMODE_BLOB) {
+				civic_error_set(CIVIC_ERROR_FEED, "record file '%s' is not a plain file", name);
+				error = CIVIC_EINVALID;
+			} else {
+				git_oid_cpy(blob, git_tree_entry_id(mine));
+			}
+			break;
+		}
+		if (level + 1 >= PATH_TREES || git_tree_entry_type(mine) != GIT_OBJECT_TREE) {
+			civic_error_set(CIVIC_ERROR_FEED, "'%s' is not a directory", name);
+			error = CIVIC_EINVALID;
+			break;
+		}
+		if ((error = git_tree_lookup(&now[level + 1], repo, git_tree_entry_id(mine))) < 0) {
+			error = civic_error_from_git(error, "cannot read tree '%s'", name);
+			break;
+		}
+		error = old_subtree(&old[level + 1], repo, before, kept ? kept[level + 1] : NULL);
+	}
+	free_trees(old);
 	return error;
 }
 
@@ -367,7 +421,8 @@ static int read_record(json_t **out, git_repository *repo, const git_oid *blob_i
 	return error;
 }
 
-static int load_parent_tree(git_tree **out, git_repository *repo, const git_oid *parent)
+/* The parent's root tree: kept from the previous commit, or read. */
+static int parent_root(git_tree **out, git_repository *repo, const git_oid *parent, git_tree *kept)
 {
 	git_commit *c = NULL;
 	int error;
@@ -375,20 +430,26 @@ static int load_parent_tree(git_tree **out, git_repository *repo, const git_oid 
 	*out = NULL;
 	if (!parent)
 		return 0;
+	if (kept)
+		return git_tree_dup(out, kept) < 0 ? civic_error_nomem() : 0;
 	if ((error = git_commit_lookup(&c, repo, parent)) == 0)
 		error = git_commit_tree(out, c);
 	git_commit_free(c);
 	return error < 0 ? civic_error_from_git(error, "cannot read the parent commit") : 0;
 }
 
-int civic_feed_verify_commit(civic_feed_commit *out, json_t **record, git_repository *repo,
-			     const git_oid *commit_id, const civic_pubkey *author,
-			     const char *network_hex, const civic_feed_commit *prev,
-			     const civic_schemas *schemas)
+/* civic_feed_verify_commit(), and with `kept` (the previous commit's path
+ * trees, NULL: read them) and `now` (receives this commit's, for the next
+ * call; NULL: not wanted). */
+static int verify_commit(civic_feed_commit *out, json_t **record, git_repository *repo,
+			 const git_oid *commit_id, const civic_pubkey *author,
+			 const char *network_hex, const civic_feed_commit *prev,
+			 const civic_schemas *schemas, git_tree *const kept[PATH_TREES],
+			 git_tree *now_out[PATH_TREES])
 {
 	const git_oid *parent = prev ? &prev->id : NULL;
+	git_tree *now[PATH_TREES] = { NULL }, *old[PATH_TREES] = { NULL };
 	git_commit *commit = NULL;
-	git_tree *tree = NULL, *parent_tree = NULL;
 	json_t *rec = NULL;
 	int error;
 
@@ -404,12 +465,12 @@ int civic_feed_verify_commit(civic_feed_commit *out, json_t **record, git_reposi
 	    (error = check_trailers(&out->seq, commit, network_hex, prev ? prev->seq + 1 : 1)) < 0 ||
 	    (error = civic_record_path(out->path, out->seq)) < 0)
 		goto done;
-	if ((error = git_commit_tree(&tree, commit)) < 0) {
+	if ((error = git_commit_tree(&now[0], commit)) < 0) {
 		error = civic_error_from_git(error, "cannot read the commit's tree");
 		goto done;
 	}
-	if ((error = load_parent_tree(&parent_tree, repo, parent)) < 0 ||
-	    (error = check_adds_one(&out->record_blob, repo, parent_tree, tree, out->path)) < 0 ||
+	if ((error = parent_root(&old[0], repo, parent, kept ? kept[0] : NULL)) < 0 ||
+	    (error = check_adds_one(&out->record_blob, now, old, kept, repo, out->path)) < 0 ||
 	    (error = read_record(&rec, repo, &out->record_blob, out->path, schemas)) < 0)
 		goto done;
 	out->time = git_commit_time(commit);
@@ -417,10 +478,74 @@ int civic_feed_verify_commit(civic_feed_commit *out, json_t **record, git_reposi
 		*record = rec;
 		rec = NULL;
 	}
+	if (now_out)
+		memcpy(now_out, now, sizeof now), memset(now, 0, sizeof now);
 done:
 	json_decref(rec);
-	git_tree_free(parent_tree);
-	git_tree_free(tree);
+	free_trees(now);
+	free_trees(old);
 	git_commit_free(commit);
 	return error;
+}
+
+int civic_feed_verify_commit(civic_feed_commit *out, json_t **record, git_repository *repo,
+			     const git_oid *commit_id, const civic_pubkey *author,
+			     const char *network_hex, const civic_feed_commit *prev,
+			     const civic_schemas *schemas)
+{
+	return verify_commit(out, record, repo, commit_id, author, network_hex, prev, schemas, NULL, NULL);
+}
+
+/* -------------------------------------------------------------------------
+ * Verifying a whole feed, commit after commit
+ */
+
+struct civic_feed_verifier {
+	git_repository *repo;
+	civic_pubkey author;
+	char network[GIT_OID_HEXSZ + 1];
+	const civic_schemas *schemas;
+	civic_feed_commit prev;
+	int have_prev;
+	git_tree *trees[PATH_TREES]; /* the previous commit's path trees */
+};
+
+int civic_feed_verifier_new(civic_feed_verifier **out, git_repository *repo, const civic_pubkey *author,
+			    const char *network_hex, const civic_schemas *schemas)
+{
+	civic_feed_verifier *v = calloc(1, sizeof *v);
+
+	*out = NULL;
+	CIVIC_ERROR_CHECK_ALLOC(v);
+	v->repo = repo;
+	v->author = *author;
+	snprintf(v->network, sizeof v->network, "%s", network_hex);
+	v->schemas = schemas;
+	*out = v;
+	return 0;
+}
+
+int civic_feed_verifier_next(civic_feed_verifier *v, civic_feed_commit *out, json_t **record,
+			     const git_oid *commit_id)
+{
+	git_tree *now[PATH_TREES] = { NULL };
+	int error = verify_commit(out, record, v->repo, commit_id, &v->author, v->network,
+				  v->have_prev ? &v->prev : NULL, v->schemas,
+				  v->have_prev ? v->trees : NULL, now);
+
+	if (error < 0)
+		return error;
+	free_trees(v->trees);
+	memcpy(v->trees, now, sizeof now);
+	v->prev = *out;
+	v->have_prev = 1;
+	return 0;
+}
+
+void civic_feed_verifier_free(civic_feed_verifier *v)
+{
+	if (!v)
+		return;
+	free_trees(v->trees);
+	free(v);
 }

@@ -65,6 +65,19 @@ int civic_feed_verify_commit(civic_feed_commit *out, json_t **record, git_reposi
 			     const char *network_hex, const civic_feed_commit *prev,
 			     const civic_schemas *schemas);
 
+/* Verifies a feed commit after commit, from its first, as
+ * civic_feed_verify_commit() does, keeping what each commit shares with the
+ * next (the trees along the record path) so that nothing is read twice. */
+typedef struct civic_feed_verifier civic_feed_verifier;
+
+int civic_feed_verifier_new(civic_feed_verifier **out, git_repository *repo, const civic_pubkey *author,
+			    const char *network_hex, const civic_schemas *schemas);
+/* Verifies commit_id as the next commit of the feed (the first, at first).
+ * On failure the verifier is unchanged: a feed stops at its first bad commit. */
+int civic_feed_verifier_next(civic_feed_verifier *v, civic_feed_commit *out, json_t **record,
+			     const git_oid *commit_id);
+void civic_feed_verifier_free(civic_feed_verifier *v);
+
 /* Parses a record's bytes (UTF-8 JSON object, no duplicate keys, capped). */
 int civic_record_parse(json_t **out, const char *text, size_t len, const char *where);
 

@@ -22,10 +22,10 @@ int civic_global_init(void)
 	    (error = git_libgit2_opts(GIT_OPT_ENABLE_STRICT_OBJECT_CREATION, 1)) < 0)
 		return civic_error_from_git(error, "cannot configure libgit2");
 	/* An audit reads every object once, in order: a large object cache buys
-	 * nothing and grew to most of a gigabyte at 100k records. What each
-	 * commit shares with the next is kept by the feed verifier itself. */
-	if ((error = git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)32 * 1024 * 1024)) < 0 ||
-	    (error = git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)64 * 1024 * 1024)) < 0)
+	 * nothing, and libgit2's default (256 MiB) made a 100k-record audit both
+	 * slower (11.2 s against 10.6 s with 1-2 MiB) and fat (894 MiB peak).
+	 * What each commit shares with the next is kept by the feed verifier. */
+	if ((error = git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)2 * 1024 * 1024)) < 0)
 		return civic_error_from_git(error, "cannot configure libgit2");
 	return 0;
 }

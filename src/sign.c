@@ -267,3 +267,20 @@ int civic_verify(civic_pubkey *signer, const civic_pubkey *expected, const char 
 		*signer = sig.key;
 	return 0;
 }
+
+int civic_sign_armor_is_canonical(const char *armored, size_t len)
+{
+	uint8_t blob[BLOB_MAX];
+	civic_buf again = CIVIC_BUF_INIT;
+	size_t blob_len;
+	int ok;
+
+	if (dearmor(blob, sizeof blob, &blob_len, armored, len) < 0 || armor(&again, blob, blob_len) < 0) {
+		civic_buf_dispose(&again);
+		return 0;
+	}
+	/* armor() ends in a newline, which git leaves out of gpgsig. */
+	ok = (len == again.size || len + 1 == again.size) && memcmp(armored, again.ptr, len) == 0;
+	civic_buf_dispose(&again);
+	return ok;
+}

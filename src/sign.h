@@ -54,4 +54,10 @@ int civic_sign(civic_buf *out, const civic_key *key, const char *namespace_, con
 int civic_verify(civic_pubkey *signer, const civic_pubkey *expected, const char *namespace_,
 		 const uint8_t *msg, size_t len, const char *armored, size_t armored_len);
 
+/* 1 when `armored` is exactly what civic_sign() and ssh-keygen write for
+ * the signature it holds (70-column base64, with or without the final
+ * newline), else 0. Anything else would give the same signed commit a
+ * second id: a commit signature must be canonical. */
+int civic_sign_armor_is_canonical(const char *armored, size_t len);
+
 #endif

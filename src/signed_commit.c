@@ -1,6 +1,7 @@
 /* signed_commit.c - writing and checking SSHSIG-signed commits; see signed_commit.h. */
 #include "signed_commit.h"
 #include "error.h"
+#include "object_limits.h"
 #include "sign.h"
 
 #include <errno.h>
@@ -54,24 +55,81 @@ done:
 	return error;
 }
 
+static int bad_commit_bytes(const char *why)
+{
+	civic_error_set(CIVIC_ERROR_SIGN, "the commit's bytes are not what was signed: %s", why);
+	return CIVIC_EBADSIG;
+}
+
+/*
+ * Splits a raw commit into what was signed and the gpgsig value, as git
+ * does: the signed bytes are the commit without its gpgsig header (the
+ * header line and its continuation lines). Stricter than libgit2 1.5's
+ * git_commit_extract_signature(), which stops at a NUL byte and finds
+ * "gpgsig " in the message too: with it, anyone could append unsigned bytes
+ * or move the header and give a signed commit a second id.
+ */
+static int split_signed(civic_buf *data, civic_buf *sig, const char *raw, size_t size)
+{
+	const char *p = raw, *end = raw + size, *body, *eol;
+	int in_sig = 0, seen = 0;
+
+	if (memchr(raw, '\0', size))
+		return bad_commit_bytes("it holds a NUL byte");
+	if (!(body = memmem(raw, size, "\n\n", 2)))
+		return bad_commit_bytes("it has no message");
+	body += 1; /* the header keeps its last newline */
+	for (; p < body; p = eol + 1) {
+		eol = memchr(p, '\n', (size_t)(body - p));
+		if (in_sig && *p == ' ') {
+			civic_buf_putc(sig, '\n');
+			civic_buf_put(sig, p + 1, (size_t)(eol - p - 1));
+			continue;
+		}
+		in_sig = 0;
+		if (!strncmp(p, "gpgsig", 6)) {
+			if (p[6] != ' ' || seen++)
+				return bad_commit_bytes("it has a second or unknown signature header");
+			in_sig = 1;
+			civic_buf_put(sig, p + 7, (size_t)(eol - p - 7));
+			continue;
+		}
+		civic_buf_put(data, p, (size_t)(eol - p + 1));
+	}
+	if (!seen) {
+		civic_error_set(CIVIC_ERROR_SIGN, "the commit is not signed");
+		return CIVIC_EBADSIG;
+	}
+	civic_buf_putc(data, '\n');
+	civic_buf_put(data, body + 1, (size_t)(end - body - 1));
+	return civic_buf_oom(data) || civic_buf_oom(sig) ? CIVIC_ERROR : 0;
+}
+
 int civic_signed_commit_verify(civic_pubkey *signer, git_repository *repo, const git_oid *id,
 			       const civic_pubkey *expected)
 {
-	git_buf sig = GIT_BUF_INIT, data = GIT_BUF_INIT;
-	git_oid copy = *id; /* libgit2 1.5 takes a non-const id */
-	int error = git_commit_extract_signature(&sig, &data, repo, &copy, "gpgsig");
+	civic_buf data = CIVIC_BUF_INIT, sig = CIVIC_BUF_INIT;
+	git_odb *odb = NULL;
+	git_odb_object *obj = NULL;
+	int error;
 
-	if (error == GIT_ENOTFOUND) {
-		civic_error_set(CIVIC_ERROR_SIGN, "the commit is not signed");
-		error = CIVIC_EBADSIG;
-	} else if (error < 0) {
+	if ((error = civic_object_check(repo, id, GIT_OBJECT_COMMIT, CIVIC_COMMIT_MAX_SIZE, "the commit")) < 0)
+		return error;
+	if ((error = git_repository_odb(&odb, repo)) < 0 || (error = git_odb_read(&obj, odb, id)) < 0) {
 		error = civic_error_from_git(error, "cannot read the commit");
-	} else {
-		error = civic_verify(signer, expected, CIVIC_COMMIT_NAMESPACE,
-				     (const uint8_t *)data.ptr, data.size, sig.ptr, sig.size);
+		goto done;
 	}
-	git_buf_dispose(&sig);
-	git_buf_dispose(&data);
+	if ((error = split_signed(&data, &sig, git_odb_object_data(obj), git_odb_object_size(obj))) < 0 ||
+	    (error = civic_verify(signer, expected, CIVIC_COMMIT_NAMESPACE, (const uint8_t *)data.ptr,
+				  data.size, sig.ptr, sig.size)) < 0)
+		goto done;
+	if (!civic_sign_armor_is_canonical(sig.ptr, sig.size))
+		error = bad_commit_bytes("its signature is not in canonical form");
+done:
+	git_odb_object_free(obj);
+	git_odb_free(odb);
+	civic_buf_dispose(&data);
+	civic_buf_dispose(&sig);
 	return error;
 }
 

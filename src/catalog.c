@@ -25,6 +25,7 @@ typedef struct {
 	const civic_member *member;
 	int all_valid;
 	int has_boundary;
+	int unrelated; /* the named commit is held, and shares no history with the feed */
 	git_oid boundary;
 	int passed;
 } revocation_cursor;
@@ -45,8 +46,12 @@ static void cursor_init(revocation_cursor *c, git_repository *repo, const civic_
 	c->member = m;
 	if (!m || !m->revoked)
 		c->all_valid = 1;
-	else if (m->has_last_valid && commit_held(repo, &m->last_valid))
+	else if (m->has_last_valid && commit_held(repo, &m->last_valid)) {
+		/* Held but unrelated to this feed: none of it came before the
+		 * revocation point, so none of it counts. */
 		c->has_boundary = git_merge_base(&c->boundary, repo, head, &m->last_valid) == 0;
+		c->unrelated = !c->has_boundary;
+	}
 	git_error_clear();
 }
 
@@ -60,7 +65,7 @@ static civic_standing cursor_next(revocation_cursor *c, const git_oid *id)
 		return CIVIC_STANDING_VALID;
 	/* Without the named commit we cannot place our records before or
 	 * after it: they wait, like a non-member's, for more of the feed. */
-	if (!c->member->has_last_valid)
+	if (!c->member->has_last_valid || c->unrelated)
 		return CIVIC_STANDING_REVOKED;
 	if (!c->has_boundary)
 		return CIVIC_STANDING_PENDING;
@@ -123,7 +128,7 @@ static int walk_feed(git_repository *repo, const char *network, const civic_rost
 		error = 0;
 	else if (error < 0) {
 		civic_error_from_git(error, "cannot walk '%s'", refname);
-		report_bad(cb, &entry.author, refname, &id);
+		report_bad(cb, &entry.author, refname, head);
 		error = 0;
 	}
 done:

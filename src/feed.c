@@ -1,6 +1,7 @@
 /* feed.c - appending to and verifying a member's feed; see feed.h. */
 #include "feed.h"
 #include "error.h"
+#include "object_limits.h"
 #include "signed_commit.h"
 
 #include <errno.h>
@@ -362,6 +363,9 @@ static int check_adds_one(git_oid *blob, git_tree *now[PATH_TREES], git_tree *ol
 			error = CIVIC_EINVALID;
 			break;
 		}
+		if ((error = civic_object_check(repo, git_tree_entry_id(mine), GIT_OBJECT_TREE,
+					       CIVIC_FEED_TREE_MAX_SIZE, "a record directory")) < 0)
+			break;
 		if ((error = git_tree_lookup(&now[level + 1], repo, git_tree_entry_id(mine))) < 0) {
 			error = civic_error_from_git(error, "cannot read tree '%s'", name);
 			break;
@@ -408,9 +412,12 @@ static int read_record(json_t **out, git_repository *repo, const git_oid *blob_i
 		       const char *path, const civic_schemas *schemas)
 {
 	git_blob *blob = NULL;
-	int error = git_blob_lookup(&blob, repo, blob_id);
+	int error;
 
-	if (error < 0)
+	/* Checked before inflating: a tiny packed object can inflate to gigabytes. */
+	if ((error = civic_object_check(repo, blob_id, GIT_OBJECT_BLOB, CIVIC_RECORD_MAX_SIZE, "the record")) < 0)
+		return error;
+	if ((error = git_blob_lookup(&blob, repo, blob_id)) < 0)
 		return civic_error_from_git(error, "cannot read record '%s'", path);
 	error = civic_record_parse(out, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob), path);
 	if (error == 0 && (error = civic_schemas_validate(schemas, *out)) < 0) {
@@ -464,6 +471,9 @@ static int verify_commit(civic_feed_commit *out, json_t **record, git_repository
 	    (error = check_parent(commit, parent)) < 0 ||
 	    (error = check_trailers(&out->seq, commit, network_hex, prev ? prev->seq + 1 : 1)) < 0 ||
 	    (error = civic_record_path(out->path, out->seq)) < 0)
+		goto done;
+	if ((error = civic_object_check(repo, git_commit_tree_id(commit), GIT_OBJECT_TREE,
+				       CIVIC_FEED_TREE_MAX_SIZE, "the commit's tree")) < 0)
 		goto done;
 	if ((error = git_commit_tree(&now[0], commit)) < 0) {
 		error = civic_error_from_git(error, "cannot read the commit's tree");

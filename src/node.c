@@ -232,10 +232,9 @@ static void clean_after_crash(const civic_node *node)
 	for (i = 0; i < sizeof dirs / sizeof dirs[0]; i++)
 		if (snprintf(path, sizeof path, "%s%s", node->path, dirs[i]) < (int)sizeof path)
 			remove_stale_temporaries(path);
+	/* packed-refs.lock is left alone: stock git (gc, pack-refs) takes it too. */
 	if (snprintf(path, sizeof path, "%s/archive.git/refs/civic", node->path) < (int)sizeof path)
 		nftw(path, remove_ref_lock, 8, FTW_PHYS);
-	if (snprintf(path, sizeof path, "%s/archive.git/packed-refs.lock", node->path) < (int)sizeof path)
-		unlink(path);
 }
 
 static const char *config_string(const civic_node *node, const char *key)

@@ -21,7 +21,7 @@ int civic_object_check(git_repository *repo, const git_oid *id, git_object_t typ
 		return CIVIC_EINVALID;
 	}
 	if (size > max) {
-		civic_error_set(CIVIC_ERROR_GIT, "%s is %zu bytes, more than the %zu allowed", what, size, max);
+		civic_error_set(CIVIC_ERROR_GIT, "%s is too large: %zu bytes, larger than the %zu allowed", what, size, max);
 		return CIVIC_EINVALID;
 	}
 	return 0;

@@ -3,6 +3,7 @@
 #include "error.h"
 #include "municipality.h"
 #include "node.h"
+#include "object_limits.h"
 #include "signed_commit.h"
 #include "text.h"
 
@@ -110,10 +111,12 @@ static int load_json(json_t **out, git_repository *repo, const git_oid *blob_id,
 {
 	git_blob *blob = NULL;
 	json_error_t jerr;
-	int error = git_blob_lookup(&blob, repo, blob_id);
+	int error;
 
 	*out = NULL;
-	if (error < 0)
+	if (civic_object_check(repo, blob_id, GIT_OBJECT_BLOB, ROSTER_FILE_MAX, "a roster file") < 0)
+		return bad_file(path, civic_error_last()->message);
+	if ((error = git_blob_lookup(&blob, repo, blob_id)) < 0)
 		return civic_error_from_git(error, "cannot read roster file '%s'", path);
 	if (git_blob_rawsize(blob) > ROSTER_FILE_MAX)
 		error = bad_file(path, "too large");
@@ -202,6 +205,8 @@ static int parse_revocation(civic_roster *roster, json_t *json, const char *file
 	} else if (!json_is_null(last)) {
 		return bad_file(path, "'last_valid' must be a commit id or null");
 	}
+	if (civic_text_check_name(reason, sizeof m->reason - 1, "the reason") < 0)
+		return bad_file(path, civic_error_last()->message);
 	m->revoked = 1;
 	snprintf(m->reason, sizeof m->reason, "%s", reason);
 	return 0;
@@ -220,6 +225,21 @@ static int push_member(civic_roster *roster, const civic_member *m)
 	return 0;
 }
 
+/* Entry names must be strictly increasing, as git writes them: libgit2
+ * accepts a tree that lists a name twice, and its lookups by name would then
+ * see one entry while a walk sees another (an edited member or revocation
+ * hidden behind its old copy). */
+static int check_names(const git_tree *tree, const char *dir)
+{
+	size_t i;
+
+	for (i = 1; i < git_tree_entrycount(tree); i++)
+		if (strcmp(git_tree_entry_name(git_tree_entry_byindex(tree, i - 1)),
+			   git_tree_entry_name(git_tree_entry_byindex(tree, i))) >= 0)
+			return bad_file(dir, "names repeated or out of order");
+	return 0;
+}
+
 /* Calls fn for each blob in the subtree `dir` of tree (absent: none). */
 static int each_file(git_repository *repo, const git_tree *tree, const char *dir,
 		     int (*fn)(civic_roster *, git_repository *, const git_tree_entry *, const char *),
@@ -234,8 +254,12 @@ static int each_file(git_repository *repo, const git_tree *tree, const char *dir
 		return 0;
 	if (git_tree_entry_type(e) != GIT_OBJECT_TREE)
 		return bad_file(dir, "not a directory");
+	if (civic_object_check(repo, git_tree_entry_id(e), GIT_OBJECT_TREE, CIVIC_ROSTER_TREE_MAX_SIZE,
+			       "a roster directory") < 0)
+		return bad_file(dir, civic_error_last()->message);
 	if ((error = git_tree_lookup(&sub, repo, git_tree_entry_id(e))) < 0)
 		return civic_error_from_git(error, "cannot read roster directory '%s'", dir);
+	error = check_names(sub, dir);
 	for (i = 0; i < git_tree_entrycount(sub) && error == 0; i++)
 		error = fn(roster, repo, git_tree_entry_byindex(sub, i), dir);
 	git_tree_free(sub);
@@ -306,6 +330,8 @@ static int parse_tree(civic_roster *roster, git_repository *repo, const git_tree
 	size_t i;
 	int error;
 
+	if ((error = check_names(tree, "/")) < 0)
+		return error;
 	for (i = 0; i < git_tree_entrycount(tree); i++) {
 		const char *name = git_tree_entry_name(git_tree_entry_byindex(tree, i));
 		if (strcmp(name, "network.json") && strcmp(name, "members") && strcmp(name, "revocations"))
@@ -395,6 +421,8 @@ static int keeps_all(git_repository *repo, const git_tree *old, const git_tree *
 	if (!en || git_tree_lookup(&so, repo, git_tree_entry_id(eo)) < 0 ||
 	    git_tree_lookup(&sn, repo, git_tree_entry_id(en)) < 0)
 		ok = 0;
+	if (ok && git_tree_entrycount(sn) < git_tree_entrycount(so))
+		ok = 0;
 	for (i = 0; ok && i < git_tree_entrycount(so); i++) {
 		const git_tree_entry *a = git_tree_entry_byindex(so, i);
 		const git_tree_entry *b = git_tree_entry_byname(sn, git_tree_entry_name(a));
@@ -454,6 +482,11 @@ static int apply_commit(civic_roster *roster, git_repository *repo, const git_oi
 		goto done;
 	}
 	was_admin = civic_member_is_admin(civic_roster_find(roster, &signer));
+	/* Before reading the tree: a stranger's commit must cost us nothing. */
+	if (seq > 1 && !was_admin) {
+		error = bad_commit(id, "signed by a key that is not an admin of the network");
+		goto done;
+	}
 	memcpy(old_name, roster->name, sizeof old_name);
 	if ((error = parse_tree(roster, repo, tree)) < 0) {
 		error = bad_commit(id, civic_error_last()->message);
@@ -461,8 +494,6 @@ static int apply_commit(civic_roster *roster, git_repository *repo, const git_oi
 	}
 	if (seq == 1)
 		error = check_root(roster, id, &signer);
-	else if (!was_admin)
-		error = bad_commit(id, "signed by a key that is not an admin of the network");
 	else if (strcmp(old_name, roster->name) || !keeps_all(repo, *prev_tree, tree, "members") ||
 		 !keeps_all(repo, *prev_tree, tree, "revocations"))
 		error = bad_commit(id, "changes or removes earlier roster entries");

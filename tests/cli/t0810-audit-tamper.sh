@@ -470,6 +470,40 @@ test_expect_success '(g) a feed ref that points at a blob is bad' '
 	audit_fails g3 "$FEED"
 '
 
+# (h) Twins: the same signed commit given a second id. civic must agree with
+# stock git that the signature no longer covers the commit's bytes.
+test_expect_success '(h) a signed commit with bytes appended after a NUL is bad, for git too' '
+	fresh h1 &&
+	{ git_in h1 cat-file commit "$(cat a3)" && printf "\000unsigned tail"; } >raw &&
+	N=$(git_in h1 hash-object --literally -t commit -w raw) &&
+	git_in h1 update-ref "$FEED" "$N" &&
+	audit_fails h1 "$FEED" &&
+	grep -q "not what was signed" audit.out &&
+	civic --home pristine allowed-signers >as2 &&
+	test_must_fail git_in h1 -c gpg.ssh.allowedSignersFile="$TEST_DIR/as2" verify-commit "$N"
+'
+
+test_expect_success '(h) a signature header moved into the message is bad' '
+	fresh h2 &&
+	git_in h2 cat-file commit "$(cat a3)" >orig &&
+	sed -n "/^gpgsig /,/^ -----END SSH SIGNATURE-----/p" orig >sig &&
+	sed "/^gpgsig /,/^ -----END SSH SIGNATURE-----/d" orig >rest &&
+	{ sed -n "1,/^\$/p" rest && cat sig && sed "1,/^\$/d" rest; } >raw &&
+	N=$(git_in h2 hash-object --literally -t commit -w raw) &&
+	git_in h2 update-ref "$FEED" "$N" &&
+	audit_fails h2 "$FEED"
+'
+
+test_expect_success '(h) a record blob that inflates past the cap is refused unread' '
+	fresh h3 &&
+	B=$(head -c 5000000 /dev/zero | blob h3) &&
+	T=$(tree_with h3 "$(cat a3)" $R4 $B) &&
+	feed_msg msg "document: Четвърти" "$(cat cc.net)" 4 &&
+	forge_a4 h3 "$T" msg -p "$(cat a3)" &&
+	audit_fails h3 "$FEED" &&
+	grep -q "too large" audit.out
+'
+
 test_expect_success 'the pristine copy is still sound' '
 	civic --home pristine audit >out &&
 	git_in pristine fsck --strict --full

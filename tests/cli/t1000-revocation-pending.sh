@@ -164,4 +164,14 @@ test_expect_success 'and valid on the node itself once it holds the new roster' 
 	test ! -s err
 '
 
+test_expect_success 'a revoked key'"'"'s new history, unrelated to the named commit, does not count' '
+	rm -rf cc-u a-u && cp -a cc cc-u && cp -a a-before a-u &&
+	git_in a-u update-ref -d "$(node_feed a-u)" &&
+	add_doc a-u "Нова история" >u1 &&
+	git_in cc-u fetch -q "$TEST_DIR/a-u/archive.git" "+$(node_feed a-u):$(node_feed a-u)" &&
+	test_expect_code 1 civic --home cc-u audit >out &&
+	grep -q "after revocation" out &&
+	! grep -q "^pending" out
+'
+
 test_done

@@ -1119,6 +1119,45 @@ static void test_roster_load_refuses_bad_revocations(void **state)
 }
 
 /* The tree holds network.json, members/ and revocations/ and nothing else. */
+/* A tree may list one name twice (libgit2 accepts such objects); lookups by
+ * name and walks would then disagree on a revocation. Refused. */
+static void test_roster_load_refuses_repeated_entry_names(void **state)
+{
+	civic_roster *r;
+	git_oid base, sub, t, id, blob_a, blob_b;
+	char hex[CIVIC_PUBKEY_HEX_LEN + 1], name[CIVIC_PUBKEY_HEX_LEN + 8];
+	unsigned char raw[3 * (7 + sizeof name + GIT_OID_RAWSZ)];
+	size_t len = 0, i;
+	git_odb *odb;
+
+	(void)state;
+	create_network();
+	r = load();
+	add(r, g.ngo, "Читалище", "rila", "ngo");
+	assert_civic_ok(civic_roster_revoke(r, repo, g.admin, civic_key_public(g.ngo), NULL, "напусна"));
+	civic_roster_free(r);
+	civic_pubkey_to_hex(hex, civic_key_public(g.ngo));
+	snprintf(name, sizeof name, "%s.json", hex);
+	fx_blob(&blob_a, repo, "{}", 2);
+	assert_git_ok(git_blob_create_from_buffer(&blob_b, repo, "[]", 2));
+	for (i = 0; i < 3; i++) {
+		const git_oid *b = i == 1 ? &blob_b : &blob_a;
+		memcpy(raw + len, "100644 ", 7);
+		len += 7;
+		memcpy(raw + len, name, strlen(name) + 1);
+		len += strlen(name) + 1;
+		memcpy(raw + len, b->id, GIT_OID_RAWSZ);
+		len += GIT_OID_RAWSZ;
+	}
+	assert_git_ok(git_repository_odb(&odb, repo));
+	assert_git_ok(git_odb_write(&sub, odb, raw, len, GIT_OBJECT_TREE));
+	git_odb_free(odb);
+	base = head_tree();
+	fx_tree_put_tree(&t, repo, &base, "revocations", &sub);
+	commit_next(&id, g.admin, &t, 4);
+	assert_load_refused(CIVIC_EINVALID, "repeated or out of order");
+}
+
 static void test_roster_load_refuses_unexpected_entries(void **state)
 {
 	civic_roster *r;
@@ -1206,6 +1245,7 @@ int main(void)
 		T(test_roster_load_refuses_oversized_file),
 		T(test_roster_load_refuses_bad_revocations),
 		T(test_roster_load_refuses_unexpected_entries),
+		T(test_roster_load_refuses_repeated_entry_names),
 		T(test_roster_load_refuses_members_not_a_directory),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -1,8 +1,10 @@
 /* catalog.c - the verified walk over all feeds; see catalog.h. */
 #include "catalog.h"
+#include "chain.h"
 #include "error.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 const char *civic_standing_name(civic_standing standing)
@@ -89,8 +91,8 @@ static int walk_feed(git_repository *repo, const char *network, const civic_rost
 	civic_entry entry;
 	civic_feed_verifier *verifier = NULL;
 	revocation_cursor cursor;
-	git_revwalk *walk = NULL;
-	git_oid id;
+	git_oid *chain = NULL;
+	size_t n = 0, i;
 	json_t *record = NULL;
 	int error;
 
@@ -103,36 +105,24 @@ static int walk_feed(git_repository *repo, const char *network, const civic_rost
 	cursor_init(&cursor, repo, entry.member, head);
 	if ((error = civic_feed_verifier_new(&verifier, repo, &entry.author, network, schemas)) < 0)
 		return error;
-	if ((error = git_revwalk_new(&walk, repo)) < 0 ||
-	    (error = git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE)) < 0 ||
-	    (error = git_revwalk_push(walk, head)) < 0) {
-		civic_error_from_git(error, "cannot walk '%s'", refname);
+	if (civic_chain_collect(&chain, &n, repo, head, CIVIC_FEED_MAX_SEQ) < 0) {
 		report_bad(cb, &entry.author, refname, head);
 		error = 0;
 		goto done;
 	}
-	while ((error = git_revwalk_next(&id, walk)) == 0) {
-		if (civic_feed_verifier_next(verifier, &entry.commit, &record, &id) < 0) {
-			report_bad(cb, &entry.author, refname, &id);
+	for (i = 0, error = 0; i < n && error == 0; i++) {
+		if (civic_feed_verifier_next(verifier, &entry.commit, &record, &chain[i]) < 0) {
+			report_bad(cb, &entry.author, refname, &chain[i]);
 			break;
 		}
 		entry.record = record;
-		entry.standing = cursor_next(&cursor, &id);
+		entry.standing = cursor_next(&cursor, &chain[i]);
 		error = cb->record ? cb->record(&entry, cb->payload) : 0;
 		json_decref(record);
 		record = NULL;
-		if (error)
-			goto done;
-	}
-	if (error == GIT_ITEROVER)
-		error = 0;
-	else if (error < 0) {
-		civic_error_from_git(error, "cannot walk '%s'", refname);
-		report_bad(cb, &entry.author, refname, head);
-		error = 0;
 	}
 done:
-	git_revwalk_free(walk);
+	free(chain);
 	civic_feed_verifier_free(verifier);
 	return error;
 }

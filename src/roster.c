@@ -1,6 +1,7 @@
 /* roster.c - the signed member list; see roster.h for its format. */
 #include "roster.h"
 #include "error.h"
+#include "chain.h"
 #include "municipality.h"
 #include "node.h"
 #include "object_limits.h"
@@ -360,51 +361,15 @@ static int bad_commit(const git_oid *id, const char *why)
 	return CIVIC_EINVALID;
 }
 
-/* Collects the chain from head back to its root, root first. */
+/* The roster's commits, root first; a merge is refused, with the message
+ * naming the roster. */
 static int collect_chain(git_oid **out, size_t *count, git_repository *repo, const git_oid *head)
 {
-	git_oid *ids = NULL, cur = *head;
-	size_t n = 0, i;
-	int error = 0;
+	int error = civic_chain_collect(out, count, repo, head, ROSTER_MAX_COMMITS);
 
-	for (;;) {
-		git_commit *c = NULL;
-		git_oid *p;
-		if (n == ROSTER_MAX_COMMITS) {
-			error = bad_commit(head, "the roster is too long");
-			break;
-		}
-		if (!(p = realloc(ids, (n + 1) * sizeof *ids))) {
-			error = civic_error_nomem();
-			break;
-		}
-		ids = p;
-		ids[n++] = cur;
-		if ((error = git_commit_lookup(&c, repo, &cur)) < 0) {
-			error = civic_error_from_git(error, "cannot read roster commit");
-			break;
-		}
-		if (git_commit_parentcount(c) > 1)
-			error = bad_commit(&cur, "a roster commit has one parent at most");
-		else if (git_commit_parentcount(c) == 1)
-			cur = *git_commit_parent_id(c, 0);
-		i = git_commit_parentcount(c);
-		git_commit_free(c);
-		if (error < 0 || i == 0)
-			break;
-	}
-	if (error < 0) {
-		free(ids);
-		return error;
-	}
-	for (i = 0; i < n / 2; i++) {
-		git_oid t = ids[i];
-		ids[i] = ids[n - 1 - i];
-		ids[n - 1 - i] = t;
-	}
-	*out = ids;
-	*count = n;
-	return 0;
+	if (error == CIVIC_EINVALID)
+		return bad_commit(head, "the roster must be a line of commits with one parent at most");
+	return error;
 }
 
 /* Entries of `dir` in old must all be in new, unchanged: nothing is ever

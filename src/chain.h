@@ -1,0 +1,22 @@
+/*
+ * chain.h - a linear chain of commits (a feed, the roster), collected from
+ * its head back to its root before anything in it is verified.
+ *
+ * Both feeds and the roster are single-parent chains. Collecting ids this
+ * way reads each commit once, size-checked before it is inflated, refuses a
+ * merge at once, and holds 20 bytes per commit instead of a revwalk's whole
+ * parsed history.
+ */
+#ifndef CIVIC_CHAIN_H
+#define CIVIC_CHAIN_H
+
+#include <git2.h>
+#include <stddef.h>
+
+/* *out receives the ids root first (free() it), *count their number.
+ * CIVIC_EINVALID when a commit has two parents, is too large, or the chain
+ * is longer than max. */
+int civic_chain_collect(git_oid **out, size_t *count, git_repository *repo, const git_oid *head,
+			size_t max);
+
+#endif

@@ -207,7 +207,6 @@ int civic_feed_append(git_oid *out, git_repository *repo, const civic_key *key,
 	civic_buf refname = CIVIC_BUF_INIT, text = CIVIC_BUF_INIT, message = CIVIC_BUF_INIT;
 	char path[CIVIC_RECORD_PATH_SIZE];
 	git_commit *parent = NULL;
-	git_reference *ref = NULL;
 	git_oid head, blob, tree;
 	uint64_t seq;
 	int exists, error;
@@ -234,15 +233,8 @@ int civic_feed_append(git_oid *out, git_repository *repo, const civic_key *key,
 	    (error = civic_signed_commit_create(out, repo, key, author_name, &tree, parent, message.ptr)) < 0)
 		goto done;
 	/* Compare-and-swap: if the feed moved since we read it, refuse. */
-	error = git_reference_create_matching(&ref, repo, refname.ptr, out, exists,
-					      exists ? &head : NULL, "civic: add record");
-	/* A feed that appeared meanwhile lost us the race as surely as one that moved. */
-	if (error == GIT_EEXISTS)
-		error = GIT_EMODIFIED;
-	if (error < 0)
-		error = civic_error_from_git(error, "cannot move '%s'", refname.ptr);
+	error = civic_ref_move(repo, refname.ptr, out, exists ? &head : NULL, "civic: add record");
 done:
-	git_reference_free(ref);
 	git_commit_free(parent);
 	civic_buf_dispose(&refname);
 	civic_buf_dispose(&text);

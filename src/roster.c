@@ -574,7 +574,6 @@ static int commit_update(git_oid *out, git_repository *repo, const civic_key *ke
 			 git_commit *parent, const git_tree_update *updates, size_t n, const char *message)
 {
 	git_tree *base = NULL;
-	git_reference *ref = NULL;
 	git_oid tree_id;
 	int error;
 
@@ -589,12 +588,12 @@ static int commit_update(git_oid *out, git_repository *repo, const civic_key *ke
 	}
 	if ((error = civic_signed_commit_create(out, repo, key, signer_name, &tree_id, parent, message)) < 0)
 		goto done;
-	error = git_reference_create_matching(&ref, repo, CIVIC_ROSTER_REF, out, parent != NULL,
-					      parent ? git_commit_id(parent) : NULL, "civic: roster");
-	if (error < 0)
-		error = civic_error_from_git(error, "cannot move the roster");
+	error = civic_ref_move(repo, CIVIC_ROSTER_REF, out, parent ? git_commit_id(parent) : NULL,
+			       "civic: roster");
+	/* For the first commit, a roster that is there already is no race. */
+	if (error == CIVIC_ECONFLICT && !parent)
+		error = CIVIC_EEXISTS;
 done:
-	git_reference_free(ref);
 	git_tree_free(base);
 	return error;
 }

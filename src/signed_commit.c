@@ -1,11 +1,13 @@
 /* signed_commit.c - writing and checking SSHSIG-signed commits; see signed_commit.h. */
 #include "signed_commit.h"
 #include "error.h"
+#include "fsutil.h"
 #include "object_limits.h"
 #include "sign.h"
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -131,6 +133,44 @@ done:
 	civic_buf_dispose(&data);
 	civic_buf_dispose(&sig);
 	return error;
+}
+
+static int sync_repo_dirs(git_repository *repo, const char *const *dirs)
+{
+	char path[4096];
+	int error = 0;
+
+	for (; *dirs && error == 0; dirs++) {
+		int n = snprintf(path, sizeof path, "%s%s", git_repository_path(repo), *dirs);
+		if (n < 0 || (size_t)n >= sizeof path) {
+			civic_error_set(CIVIC_ERROR_GIT, "repository path too long");
+			return CIVIC_ERROR;
+		}
+		if (civic_fs_exists(path))
+			error = civic_fs_sync_dir(path);
+	}
+	return error;
+}
+
+int civic_ref_move(git_repository *repo, const char *refname, const git_oid *id, const git_oid *old,
+		   const char *log_message)
+{
+	static const char *const objects[] = { "objects", NULL };
+	static const char *const refs[] = { "refs/civic/feeds", "refs/civic", "refs", "logs/refs/civic/feeds",
+					    "logs/refs/civic", "logs/refs", "logs", NULL };
+	git_reference *ref = NULL;
+	int error;
+
+	if ((error = sync_repo_dirs(repo, objects)) < 0)
+		return error;
+	error = git_reference_create_matching(&ref, repo, refname, id, old != NULL, old, log_message);
+	git_reference_free(ref);
+	/* A ref that appeared meanwhile lost us the race as surely as one that moved. */
+	if (error == GIT_EEXISTS)
+		error = GIT_EMODIFIED;
+	if (error < 0)
+		return civic_error_from_git(error, "cannot move '%s'", refname);
+	return sync_repo_dirs(repo, refs);
 }
 
 int civic_commit_check_email(const git_commit *commit, const civic_pubkey *author)

@@ -28,6 +28,14 @@ int civic_signed_commit_create(git_oid *out, git_repository *repo, const civic_k
 int civic_signed_commit_verify(civic_pubkey *signer, git_repository *repo, const git_oid *id,
 			       const civic_pubkey *expected);
 
+/* Moves `refname` to `id` with compare-and-swap (`old` NULL: the ref must
+ * not exist yet; CIVIC_ECONFLICT when it moved meanwhile), durably.
+ * libgit2 fsyncs each file and its own directory, but not a directory it
+ * has just created (objects/xx/, refs/civic/feeds/) into its parent: those
+ * are synced here, objects before the ref moves, refs after. */
+int civic_ref_move(git_repository *repo, const char *refname, const git_oid *id, const git_oid *old,
+		   const char *log_message);
+
 /* The commit's email, "<hex of key>@civic": the principal in allowed_signers. */
 int civic_commit_email(civic_buf *out, const civic_pubkey *author);
 

@@ -41,6 +41,16 @@ int cmd_show(const cli_context *ctx, int argc, char **argv);
 int cmd_audit(const cli_context *ctx, int argc, char **argv);
 int cmd_allowed_signers(const cli_context *ctx, int argc, char **argv);
 
+/* A command with subcommands ("network create"): runs the one argv[1]
+ * names, or prints usage (to stdout for --help, else to stderr, 129). */
+typedef struct {
+	const char *name;
+	cli_command_fn fn;
+} cli_subcommand;
+
+int cli_run_subcommand(const cli_context *ctx, int argc, char **argv, const cli_subcommand *subs,
+		       const char *usage);
+
 /* Prints "civic: <last error>" and returns the exit code for a civic error code. */
 int cli_error_civic(int code);
 /* Prints "civic: <message>" and returns CLI_EXIT_USAGE. */

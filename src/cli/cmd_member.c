@@ -181,12 +181,8 @@ done:
 
 int cmd_member(const cli_context *ctx, int argc, char **argv)
 {
-	if (argc >= 2 && !strcmp(argv[1], "add"))
-		return member_add(ctx, argc - 1, argv + 1);
-	if (argc >= 2 && !strcmp(argv[1], "revoke"))
-		return member_revoke(ctx, argc - 1, argv + 1);
-	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
-		return printf("%s", _(usage)), CLI_EXIT_OK;
-	fprintf(stderr, "%s", _(usage));
-	return CLI_EXIT_USAGE;
+	static const cli_subcommand subs[] = {
+		{ "add", member_add }, { "revoke", member_revoke }, { NULL, NULL },
+	};
+	return cli_run_subcommand(ctx, argc, argv, subs, _(usage));
 }

@@ -206,14 +206,8 @@ done:
 
 int cmd_network(const cli_context *ctx, int argc, char **argv)
 {
-	if (argc >= 2 && !strcmp(argv[1], "create"))
-		return network_create(ctx, argc - 1, argv + 1);
-	if (argc >= 2 && !strcmp(argv[1], "join"))
-		return network_join(ctx, argc - 1, argv + 1);
-	if (argc >= 2 && !strcmp(argv[1], "show"))
-		return network_show(ctx, argc - 1, argv + 1);
-	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
-		return printf("%s", _(usage)), CLI_EXIT_OK;
-	fprintf(stderr, "%s", _(usage));
-	return CLI_EXIT_USAGE;
+	static const cli_subcommand subs[] = {
+		{ "create", network_create }, { "join", network_join }, { "show", network_show }, { NULL, NULL },
+	};
+	return cli_run_subcommand(ctx, argc, argv, subs, _(usage));
 }

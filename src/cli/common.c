@@ -41,6 +41,20 @@ static void vprint_error(const char *fmt, va_list ap)
 	fputc('\n', stderr);
 }
 
+int cli_run_subcommand(const cli_context *ctx, int argc, char **argv, const cli_subcommand *subs,
+		       const char *usage)
+{
+	for (; argc >= 2 && subs->name; subs++)
+		if (!strcmp(argv[1], subs->name))
+			return subs->fn(ctx, argc - 1, argv + 1);
+	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		printf("%s", usage);
+		return CLI_EXIT_OK;
+	}
+	fprintf(stderr, "%s", usage);
+	return CLI_EXIT_USAGE;
+}
+
 int cli_usage_error(const char *fmt, ...)
 {
 	va_list ap;

@@ -81,7 +81,8 @@ void civic_feed_verifier_free(civic_feed_verifier *v);
 /* Parses a record's bytes (UTF-8 JSON object, no duplicate keys, capped). */
 int civic_record_parse(json_t **out, const char *text, size_t len, const char *where);
 
-/* The canonical bytes a record is stored as: sorted keys, two-space indent, final newline. */
+/* The canonical bytes a record is stored as: sorted keys, two-space indent,
+ * final newline. Roster files are written in the same form. */
 int civic_record_serialize(civic_buf *out, const json_t *record);
 
 #endif

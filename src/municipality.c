@@ -60,6 +60,12 @@ const civic_municipality *civic_municipality_find(const char *slug_or_name)
 	return NULL;
 }
 
+int civic_municipality_is_slug(const char *text)
+{
+	const civic_municipality *m = text ? civic_municipality_find(text) : NULL;
+	return m && !strcmp(m->slug, text);
+}
+
 const char *civic_municipality_name(const char *slug)
 {
 	const civic_municipality *m = civic_municipality_find(slug);

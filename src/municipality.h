@@ -20,6 +20,10 @@ extern const civic_municipality civic_municipalities[];
  * text is set, the caller knows what the input was for. */
 const civic_municipality *civic_municipality_find(const char *slug_or_name);
 
+/* Whether text is exactly one of the nine slugs (not a Bulgarian name):
+ * what stored configs and roster entries must hold. */
+int civic_municipality_is_slug(const char *text);
+
 /* Bulgarian name for a slug, or the slug itself when it is unknown. */
 const char *civic_municipality_name(const char *slug);
 

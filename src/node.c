@@ -242,12 +242,6 @@ static const char *config_string(const civic_node *node, const char *key)
 	return json_string_value(json_object_get(node->config, key));
 }
 
-static int is_slug(const char *text)
-{
-	const civic_municipality *m = text ? civic_municipality_find(text) : NULL;
-	return m && !strcmp(m->slug, text);
-}
-
 static int load_config(civic_node *node)
 {
 	char path[PATH_MAX];
@@ -267,7 +261,7 @@ static int load_config(civic_node *node)
 	node->config = json_loadb(text.ptr, text.size, JSON_REJECT_DUPLICATES, &jerr);
 	if (!node->config || !json_is_object(node->config) ||
 	    strcmp(config_string(node, "format") ? config_string(node, "format") : "", CONFIG_FORMAT) ||
-	    !config_string(node, "name") || !is_slug(config_string(node, "municipality")) ||
+	    !config_string(node, "name") || !civic_municipality_is_slug(config_string(node, "municipality")) ||
 	    !civic_role_valid(config_string(node, "role")) ||
 	    (json_object_get(node->config, "network") &&
 	     !civic_network_id_valid(json_string_value(json_object_get(node->config, "network")))) ||

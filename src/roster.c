@@ -2,6 +2,7 @@
 #include "roster.h"
 #include "error.h"
 #include "chain.h"
+#include "feed.h"
 #include "municipality.h"
 #include "node.h"
 #include "object_limits.h"
@@ -137,16 +138,10 @@ static int is_key_file(const char *file, const civic_pubkey *key)
 	return !strncmp(file, hex, CIVIC_PUBKEY_HEX_LEN) && !strcmp(file + CIVIC_PUBKEY_HEX_LEN, ".json");
 }
 
-static int is_slug(const char *text)
-{
-	const civic_municipality *m = civic_municipality_find(text);
-	return m && !strcmp(m->slug, text);
-}
-
 /* What every member entry must be, whether read or about to be written. */
 static int check_member(const civic_member *m)
 {
-	if (!is_slug(m->municipality)) {
+	if (!civic_municipality_is_slug(m->municipality)) {
 		civic_error_set(CIVIC_ERROR_ROSTER, "unknown municipality '%s'", m->municipality);
 		return CIVIC_EINVALID;
 	}
@@ -536,23 +531,20 @@ done:
  * Writing
  */
 
+/* Writes a roster file in the same canonical form as records; takes json. */
 static int put_json(git_oid *blob, git_repository *repo, json_t *json)
 {
-	char *text = json ? json_dumps(json, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
 	civic_buf b = CIVIC_BUF_INIT;
 	int error;
 
-	if (!text)
+	if (!json)
 		return civic_error_nomem();
-	civic_buf_puts(&b, text);
-	civic_buf_putc(&b, '\n');
-	free(text);
-	if (civic_buf_oom(&b))
-		return CIVIC_ERROR;
-	error = git_blob_create_from_buffer(blob, repo, b.ptr, b.size);
+	if ((error = civic_record_serialize(&b, json)) == 0 &&
+	    (error = git_blob_create_from_buffer(blob, repo, b.ptr, b.size)) < 0)
+		error = civic_error_from_git(error, "cannot write a roster file");
 	civic_buf_dispose(&b);
 	json_decref(json);
-	return error < 0 ? civic_error_from_git(error, "cannot write a roster file") : 0;
+	return error;
 }
 
 static int member_json(json_t **out, const civic_member *m)

@@ -73,7 +73,7 @@ static int may_amend(const json_t *by, const json_t *target, const civic_roster 
 
 	if (a && b && !strcmp(a, b))
 		return 1;
-	return roster && civic_pubkey_from_openssh(&pk, a, strlen(a)) == 0 &&
+	return roster && a && civic_pubkey_from_openssh(&pk, a, strlen(a)) == 0 &&
 	       civic_member_is_admin(civic_roster_find(roster, &pk));
 }
 

@@ -29,36 +29,52 @@ static void reverse(git_oid *ids, size_t n)
 	}
 }
 
-int civic_chain_collect(git_oid **out, size_t *count, git_repository *repo, const git_oid *head,
-			size_t max)
+/* Reads one commit of a chain, size-checked; *parents and *parent say where
+ * the chain goes on. */
+static int step(unsigned int *parents, git_oid *parent, git_repository *repo, const git_oid *id)
+{
+	git_commit *c = NULL;
+	int error;
+
+	if ((error = civic_object_check(repo, id, GIT_OBJECT_COMMIT, CIVIC_COMMIT_MAX_SIZE, "a commit")) < 0)
+		return error;
+	if ((error = git_commit_lookup(&c, repo, id)) < 0)
+		return civic_error_from_git(error, "cannot read a commit");
+	if ((*parents = git_commit_parentcount(c)) > 1) {
+		civic_error_set(CIVIC_ERROR_GIT, "a commit of the chain has %u parents", *parents);
+		error = CIVIC_EINVALID;
+	} else if (*parents == 1) {
+		*parent = *git_commit_parent_id(c, 0);
+	}
+	git_commit_free(c);
+	return error;
+}
+
+/* Walks back from head, at most max commits, stopping before `stop`. */
+static int collect(git_oid **out, size_t *count, int *reached, git_repository *repo,
+		   const git_oid *head, const git_oid *stop, size_t max, int max_is_error)
 {
 	git_oid *ids = NULL, cur = *head;
 	size_t n = 0, alloc = 0;
 	unsigned int parents = 1;
 	int error = 0;
 
+	*reached = 0;
 	while (error == 0 && parents == 1) {
-		git_commit *c = NULL;
+		if (stop && git_oid_equal(&cur, stop)) {
+			*reached = 1;
+			break;
+		}
 		if (n == max) {
+			if (!max_is_error)
+				break;
 			civic_error_set(CIVIC_ERROR_GIT, "the chain is longer than %zu commits", max);
 			error = CIVIC_EINVALID;
 			break;
 		}
-		if ((error = push(&ids, &n, &alloc, &cur)) < 0 ||
-		    (error = civic_object_check(repo, &cur, GIT_OBJECT_COMMIT, CIVIC_COMMIT_MAX_SIZE,
-						"a commit")) < 0)
+		if ((error = push(&ids, &n, &alloc, &cur)) < 0)
 			break;
-		if ((error = git_commit_lookup(&c, repo, &cur)) < 0) {
-			error = civic_error_from_git(error, "cannot read a commit");
-			break;
-		}
-		if ((parents = git_commit_parentcount(c)) > 1) {
-			civic_error_set(CIVIC_ERROR_GIT, "a commit of the chain has %u parents", parents);
-			error = CIVIC_EINVALID;
-		} else if (parents == 1) {
-			cur = *git_commit_parent_id(c, 0);
-		}
-		git_commit_free(c);
+		error = step(&parents, &cur, repo, &cur);
 	}
 	if (error < 0) {
 		free(ids);
@@ -68,4 +84,18 @@ int civic_chain_collect(git_oid **out, size_t *count, git_repository *repo, cons
 	*out = ids;
 	*count = n;
 	return 0;
+}
+
+int civic_chain_collect(git_oid **out, size_t *count, git_repository *repo, const git_oid *head,
+			size_t max)
+{
+	int reached;
+
+	return collect(out, count, &reached, repo, head, NULL, max, 1);
+}
+
+int civic_chain_collect_until(git_oid **out, size_t *count, int *reached, git_repository *repo,
+			      const git_oid *head, const git_oid *stop, size_t max)
+{
+	return collect(out, count, reached, repo, head, stop, max, 0);
 }

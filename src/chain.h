@@ -19,4 +19,12 @@
 int civic_chain_collect(git_oid **out, size_t *count, git_repository *repo, const git_oid *head,
 			size_t max);
 
+/* Collects from head back to `stop` (exclusive), at most max commits, root
+ * first. *reached tells whether `stop` was met: then the ids are exactly
+ * what head adds to stop. Otherwise they are the newest max commits (or the
+ * whole chain, when it is shorter), and head does not extend stop within
+ * max steps. */
+int civic_chain_collect_until(git_oid **out, size_t *count, int *reached, git_repository *repo,
+			      const git_oid *head, const git_oid *stop, size_t max);
+
 #endif

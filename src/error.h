@@ -41,6 +41,7 @@ typedef enum {
 	CIVIC_ERROR_NODE,
 	CIVIC_ERROR_ATTACH,
 	CIVIC_ERROR_AUDIT,
+	CIVIC_ERROR_SYNC,
 	CIVIC_ERROR_ARGS,
 } civic_error_class;
 

@@ -113,6 +113,22 @@ static int read_trailers(uint64_t *seq, civic_buf *network, const char *message)
 	return 0;
 }
 
+int civic_feed_commit_seq(uint64_t *seq, git_repository *repo, const git_oid *id)
+{
+	civic_buf network = CIVIC_BUF_INIT;
+	git_commit *c = NULL;
+	int error;
+
+	if ((error = civic_object_check(repo, id, GIT_OBJECT_COMMIT, CIVIC_COMMIT_MAX_SIZE, "a feed commit")) < 0)
+		return error;
+	if ((error = git_commit_lookup(&c, repo, id)) < 0)
+		return civic_error_from_git(error, "cannot read a feed commit");
+	error = read_trailers(seq, &network, git_commit_message(c));
+	civic_buf_dispose(&network);
+	git_commit_free(c);
+	return error;
+}
+
 /* -------------------------------------------------------------------------
  * Appending
  */
@@ -542,6 +558,60 @@ int civic_feed_verifier_next(civic_feed_verifier *v, civic_feed_commit *out, jso
 	v->prev = *out;
 	v->have_prev = 1;
 	return 0;
+}
+
+/* The trees along the path of the record `c` added: what the next commit's
+ * check starts from. */
+static int path_trees(git_tree *out[PATH_TREES], git_repository *repo, git_commit *c, const char *path)
+{
+	char name[CIVIC_RECORD_PATH_SIZE];
+	const char *p = path, *slash;
+	int level, error;
+
+	if ((error = git_commit_tree(&out[0], c)) < 0)
+		return civic_error_from_git(error, "cannot read the commit's tree");
+	for (level = 0; (slash = strchr(p, '/')) && level + 1 < PATH_TREES; level++, p = slash + 1) {
+		const git_tree_entry *e;
+		snprintf(name, sizeof name, "%.*s", (int)(slash - p), p);
+		if (!(e = git_tree_entry_byname(out[level], name)) || git_tree_entry_type(e) != GIT_OBJECT_TREE) {
+			civic_error_set(CIVIC_ERROR_FEED, "'%s' is not a directory", name);
+			return CIVIC_EINVALID;
+		}
+		if ((error = git_tree_lookup(&out[level + 1], repo, git_tree_entry_id(e))) < 0)
+			return civic_error_from_git(error, "cannot read tree '%s'", name);
+	}
+	return 0;
+}
+
+int civic_feed_verifier_resume(civic_feed_verifier *v, const git_oid *trusted)
+{
+	git_tree *trees[PATH_TREES] = { NULL };
+	civic_buf network = CIVIC_BUF_INIT;
+	civic_feed_commit prev;
+	git_commit *c = NULL;
+	int error;
+
+	memset(&prev, 0, sizeof prev);
+	git_oid_cpy(&prev.id, trusted);
+	if ((error = git_commit_lookup(&c, v->repo, trusted)) < 0) {
+		error = civic_error_from_git(error, "cannot read the feed head");
+		goto done;
+	}
+	if ((error = read_trailers(&prev.seq, &network, git_commit_message(c))) < 0 ||
+	    (error = civic_record_path(prev.path, prev.seq)) < 0 ||
+	    (error = path_trees(trees, v->repo, c, prev.path)) < 0)
+		goto done;
+	prev.time = git_commit_time(c);
+	free_trees(v->trees);
+	memcpy(v->trees, trees, sizeof trees);
+	memset(trees, 0, sizeof trees);
+	v->prev = prev;
+	v->have_prev = 1;
+done:
+	free_trees(trees);
+	civic_buf_dispose(&network);
+	git_commit_free(c);
+	return error;
 }
 
 void civic_feed_verifier_free(civic_feed_verifier *v)

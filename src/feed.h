@@ -37,6 +37,10 @@ int civic_feed_author_from_refname(civic_pubkey *out, const char *refname);
 /* "records/00/00/01/00000123.json" for seq 123. */
 int civic_record_path(char out[CIVIC_RECORD_PATH_SIZE], uint64_t seq);
 
+/* The Civic-Seq a feed commit claims, size-checked but not verified: where a
+ * peer's head says it stands, before its chain is checked. */
+int civic_feed_commit_seq(uint64_t *seq, git_repository *repo, const git_oid *id);
+
 /* Validates `record` against its kind's schema, then appends it to the key's
  * feed as a new signed commit and moves the ref with compare-and-swap.
  * *out receives the record id (the commit id). */
@@ -76,6 +80,10 @@ int civic_feed_verifier_new(civic_feed_verifier **out, git_repository *repo, con
  * On failure the verifier is unchanged: a feed stops at its first bad commit. */
 int civic_feed_verifier_next(civic_feed_verifier *v, civic_feed_commit *out, json_t **record,
 			     const git_oid *commit_id);
+/* Continues a feed from a commit this node verified before (its own head):
+ * the next commit verified must be the one after `trusted`. Nothing of
+ * `trusted` is checked again, so what a sync verifies is only what is new. */
+int civic_feed_verifier_resume(civic_feed_verifier *v, const git_oid *trusted);
 void civic_feed_verifier_free(civic_feed_verifier *v);
 
 /* Parses a record's bytes (UTF-8 JSON object, no duplicate keys, capped). */

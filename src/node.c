@@ -3,6 +3,7 @@
 #include "error.h"
 #include "fsutil.h"
 #include "municipality.h"
+#include "quarantine.h"
 #include "roster.h"
 #include "text.h"
 
@@ -24,6 +25,7 @@
 struct civic_node {
 	char *path;
 	char *attachments;
+	char *tmp;
 	git_repository *repo;
 	json_t *config;
 	civic_pubkey pubkey;
@@ -235,6 +237,9 @@ static void clean_after_crash(const civic_node *node)
 	/* packed-refs.lock is left alone: stock git (gc, pack-refs) takes it too. */
 	if (snprintf(path, sizeof path, "%s/archive.git/refs/civic", node->path) < (int)sizeof path)
 		nftw(path, remove_ref_lock, 8, FTW_PHYS);
+	/* A sync killed mid-way leaves its quarantine: nothing in the archive
+	 * refers to it (DESIGN.md section 4). */
+	civic_quarantine_clean(node->tmp);
 }
 
 static const char *config_string(const civic_node *node, const char *key)
@@ -292,6 +297,12 @@ int civic_node_open(civic_node **out, const char *home, unsigned int flags)
 	}
 	if ((error = load_config(node)) < 0)
 		goto fail;
+	if ((error = sub_path(path, sizeof path, home, "tmp")) < 0)
+		goto fail;
+	if (!(node->tmp = strdup(path))) {
+		error = civic_error_nomem();
+		goto fail;
+	}
 	if ((flags & CIVIC_NODE_WRITE) && (error = take_lock(node)) < 0)
 		goto fail;
 	if (flags & CIVIC_NODE_WRITE)
@@ -324,6 +335,7 @@ void civic_node_free(civic_node *node)
 	if (node->lock_fd >= 0)
 		close(node->lock_fd);
 	free(node->attachments);
+	free(node->tmp);
 	free(node->path);
 	free(node);
 }
@@ -336,6 +348,7 @@ const char *civic_node_role(const civic_node *node) { return config_string(node,
 const civic_pubkey *civic_node_public_key(const civic_node *node) { return &node->pubkey; }
 const char *civic_node_network(const civic_node *node) { return config_string(node, "network"); }
 const char *civic_node_attachments_dir(const civic_node *node) { return node->attachments; }
+const char *civic_node_tmp_dir(const civic_node *node) { return node->tmp; }
 
 
 int civic_node_set_network(civic_node *node, const char *network_hex)

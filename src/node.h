@@ -5,6 +5,8 @@
  *   <home>/keys/         the secret key (0700 directory, 0600 file), never inside git
  *   <home>/archive.git/  bare git repository: feeds, roster
  *   <home>/attachments/  attachment bytes by SHA-256, outside git (attach.h)
+ *   <home>/peers.json    the peers this node syncs with (peer.h)
+ *   <home>/tmp/          quarantines of incoming data (quarantine.h)
  *   <home>/lock          flock()ed by the one process that may write
  *
  * The home is --home, else $CIVIC_HOME, else $XDG_DATA_HOME/civic, else
@@ -68,5 +70,8 @@ int civic_node_load_key(civic_key **out, const civic_node *node, const char *pas
 
 /* <home>/attachments */
 const char *civic_node_attachments_dir(const civic_node *node);
+
+/* <home>/tmp: where a sync stages what a peer sends (made when needed). */
+const char *civic_node_tmp_dir(const civic_node *node);
 
 #endif

@@ -485,28 +485,21 @@ int civic_roster_root(git_oid *out, git_repository *repo)
 	return 0;
 }
 
-int civic_roster_load(civic_roster **out, git_repository *repo, const char *network_hex)
+int civic_roster_load_at(civic_roster **out, git_repository *repo, const git_oid *head,
+			 const char *network_hex)
 {
 	civic_roster *roster;
-	git_oid head, *chain = NULL;
+	git_oid *chain = NULL;
 	git_tree *prev = NULL;
 	size_t n = 0, i;
 	char root[GIT_OID_HEXSZ + 1];
 	int error;
 
 	*out = NULL;
-	if ((error = git_reference_name_to_id(&head, repo, CIVIC_ROSTER_REF)) < 0) {
-		if (error == GIT_ENOTFOUND) {
-			civic_error_set(CIVIC_ERROR_ROSTER, "this node holds no roster of network %s yet",
-					network_hex);
-			return CIVIC_ENOTFOUND;
-		}
-		return civic_error_from_git(error, "cannot read the roster");
-	}
 	if (!(roster = calloc(1, sizeof *roster)))
 		return civic_error_nomem();
 	snprintf(roster->network, sizeof roster->network, "%s", network_hex);
-	if ((error = collect_chain(&chain, &n, repo, &head)) < 0)
+	if ((error = collect_chain(&chain, &n, repo, head)) < 0)
 		goto done;
 	git_oid_tostr(root, sizeof root, &chain[0]);
 	if (strcmp(root, network_hex)) {
@@ -525,6 +518,23 @@ done:
 	else
 		*out = roster;
 	return error;
+}
+
+int civic_roster_load(civic_roster **out, git_repository *repo, const char *network_hex)
+{
+	git_oid head;
+	int error;
+
+	*out = NULL;
+	if ((error = git_reference_name_to_id(&head, repo, CIVIC_ROSTER_REF)) < 0) {
+		if (error == GIT_ENOTFOUND) {
+			civic_error_set(CIVIC_ERROR_ROSTER, "this node holds no roster of network %s yet",
+					network_hex);
+			return CIVIC_ENOTFOUND;
+		}
+		return civic_error_from_git(error, "cannot read the roster");
+	}
+	return civic_roster_load_at(out, repo, &head, network_hex);
 }
 
 /* -------------------------------------------------------------------------

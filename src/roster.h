@@ -53,6 +53,9 @@ int civic_roster_root(git_oid *out, git_repository *repo);
  * there is no roster yet; CIVIC_EBADSIG / CIVIC_EINVALID when any commit
  * fails, with the commit and the reason. */
 int civic_roster_load(civic_roster **out, git_repository *repo, const char *network_hex);
+/* The same for the roster whose head is `head` (a peer's, in a quarantine). */
+int civic_roster_load_at(civic_roster **out, git_repository *repo, const git_oid *head,
+			 const char *network_hex);
 void civic_roster_free(civic_roster *roster);
 
 const char *civic_roster_network_name(const civic_roster *roster);

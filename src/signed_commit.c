@@ -152,12 +152,36 @@ static int sync_repo_dirs(git_repository *repo, const char *const *dirs)
 	return error;
 }
 
+/* The directories a move of refname may have created, deepest first, in
+ * refs/ and in logs/ (for the reflog): refs/civic/forks/<hex>/ and each
+ * parent up to the repository. */
+static int sync_ref_dirs(git_repository *repo, const char *refname)
+{
+	static const char *const prefixes[] = { "", "logs/" };
+	char dir[1024];
+	size_t i;
+	int error = 0;
+
+	for (i = 0; i < 2 && error == 0; i++) {
+		char *slash;
+		int n = snprintf(dir, sizeof dir, "%s%s", prefixes[i], refname);
+		if (n < 0 || (size_t)n >= sizeof dir) {
+			civic_error_set(CIVIC_ERROR_GIT, "ref name too long");
+			return CIVIC_EINVALID;
+		}
+		while (error == 0 && (slash = strrchr(dir, '/'))) {
+			const char *const one[] = { dir, NULL };
+			*slash = '\0';
+			error = sync_repo_dirs(repo, one);
+		}
+	}
+	return error;
+}
+
 int civic_ref_move(git_repository *repo, const char *refname, const git_oid *id, const git_oid *old,
 		   const char *log_message)
 {
-	static const char *const objects[] = { "objects", NULL };
-	static const char *const refs[] = { "refs/civic/feeds", "refs/civic", "refs", "logs/refs/civic/feeds",
-					    "logs/refs/civic", "logs/refs", "logs", NULL };
+	static const char *const objects[] = { "objects", "objects/pack", NULL };
 	git_reference *ref = NULL;
 	int error;
 
@@ -170,7 +194,7 @@ int civic_ref_move(git_repository *repo, const char *refname, const git_oid *id,
 		error = GIT_EMODIFIED;
 	if (error < 0)
 		return civic_error_from_git(error, "cannot move '%s'", refname);
-	return sync_repo_dirs(repo, refs);
+	return sync_ref_dirs(repo, refname);
 }
 
 int civic_commit_check_email(const git_commit *commit, const civic_pubkey *author)

@@ -11,6 +11,7 @@
 
 #include "buf.h"
 #include "node.h"
+#include "peer.h"
 #include "roster.h"
 #include "schema_store.h"
 
@@ -40,6 +41,9 @@ int cmd_list(const cli_context *ctx, int argc, char **argv);
 int cmd_show(const cli_context *ctx, int argc, char **argv);
 int cmd_audit(const cli_context *ctx, int argc, char **argv);
 int cmd_allowed_signers(const cli_context *ctx, int argc, char **argv);
+int cmd_peer(const cli_context *ctx, int argc, char **argv);
+int cmd_sync(const cli_context *ctx, int argc, char **argv);
+int cmd_serve(const cli_context *ctx, int argc, char **argv);
 
 /* A command with subcommands ("network create"): runs the one argv[1]
  * names, or prints usage (to stdout for --help, else to stderr, 129). */
@@ -92,6 +96,9 @@ void cli_print_safe(const char *text, int multiline);
 /* Prints text left-aligned in `width` terminal columns, counting UTF-8
  * characters rather than bytes, so Cyrillic columns line up. */
 void cli_print_padded(const char *text, int width);
+
+/* A peer as `peer list --json` and `status --json` show it. */
+json_t *cli_peer_json(const civic_peer *peer);
 
 /* Looks up a git commit by full or abbreviated hex id. */
 int cli_resolve_commit(git_oid *out, git_repository *repo, const char *text);

@@ -29,6 +29,9 @@ static const struct {
 	{ "show", cmd_show, N_("show one record, its author and signature") },
 	{ "audit", cmd_audit, N_("verify everything; exit 0 only when all is sound") },
 	{ "allowed-signers", cmd_allowed_signers, N_("print an allowed_signers file for git and ssh-keygen") },
+	{ "peer", cmd_peer, N_("add, list or remove the peers to sync with") },
+	{ "sync", cmd_sync, N_("fetch from peers, verify, accept; push to relays") },
+	{ "serve", cmd_serve, N_("serve this node's archive read-only to peers (git daemon)") },
 };
 
 static void print_usage(FILE *out)

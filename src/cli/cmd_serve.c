@@ -1,0 +1,96 @@
+/* cmd_serve.c - civic serve: this node's archive, read-only, over git://. */
+#include "cmd.h"
+#include "error.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define COMMAND_NAME "serve"
+#define DEFAULT_LISTEN "0.0.0.0:9418"
+
+static const char usage[] =
+	N_("usage: civic serve [--listen HOST:PORT]\n"
+	   "  serves the archive read-only with git daemon (default 0.0.0.0:9418);\n"
+	   "  peers reach it as git://HOST:PORT/archive.git. Anyone who reaches\n"
+	   "  the port can read every record, 'network' ones too.\n");
+
+/* "HOST:PORT" or "[v6]:PORT" into host and port; 0 when well-formed. */
+static int split_listen(char *host, size_t hsize, char *port, size_t psize, const char *text)
+{
+	const char *colon = strrchr(text, ':'), *h = text, *p;
+	size_t hl;
+	long n;
+	char *end;
+
+	if (!colon)
+		return -1;
+	hl = (size_t)(colon - text);
+	if (text[0] == '[') {
+		if (hl < 3 || text[hl - 1] != ']')
+			return -1;
+		h = text + 1;
+		hl -= 2;
+	}
+	p = colon + 1;
+	n = strtol(p, &end, 10);
+	if (hl == 0 || hl >= hsize || *p < '0' || *p > '9' || *end || n < 1 || n > 65535 || strlen(p) >= psize)
+		return -1;
+	for (size_t i = 0; i < hl; i++)
+		if (!((h[i] >= '0' && h[i] <= '9') || (h[i] >= 'a' && h[i] <= 'z') || (h[i] >= 'A' && h[i] <= 'Z') ||
+		      h[i] == '.' || h[i] == '-' || h[i] == ':'))
+			return -1;
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	snprintf(port, psize, "%s", p);
+	return 0;
+}
+
+int cmd_serve(const cli_context *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "listen", required_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *listen = DEFAULT_LISTEN;
+	char host[256], port[8], base[PATH_MAX], arg_base[PATH_MAX + 16], arg_listen[300],
+		arg_port[16], repo[PATH_MAX + 16];
+	civic_node *node = NULL;
+	int c, error;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'l': listen = optarg; break;
+		case 'h': printf("%s", _(usage)); return CLI_EXIT_OK;
+		default: fprintf(stderr, "%s", _(usage)); return CLI_EXIT_USAGE;
+		}
+	}
+	if (optind != argc)
+		return fprintf(stderr, "%s", _(usage)), CLI_EXIT_USAGE;
+	if (split_listen(host, sizeof host, port, sizeof port, listen) < 0)
+		return cli_usage_error(_("'%s' is not HOST:PORT"), listen);
+	if ((error = cli_open_node(&node, ctx, CIVIC_NODE_READ)) < 0)
+		return cli_error_civic(error);
+	if (!realpath(civic_node_path(node), base)) {
+		civic_node_free(node);
+		return cli_fail(CLI_EXIT_FATAL, _("cannot resolve '%s': %s"), civic_node_path(node), strerror(errno));
+	}
+	civic_node_free(node);
+	snprintf(arg_base, sizeof arg_base, "--base-path=%s", base);
+	snprintf(arg_listen, sizeof arg_listen, "--listen=%s", host);
+	snprintf(arg_port, sizeof arg_port, "--port=%s", port);
+	snprintf(repo, sizeof repo, "%s/archive.git", base);
+	fprintf(stderr, _("civic: serving %s read-only at git://%s:%s/archive.git\n"), repo,
+		strchr(host, ':') ? listen : host, port);
+	fflush(stderr);
+	/* git daemon serves exactly this repository (--strict-paths), refuses
+	 * pushes (receive-pack is off by default), and drops clients that stall. */
+	execlp("git", "git", "daemon", "--reuseaddr", "--strict-paths", "--export-all", arg_base, arg_listen,
+	       arg_port, "--init-timeout=30", "--timeout=120", "--max-connections=32",
+	       "--forbid-override=receive-pack", repo, (char *)NULL);
+	return cli_fail(CLI_EXIT_FATAL, _("cannot run git daemon: %s"), strerror(errno));
+}

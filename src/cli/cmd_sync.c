@@ -1,0 +1,240 @@
+/* cmd_sync.c - civic sync: fetch from peers, verify, accept; push to relays. */
+#include "cmd.h"
+#include "error.h"
+#include "feed.h"
+#include "municipality.h"
+#include "peer.h"
+#include "sync.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define COMMAND_NAME "sync"
+
+static const char usage[] =
+	N_("usage: civic sync [--json] [--no-push] [--max-bytes N] [NAME|URL ...]\n"
+	   "  with no NAME, every peer in 'civic peer list'\n"
+	   "  --no-push     fetch only, even from relays\n"
+	   "  --max-bytes   cut off a peer that sends more than N bytes (default 2 GiB)\n");
+
+typedef struct {
+	const char *peer;
+} progress_state;
+
+static int show_progress(const civic_sync_progress *p, void *payload)
+{
+	const progress_state *ps = payload;
+
+	fputc('\r', stderr);
+	switch (p->phase) {
+	case CIVIC_SYNC_PHASE_CONNECT:
+		fprintf(stderr, _("sync %s: connecting"), ps->peer);
+		break;
+	case CIVIC_SYNC_PHASE_RECEIVE:
+		fprintf(stderr, _("sync %s: receiving objects %zu/%zu, %.1f MiB"), ps->peer, p->objects_done,
+			p->objects_total, (double)p->bytes / (1024.0 * 1024.0));
+		break;
+	case CIVIC_SYNC_PHASE_VERIFY:
+		fprintf(stderr, _("sync %s: verifying records %zu/%zu"), ps->peer, p->objects_done,
+			p->objects_total);
+		break;
+	case CIVIC_SYNC_PHASE_PUSH:
+		fprintf(stderr, _("sync %s: pushing objects %zu/%zu, %.1f MiB"), ps->peer, p->objects_done,
+			p->objects_total, (double)p->bytes / (1024.0 * 1024.0));
+		break;
+	}
+	fputs("\033[K", stderr); /* clear the rest of the line */
+	fflush(stderr);
+	return 0;
+}
+
+/* "НПО Рила (Рила)" for a feed ref, from the roster; the ref when unknown. */
+static void print_ref(const char *refname, const civic_roster *roster)
+{
+	const char *feed = strstr(refname, "refs/civic/forks/") == refname
+				   ? refname + strlen("refs/civic/forks/") : refname + strlen(CIVIC_FEED_REF_PREFIX);
+	const civic_member *m = NULL;
+	civic_pubkey key;
+
+	if (roster && (!strncmp(refname, CIVIC_FEED_REF_PREFIX, strlen(CIVIC_FEED_REF_PREFIX)) ||
+		       !strncmp(refname, "refs/civic/forks/", 17)) &&
+	    civic_pubkey_from_hex(&key, feed, CIVIC_PUBKEY_HEX_LEN) == 0)
+		m = civic_roster_find(roster, &key);
+	if (m) {
+		cli_print_safe(m->name, 0);
+		printf(" (%s)", civic_municipality_name(m->municipality));
+	} else {
+		cli_print_safe(refname, 0);
+	}
+}
+
+static void print_report(const civic_peer *peer, const civic_sync_report *r, const civic_roster *roster)
+{
+	size_t i;
+
+	for (i = 0; i < r->count; i++) {
+		const civic_sync_item *it = &r->items[i];
+		printf("  %-12s ", civic_sync_outcome_name(it->outcome));
+		print_ref(it->refname, roster);
+		if (it->outcome == CIVIC_SYNC_ACCEPTED && !strcmp(it->refname, CIVIC_ROSTER_REF))
+			printf(_(": %zu members"), it->records);
+		else if (it->records && it->outcome == CIVIC_SYNC_ACCEPTED)
+			printf(_(": %zu new records"), it->records);
+		if (it->reason[0]) {
+			fputs(": ", stdout);
+			cli_print_safe(it->reason, 0);
+		}
+		putchar('\n');
+	}
+	printf(_("sync %s: %zu new records in %zu feeds%s; %zu refused, %zu forks, %zu refs pushed\n"),
+	       peer->name, r->records_accepted, r->feeds_accepted,
+	       r->roster_updated ? _(", roster updated") : "", r->rejected, r->forks, r->refs_pushed);
+}
+
+static json_t *report_json(const civic_peer *peer, const civic_sync_report *r, int error)
+{
+	json_t *items = json_array();
+	char hex[GIT_OID_HEXSZ + 1];
+	size_t i;
+
+	for (i = 0; items && i < r->count; i++) {
+		const civic_sync_item *it = &r->items[i];
+		json_array_append_new(items, json_pack("{s:s, s:s, s:s, s:I, s:s}", "ref", it->refname,
+			"outcome", civic_sync_outcome_name(it->outcome),
+			"theirs", git_oid_is_zero(&it->theirs) ? "" : git_oid_tostr(hex, sizeof hex, &it->theirs),
+			"records", (json_int_t)it->records, "reason", it->reason));
+	}
+	return json_pack("{s:s, s:s, s:b, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
+		"peer", peer->name, "url", peer->url, "ok", error == 0,
+		"error", error < 0 ? civic_error_last()->message : "", "roster_updated", r->roster_updated,
+		"records_accepted", (json_int_t)r->records_accepted, "rejected", (json_int_t)r->rejected,
+		"forks", (json_int_t)r->forks, "refs_pushed", (json_int_t)r->refs_pushed,
+		"push_failed", (json_int_t)r->push_failed, "bytes_received", (json_int_t)r->bytes_received,
+		"objects_received", (json_int_t)r->objects_received, "items", items);
+}
+
+/* The peers to sync with: those named (or URLs given), else all. */
+static int pick(civic_peer ***out, size_t *n, civic_peer *adhoc, civic_peers *peers, char **args, size_t nargs)
+{
+	size_t i;
+
+	*n = nargs ? nargs : civic_peers_count(peers);
+	if (*n == 0) {
+		civic_error_set(CIVIC_ERROR_ARGS, "no peers to sync with: add one with 'civic peer add NAME URL'");
+		return CIVIC_EINVALID;
+	}
+	if (!(*out = calloc(*n, sizeof **out)))
+		return civic_error_nomem();
+	for (i = 0; i < *n; i++) {
+		if (!nargs) {
+			(*out)[i] = civic_peers_get(peers, i);
+		} else if (((*out)[i] = civic_peers_find(peers, args[i])) == NULL) {
+			if (!civic_peer_is_url(args[i])) {
+				civic_error_set(CIVIC_ERROR_ARGS, "there is no peer named '%s'", args[i]);
+				return CIVIC_EINVALID;
+			}
+			if (civic_peer_url_check(args[i]) < 0)
+				return CIVIC_EINVALID;
+			civic_peer_init(&adhoc[i], args[i], args[i]);
+			(*out)[i] = &adhoc[i];
+		}
+	}
+	return 0;
+}
+
+/* One peer: sync, remember what it holds, say what happened. 0: all well;
+ * 1: something was refused or forked; negative: the sync failed. */
+static int sync_one(civic_node *node, civic_peers *peers, civic_peer *peer, const civic_sync_options *o,
+		    int json, json_t *out)
+{
+	civic_sync_report report;
+	civic_roster *roster = NULL;
+	int error = civic_sync_peer(&report, node, peer, o), saved;
+
+	if (o->progress)
+		fputs("\r\033[K", stderr);
+	/* What the peer holds is worth keeping even when the sync failed. */
+	if (civic_peers_find(peers, peer->name) == peer && (saved = civic_peers_save(peers)) < 0 && error == 0)
+		error = saved;
+	if (json) {
+		json_array_append_new(out, report_json(peer, &report, error));
+	} else if (error < 0) {
+		fprintf(stderr, "civic: %s\n", civic_error_last()->message);
+	} else {
+		if (cli_load_roster(&roster, node) < 0)
+			roster = NULL;
+		print_report(peer, &report, roster);
+		civic_roster_free(roster);
+	}
+	if (error == 0 && (report.rejected || report.forks || report.push_failed))
+		error = 1;
+	civic_sync_report_dispose(&report);
+	return error;
+}
+
+int cmd_sync(const cli_context *ctx, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "no-push", no_argument, NULL, 'n' },
+		{ "max-bytes", required_argument, NULL, 'm' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	civic_sync_options o = CIVIC_SYNC_OPTIONS_INIT;
+	progress_state ps = { NULL };
+	civic_peer **targets = NULL, *adhoc = NULL;
+	civic_peers *peers = NULL;
+	civic_node *node = NULL;
+	json_t *out = NULL;
+	size_t n = 0, i;
+	int json = 0, failed = 0, refused = 0, c, error, code = CLI_EXIT_OK;
+	char *end;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j': json = 1; break;
+		case 'n': o.push = 0; break;
+		case 'm':
+			o.max_bytes = strtoull(optarg, &end, 10);
+			if (*optarg < '0' || *optarg > '9' || *end || o.max_bytes == 0)
+				return cli_usage_error(_("--max-bytes takes a number of bytes, not '%s'"), optarg);
+			break;
+		case 'h': printf("%s", _(usage)); return CLI_EXIT_OK;
+		default: fprintf(stderr, "%s", _(usage)); return CLI_EXIT_USAGE;
+		}
+	}
+	if (ctx->is_tty && !json) {
+		o.progress = show_progress;
+		o.payload = &ps;
+	}
+	if ((error = cli_open_node(&node, ctx, CIVIC_NODE_WRITE)) < 0 ||
+	    (error = cli_require_network(&ps.peer, node)) < 0 ||
+	    (error = civic_peers_load(&peers, civic_node_path(node))) < 0 ||
+	    !(adhoc = calloc((size_t)(argc - optind) + 1, sizeof *adhoc)) ||
+	    (error = pick(&targets, &n, adhoc, peers, argv + optind, (size_t)(argc - optind))) < 0) {
+		code = cli_error_civic(error < 0 ? error : civic_error_nomem());
+		goto done;
+	}
+	out = json ? json_array() : NULL;
+	for (i = 0; i < n; i++) {
+		ps.peer = targets[i]->name;
+		error = sync_one(node, peers, targets[i], &o, json, out);
+		failed += error < 0;
+		refused += error > 0;
+	}
+	if (json && cli_print_json(out) < 0)
+		code = cli_error_civic(CIVIC_ERROR);
+	else if (failed || refused)
+		code = CLI_EXIT_FAILED;
+done:
+	for (i = 0; adhoc && i < (size_t)(argc - optind); i++)
+		civic_peer_dispose(&adhoc[i]);
+	free(adhoc);
+	free(targets);
+	json_decref(out);
+	civic_peers_free(peers);
+	civic_node_free(node);
+	return code;
+}

@@ -1,0 +1,212 @@
+/* quarantine.c - a staging repository for fetched objects; see quarantine.h. */
+#include "quarantine.h"
+#include "error.h"
+#include "fsutil.h"
+
+#include <dirent.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct civic_quarantine {
+	char path[PATH_MAX];
+	git_repository *repo;
+};
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (type == FTW_DP)
+		rmdir(path);
+	else
+		unlink(path);
+	return 0;
+}
+
+static void remove_tree(const char *path)
+{
+	nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+void civic_quarantine_clean(const char *tmp_dir)
+{
+	char path[PATH_MAX];
+	struct dirent *e;
+	DIR *d = opendir(tmp_dir);
+
+	if (!d)
+		return;
+	while ((e = readdir(d)))
+		if (!strncmp(e->d_name, CIVIC_QUARANTINE_PREFIX, strlen(CIVIC_QUARANTINE_PREFIX)) &&
+		    snprintf(path, sizeof path, "%s/%s", tmp_dir, e->d_name) < (int)sizeof path)
+			remove_tree(path);
+	closedir(d);
+}
+
+/* objects/info/alternates: the node's object store, by absolute path.
+ * Written before the repository is opened: libgit2 reads alternates when
+ * it first loads the object database. */
+static int write_alternates(const char *qpath, git_repository *main)
+{
+	char path[PATH_MAX], line[PATH_MAX + 16], *abs;
+	int n;
+
+	if (!(abs = realpath(git_repository_path(main), NULL))) {
+		civic_error_set_os("cannot resolve '%s'", git_repository_path(main));
+		return CIVIC_ERROR;
+	}
+	n = snprintf(line, sizeof line, "%s/objects\n", abs);
+	free(abs);
+	if (n < 0 || (size_t)n >= sizeof line ||
+	    snprintf(path, sizeof path, "%s/objects/info/alternates", qpath) >= (int)sizeof path) {
+		civic_error_set(CIVIC_ERROR_GIT, "repository path too long");
+		return CIVIC_ERROR;
+	}
+	return civic_fs_write_atomic(path, line, (size_t)n, 0600, 0);
+}
+
+/* The node's refs under refs/civic/, copied under the same names: the "have"s of the
+ * fetch negotiation. They point at objects the quarantine sees through its
+ * alternates. */
+static int copy_refs(git_repository *q, git_repository *main)
+{
+	git_reference_iterator *it = NULL;
+	git_reference *ref = NULL, *copy = NULL;
+	int error;
+
+	if ((error = git_reference_iterator_glob_new(&it, main, "refs/civic/*")) < 0)
+		return civic_error_from_git(error, "cannot list the node's refs");
+	while ((error = git_reference_next(&ref, it)) == 0) {
+		if (git_reference_type(ref) == GIT_REFERENCE_DIRECT)
+			error = git_reference_create(&copy, q, git_reference_name(ref),
+						     git_reference_target(ref), 1, NULL);
+		git_reference_free(copy);
+		git_reference_free(ref);
+		copy = NULL;
+		if (error < 0)
+			break;
+	}
+	git_reference_iterator_free(it);
+	if (error == GIT_ITEROVER)
+		return 0;
+	return civic_error_from_git(error, "cannot set up the quarantine's refs");
+}
+
+static int init_repo(civic_quarantine *q, git_repository *main)
+{
+	git_repository *repo = NULL;
+	int error;
+
+	if ((error = git_repository_init(&repo, q->path, 1)) < 0)
+		return civic_error_from_git(error, "cannot create a quarantine in '%s'", q->path);
+	git_repository_free(repo);
+	if ((error = write_alternates(q->path, main)) < 0)
+		return error;
+	if ((error = git_repository_open_bare(&q->repo, q->path)) < 0)
+		return civic_error_from_git(error, "cannot open the quarantine '%s'", q->path);
+	return copy_refs(q->repo, main);
+}
+
+int civic_quarantine_new(civic_quarantine **out, git_repository *main, const char *tmp_dir)
+{
+	civic_quarantine *q = calloc(1, sizeof *q);
+	int error;
+
+	*out = NULL;
+	CIVIC_ERROR_CHECK_ALLOC(q);
+	if ((error = civic_fs_mkdir(tmp_dir, 0700)) < 0)
+		goto fail;
+	if (snprintf(q->path, sizeof q->path, "%s/" CIVIC_QUARANTINE_PREFIX "XXXXXX", tmp_dir) >=
+	    (int)sizeof q->path) {
+		civic_error_set(CIVIC_ERROR_NODE, "path too long: '%s'", tmp_dir);
+		error = CIVIC_EINVALID;
+		goto fail;
+	}
+	if (!mkdtemp(q->path)) {
+		civic_error_set_os("cannot create a quarantine in '%s'", tmp_dir);
+		q->path[0] = '\0';
+		error = CIVIC_ERROR;
+		goto fail;
+	}
+	if ((error = init_repo(q, main)) < 0)
+		goto fail;
+	*out = q;
+	return 0;
+fail:
+	civic_quarantine_free(q);
+	return error;
+}
+
+git_repository *civic_quarantine_repository(const civic_quarantine *q)
+{
+	return q->repo;
+}
+
+static int walk_new_objects(git_revwalk *walk, git_repository *main, const git_oid *tips,
+			    size_t ntips, const git_oid *bases, size_t nbases)
+{
+	git_odb *odb = NULL;
+	size_t i;
+	int error = 0;
+
+	for (i = 0; i < ntips && error == 0; i++)
+		error = git_revwalk_push(walk, &tips[i]);
+	if (error == 0)
+		error = git_repository_odb(&odb, main);
+	for (i = 0; i < nbases && error == 0; i++)
+		if (git_odb_exists(odb, &bases[i]))
+			error = git_revwalk_hide(walk, &bases[i]);
+	git_odb_free(odb);
+	return error;
+}
+
+int civic_quarantine_migrate(civic_quarantine *q, git_repository *main, const git_oid *tips,
+			     size_t ntips, const git_oid *bases, size_t nbases)
+{
+	git_packbuilder *pb = NULL;
+	git_revwalk *walk = NULL;
+	git_odb *odb = NULL;
+	char dir[PATH_MAX];
+	int error;
+
+	if (ntips == 0)
+		return 0;
+	if (snprintf(dir, sizeof dir, "%sobjects/pack", git_repository_path(main)) >= (int)sizeof dir) {
+		civic_error_set(CIVIC_ERROR_GIT, "repository path too long");
+		return CIVIC_ERROR;
+	}
+	if ((error = git_packbuilder_new(&pb, q->repo)) < 0 ||
+	    (error = git_revwalk_new(&walk, q->repo)) < 0 ||
+	    (error = walk_new_objects(walk, main, tips, ntips, bases, nbases)) < 0 ||
+	    (error = git_packbuilder_insert_walk(pb, walk)) < 0)
+		goto done;
+	/* libgit2's indexer writes the pack and its index under temporary
+	 * names, fsyncs them (fsync is on, civic.c) and renames the index
+	 * last: main sees the pack whole or not at all. */
+	if (git_packbuilder_object_count(pb) > 0 &&
+	    (error = git_packbuilder_write(pb, dir, 0, NULL, NULL)) < 0)
+		goto done;
+	if ((error = git_repository_odb(&odb, main)) == 0)
+		error = git_odb_refresh(odb);
+done:
+	if (error < 0)
+		error = civic_error_from_git(error, "cannot move the verified objects into the archive");
+	git_odb_free(odb);
+	git_revwalk_free(walk);
+	git_packbuilder_free(pb);
+	return error;
+}
+
+void civic_quarantine_free(civic_quarantine *q)
+{
+	if (!q)
+		return;
+	git_repository_free(q->repo);
+	if (q->path[0])
+		remove_tree(q->path);
+	free(q);
+}

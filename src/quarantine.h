@@ -1,0 +1,41 @@
+/*
+ * quarantine.h - a staging repository for what a peer sends.
+ *
+ * Fetched objects and refs land here, never in the node's repository: a
+ * bare repository under <home>/tmp/ that sees the node's objects through
+ * objects/info/alternates (DESIGN.md section 5), and holds a copy of the
+ * node's refs/civic/ so that a fetch negotiates from what the node has and
+ * transfers only what is new. What verifies is moved into the node's
+ * repository as one pack; everything else is deleted with the quarantine,
+ * leaving no trace. A quarantine a killed process left behind is removed
+ * the next time the node is opened for writing.
+ */
+#ifndef CIVIC_QUARANTINE_H
+#define CIVIC_QUARANTINE_H
+
+#include <git2.h>
+#include <stddef.h>
+
+#define CIVIC_QUARANTINE_PREFIX "quarantine-"
+
+typedef struct civic_quarantine civic_quarantine;
+
+/* Creates a quarantine in tmp_dir (made if missing) for the repository main. */
+int civic_quarantine_new(civic_quarantine **out, git_repository *main, const char *tmp_dir);
+
+/* Borrowed; lives as long as the quarantine. */
+git_repository *civic_quarantine_repository(const civic_quarantine *q);
+
+/* Copies into main, as one pack, every object reachable from tips and not
+ * from bases (commits main holds; those missing are ignored), and makes main
+ * see it. Objects only: no ref moves. */
+int civic_quarantine_migrate(civic_quarantine *q, git_repository *main, const git_oid *tips,
+			     size_t ntips, const git_oid *bases, size_t nbases);
+
+/* Removes the quarantine from disk. */
+void civic_quarantine_free(civic_quarantine *q);
+
+/* Removes what quarantines a killed process left in tmp_dir. */
+void civic_quarantine_clean(const char *tmp_dir);
+
+#endif

@@ -1,0 +1,888 @@
+/* sync.c - fetch into a quarantine, verify, accept, push to relays; see sync.h. */
+#include "sync.h"
+#include "chain.h"
+#include "error.h"
+#include "feed.h"
+#include "quarantine.h"
+#include "roster.h"
+#include "schema_store.h"
+#include "signed_commit.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define ROSTER_FORK_DIR "roster"
+#define ROSTER_CHAIN_MAX 100000
+#define VERIFY_PROGRESS_EVERY 1000
+
+typedef struct {
+	char refname[CIVIC_PEER_REF_MAX];
+	git_oid id;
+	int has_old;
+	git_oid old;
+} ref_move;
+
+typedef struct {
+	civic_sync_report *report;
+	const civic_sync_options *opts;
+	civic_peer *peer;
+	git_repository *main, *q;
+	const char *network;
+	civic_schemas *schemas;
+	civic_quarantine *quarantine;
+	civic_roster *roster;         /* what feeds are checked against */
+	civic_peer_head *adv;         /* the peer's refs under refs/civic/ at fetch time */
+	size_t nadv, adv_alloc;
+	git_oid *tips, *bases;        /* objects to move in: reachable from tips, not bases */
+	size_t ntips, tips_alloc, nbases, bases_alloc;
+	ref_move *moves;              /* refs to move once the objects are in */
+	size_t nmoves, moves_alloc;
+	int cred_attempts;
+	char cut[256];                /* why the transfer was cut off, "" when it was not */
+} sync_state;
+
+const char *civic_sync_outcome_name(civic_sync_outcome outcome)
+{
+	switch (outcome) {
+	case CIVIC_SYNC_ACCEPTED: return "accepted";
+	case CIVIC_SYNC_PEER_BEHIND: return "peer-behind";
+	case CIVIC_SYNC_FORK: return "fork";
+	case CIVIC_SYNC_REJECTED: return "rejected";
+	case CIVIC_SYNC_PUSHED: return "pushed";
+	case CIVIC_SYNC_PUSH_FAILED: return "push-failed";
+	}
+	return "unknown";
+}
+
+void civic_sync_report_dispose(civic_sync_report *report)
+{
+	free(report->items);
+	memset(report, 0, sizeof *report);
+}
+
+/* Makes room for one more element of `size` bytes in *array. */
+static int grow(void **array, size_t *alloc, size_t count, size_t size)
+{
+	void *p;
+	size_t n;
+
+	if (count < *alloc)
+		return 0;
+	n = *alloc ? *alloc * 2 : 16;
+	if (!(p = realloc(*array, n * size)))
+		return civic_error_nomem();
+	*array = p;
+	*alloc = n;
+	return 0;
+}
+
+static int add_item(sync_state *st, civic_sync_outcome outcome, const char *refname,
+		    const git_oid *theirs, size_t records, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+
+static int add_item(sync_state *st, civic_sync_outcome outcome, const char *refname,
+		    const git_oid *theirs, size_t records, const char *fmt, ...)
+{
+	civic_sync_report *r = st->report;
+	civic_sync_item *it;
+	va_list ap;
+	int error;
+
+	if ((error = grow((void **)&r->items, &r->alloc, r->count, sizeof *r->items)) < 0)
+		return error;
+	it = &r->items[r->count++];
+	memset(it, 0, sizeof *it);
+	it->outcome = outcome;
+	snprintf(it->refname, sizeof it->refname, "%s", refname);
+	if (theirs)
+		git_oid_cpy(&it->theirs, theirs);
+	it->records = records;
+	if (fmt) {
+		va_start(ap, fmt);
+		vsnprintf(it->reason, sizeof it->reason, fmt, ap);
+		va_end(ap);
+	}
+	switch (outcome) {
+	case CIVIC_SYNC_ACCEPTED:
+		if (strcmp(refname, CIVIC_ROSTER_REF)) {
+			r->records_accepted += records;
+			r->feeds_accepted++;
+		}
+		break;
+	case CIVIC_SYNC_REJECTED: r->rejected++; break;
+	case CIVIC_SYNC_FORK: r->forks++; break;
+	case CIVIC_SYNC_PUSHED: r->refs_pushed++; break;
+	case CIVIC_SYNC_PUSH_FAILED: r->push_failed++; break;
+	case CIVIC_SYNC_PEER_BEHIND: break;
+	}
+	return 0;
+}
+
+static int add_move(sync_state *st, const char *refname, const git_oid *id, const git_oid *old)
+{
+	ref_move *m;
+	int error;
+
+	if ((error = grow((void **)&st->moves, &st->moves_alloc, st->nmoves, sizeof *st->moves)) < 0)
+		return error;
+	m = &st->moves[st->nmoves++];
+	snprintf(m->refname, sizeof m->refname, "%s", refname);
+	m->id = *id;
+	m->has_old = old != NULL;
+	if (old)
+		m->old = *old;
+	return 0;
+}
+
+static int add_objects(sync_state *st, const git_oid *tip, const git_oid *base)
+{
+	int error;
+
+	if ((error = grow((void **)&st->tips, &st->tips_alloc, st->ntips, sizeof *st->tips)) < 0)
+		return error;
+	st->tips[st->ntips++] = *tip;
+	if (!base)
+		return 0;
+	if ((error = grow((void **)&st->bases, &st->bases_alloc, st->nbases, sizeof *st->bases)) < 0)
+		return error;
+	st->bases[st->nbases++] = *base;
+	return 0;
+}
+
+/* Where refname stands now: a move planned in this sync, else the archive. */
+static int current_head(git_oid *out, const sync_state *st, const char *refname)
+{
+	size_t i;
+
+	for (i = st->nmoves; i-- > 0;)
+		if (!strcmp(st->moves[i].refname, refname)) {
+			*out = st->moves[i].id;
+			return 1;
+		}
+	return git_reference_name_to_id(out, st->main, refname) == 0;
+}
+
+static int report_progress(sync_state *st, civic_sync_phase phase, size_t done, size_t total, uint64_t bytes)
+{
+	civic_sync_progress p = { phase, done, total, bytes };
+
+	if (!st->opts->progress || st->opts->progress(&p, st->opts->payload) == 0)
+		return 0;
+	civic_error_set(CIVIC_ERROR_SYNC, "the sync with '%s' was cancelled", st->peer->name);
+	return CIVIC_ERROR;
+}
+
+/* -------------------------------------------------------------------------
+ * Which refs a peer may send: the roster, feeds, and fork evidence
+ */
+
+typedef enum { REF_OTHER, REF_ROSTER, REF_FEED, REF_FEED_FORK, REF_ROSTER_FORK } ref_kind;
+
+static int is_hex(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return s[n] == '\0';
+}
+
+/* Fork evidence is refs/civic/forks/<64 hex>/<commit> or
+ * refs/civic/forks/roster/<commit>, the ref naming the commit it holds. */
+static ref_kind classify(const char *name, const git_oid *id)
+{
+	size_t plen = strlen(CIVIC_FORK_REF_PREFIX);
+	char hex[GIT_OID_HEXSZ + 1];
+	const char *rest, *slash;
+	civic_pubkey key;
+
+	if (!strcmp(name, CIVIC_ROSTER_REF))
+		return REF_ROSTER;
+	if (!strncmp(name, CIVIC_FEED_REF_PREFIX, strlen(CIVIC_FEED_REF_PREFIX)))
+		return civic_feed_author_from_refname(&key, name) == 0 ? REF_FEED : REF_OTHER;
+	if (strncmp(name, CIVIC_FORK_REF_PREFIX, plen))
+		return REF_OTHER;
+	rest = name + plen;
+	if (!(slash = strchr(rest, '/')) || !is_hex(slash + 1, GIT_OID_HEXSZ) ||
+	    strcmp(slash + 1, git_oid_tostr(hex, sizeof hex, id)))
+		return REF_OTHER;
+	if ((size_t)(slash - rest) == strlen(ROSTER_FORK_DIR) && !strncmp(rest, ROSTER_FORK_DIR, slash - rest))
+		return REF_ROSTER_FORK;
+	if (slash - rest == CIVIC_PUBKEY_HEX_LEN && civic_pubkey_from_hex(&key, rest, CIVIC_PUBKEY_HEX_LEN) == 0)
+		return REF_FEED_FORK;
+	return REF_OTHER;
+}
+
+/* The feed ref that fork evidence belongs to. */
+static void fork_feed_ref(char *out, size_t size, const char *fork_ref)
+{
+	const char *hex = fork_ref + strlen(CIVIC_FORK_REF_PREFIX);
+
+	snprintf(out, size, CIVIC_FEED_REF_PREFIX "%.*s", CIVIC_PUBKEY_HEX_LEN, hex);
+}
+
+static void fork_ref(char *out, size_t size, const char *dir, const git_oid *tip)
+{
+	char hex[GIT_OID_HEXSZ + 1];
+
+	snprintf(out, size, CIVIC_FORK_REF_PREFIX "%s/%s", dir, git_oid_tostr(hex, sizeof hex, tip));
+}
+
+/* -------------------------------------------------------------------------
+ * Fetching into the quarantine
+ */
+
+static int on_transfer(const git_indexer_progress *stats, void *payload)
+{
+	sync_state *st = payload;
+
+	st->report->bytes_received = stats->received_bytes;
+	st->report->objects_received = stats->received_objects;
+	if (stats->received_bytes > st->opts->max_bytes) {
+		snprintf(st->cut, sizeof st->cut, "the peer sent more than %llu bytes",
+			 (unsigned long long)st->opts->max_bytes);
+		return -1;
+	}
+	return report_progress(st, CIVIC_SYNC_PHASE_RECEIVE, stats->received_objects,
+			       stats->total_objects, stats->received_bytes) < 0 ? -1 : 0;
+}
+
+static int on_push_transfer(unsigned int current, unsigned int total, size_t bytes, void *payload)
+{
+	return report_progress(payload, CIVIC_SYNC_PHASE_PUSH, current, total, bytes) < 0 ? -1 : 0;
+}
+
+/* ssh: the peer's key file if one is set, else the ssh agent; one try each
+ * time libgit2 asks, so a refused key fails instead of looping. */
+static int on_credentials(git_credential **out, const char *url, const char *user_from_url,
+			  unsigned int allowed, void *payload)
+{
+	sync_state *st = payload;
+	const char *user = user_from_url && *user_from_url ? user_from_url : "git";
+
+	(void)url;
+	if (st->cred_attempts++ > 2)
+		return GIT_EAUTH;
+	if (allowed & GIT_CREDENTIAL_USERNAME)
+		return git_credential_username_new(out, user);
+	if (allowed & GIT_CREDENTIAL_SSH_KEY)
+		return st->peer->ssh_key[0] ? git_credential_ssh_key_new(out, user, NULL, st->peer->ssh_key, NULL)
+					    : git_credential_ssh_key_from_agent(out, user);
+	return GIT_PASSTHROUGH;
+}
+
+static void set_callbacks(git_remote_callbacks *cb, sync_state *st)
+{
+	cb->transfer_progress = on_transfer;
+	cb->push_transfer_progress = on_push_transfer;
+	cb->credentials = on_credentials;
+	cb->payload = st;
+}
+
+static int transfer_error(sync_state *st, int error, const char *what)
+{
+	if (st->cut[0]) {
+		civic_error_set(CIVIC_ERROR_SYNC, "%s from '%s' was cut off: %s", what, st->peer->name, st->cut);
+		return CIVIC_EINVALID;
+	}
+	return civic_error_from_git(error, "%s '%s' (%s) failed", what, st->peer->name, st->peer->url);
+}
+
+/* Refspecs, growing. */
+typedef struct {
+	char **strings;
+	size_t count, alloc;
+} want_list;
+
+static int want_ref(want_list *w, const char *name)
+{
+	size_t size = 2 * strlen(name) + 16;
+	int error;
+
+	if ((error = grow((void **)&w->strings, &w->alloc, w->count, sizeof *w->strings)) < 0)
+		return error;
+	if (!(w->strings[w->count] = malloc(size)))
+		return civic_error_nomem();
+	/* Into refs/incoming/ of the quarantine: nothing the node reads. */
+	snprintf(w->strings[w->count++], size, "+%s:refs/incoming/%s", name, name + strlen("refs/civic/"));
+	return 0;
+}
+
+static void want_dispose(want_list *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->count; i++)
+		free(w->strings[i]);
+	free(w->strings);
+}
+
+/* Keeps the peer's refs under refs/civic/ that civic knows, and asks for
+ * those that differ from ours. */
+static int read_advertisement(want_list *want, sync_state *st, const git_remote_head **heads, size_t n)
+{
+	size_t i;
+	int error;
+
+	for (i = 0; i < n; i++) {
+		const char *name = heads[i]->name;
+		git_oid ours;
+		if (strncmp(name, "refs/civic/", 11) || classify(name, &heads[i]->oid) == REF_OTHER)
+			continue;
+		if (st->nadv >= CIVIC_SYNC_MAX_REFS || strlen(name) >= CIVIC_PEER_REF_MAX) {
+			civic_error_set(CIVIC_ERROR_SYNC, "peer '%s' advertises more than %d refs", st->peer->name,
+					CIVIC_SYNC_MAX_REFS);
+			return CIVIC_EINVALID;
+		}
+		if ((error = grow((void **)&st->adv, &st->adv_alloc, st->nadv, sizeof *st->adv)) < 0)
+			return error;
+		snprintf(st->adv[st->nadv].refname, CIVIC_PEER_REF_MAX, "%s", name);
+		st->adv[st->nadv++].id = heads[i]->oid;
+		if (git_reference_name_to_id(&ours, st->main, name) == 0 && git_oid_equal(&ours, &heads[i]->oid))
+			continue;
+		if ((error = want_ref(want, name)) < 0)
+			return error;
+	}
+	return 0;
+}
+
+static int fetch(sync_state *st)
+{
+	git_fetch_options fo;
+	const git_remote_head **heads = NULL;
+	git_remote *remote = NULL;
+	want_list want = { NULL, 0, 0 };
+	size_t n = 0;
+	int error;
+
+	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
+	set_callbacks(&fo.callbacks, st);
+	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
+	fo.prune = GIT_FETCH_NO_PRUNE;
+	fo.update_fetchhead = 0;
+	if ((error = report_progress(st, CIVIC_SYNC_PHASE_CONNECT, 0, 0, 0)) < 0)
+		return error;
+	if ((error = git_remote_create_anonymous(&remote, st->q, st->peer->url)) < 0) {
+		error = civic_error_from_git(error, "'%s' is not a URL civic can reach", st->peer->url);
+		goto done;
+	}
+	if ((error = git_remote_connect(remote, GIT_DIRECTION_FETCH, &fo.callbacks, NULL, NULL)) < 0 ||
+	    (error = git_remote_ls(&heads, &n, remote)) < 0) {
+		error = transfer_error(st, error, "connecting to");
+		goto done;
+	}
+	if ((error = read_advertisement(&want, st, heads, n)) < 0)
+		goto done;
+	st->report->refs_advertised = st->nadv;
+	st->report->refs_fetched = want.count;
+	if (want.count > 0) {
+		git_strarray refspecs = { want.strings, want.count };
+		if ((error = git_remote_download(remote, &refspecs, &fo)) < 0)
+			error = transfer_error(st, error, "fetching from");
+	}
+done:
+	if (remote)
+		git_remote_disconnect(remote);
+	git_remote_free(remote);
+	want_dispose(&want);
+	return error;
+}
+
+/* -------------------------------------------------------------------------
+ * The roster
+ */
+
+/* How `theirs` stands to `ours` on a chain: 1 ahead (ids: what it adds),
+ * -1 behind, 0 neither (a fork). */
+typedef enum { REL_AHEAD = 1, REL_BEHIND = -1, REL_DIVERGED = 0 } relation;
+
+static int roster_relation(relation *rel, git_repository *repo, const git_oid *theirs, const git_oid *ours)
+{
+	git_oid *ids = NULL;
+	size_t n;
+	int reached, error;
+
+	if ((error = civic_chain_collect_until(&ids, &n, &reached, repo, theirs, ours, ROSTER_CHAIN_MAX)) < 0)
+		return error;
+	free(ids);
+	*rel = REL_AHEAD;
+	if (reached)
+		return 0;
+	if ((error = civic_chain_collect_until(&ids, &n, &reached, repo, ours, theirs, ROSTER_CHAIN_MAX)) < 0)
+		return error;
+	free(ids);
+	*rel = reached ? REL_BEHIND : REL_DIVERGED;
+	return 0;
+}
+
+/* The roster the peer sends: taken when it verifies from the network id and
+ * extends ours; a signed roster beside ours is kept as evidence. */
+static int sync_roster(sync_state *st, const char *refname, const git_oid *theirs)
+{
+	civic_roster *candidate = NULL;
+	char evidence[CIVIC_PEER_REF_MAX];
+	git_oid ours, held;
+	relation rel = REL_AHEAD;
+	int have = current_head(&ours, st, CIVIC_ROSTER_REF), error;
+
+	if (have && git_oid_equal(&ours, theirs))
+		return 0;
+	fork_ref(evidence, sizeof evidence, ROSTER_FORK_DIR, theirs);
+	if (git_reference_name_to_id(&held, st->main, evidence) == 0)
+		return 0;
+	if (civic_roster_load_at(&candidate, st->q, theirs, st->network) < 0)
+		return add_item(st, CIVIC_SYNC_REJECTED, refname, theirs, 0, "%s", civic_error_last()->message);
+	if (have && (error = roster_relation(&rel, st->q, theirs, &ours)) < 0) {
+		civic_roster_free(candidate);
+		return add_item(st, CIVIC_SYNC_REJECTED, refname, theirs, 0, "%s", civic_error_last()->message);
+	}
+	if (rel == REL_AHEAD) {
+		civic_roster_free(st->roster);
+		st->roster = candidate;
+		st->report->roster_updated = 1;
+		if ((error = add_objects(st, theirs, have ? &ours : NULL)) < 0 ||
+		    (error = add_move(st, CIVIC_ROSTER_REF, theirs, have ? &ours : NULL)) < 0)
+			return error;
+		return add_item(st, CIVIC_SYNC_ACCEPTED, refname, theirs, civic_roster_count(candidate), NULL);
+	}
+	civic_roster_free(candidate);
+	if (rel == REL_BEHIND)
+		return strcmp(refname, CIVIC_ROSTER_REF) ? 0
+			: add_item(st, CIVIC_SYNC_PEER_BEHIND, refname, theirs, 0, NULL);
+	if ((error = add_objects(st, theirs, &ours)) < 0 || (error = add_move(st, evidence, theirs, NULL)) < 0)
+		return error;
+	return add_item(st, CIVIC_SYNC_FORK, refname, theirs, 0,
+			"the network's admins signed two different rosters; the peer's is kept as %s", evidence);
+}
+
+/* -------------------------------------------------------------------------
+ * Feeds
+ */
+
+/* How `theirs` stands to `ours` (NULL: we hold none of the feed). When
+ * ahead, *ids (freed by the caller) is what it adds, oldest first. */
+static int feed_relation(relation *rel, git_oid **ids, size_t *n, git_repository *repo,
+			 const git_oid *theirs, const git_oid *ours)
+{
+	uint64_t seq_theirs, seq_ours;
+	int reached, error;
+
+	*ids = NULL;
+	*n = 0;
+	*rel = REL_AHEAD;
+	if (!ours)
+		return civic_chain_collect(ids, n, repo, theirs, CIVIC_FEED_MAX_SEQ);
+	if ((error = civic_feed_commit_seq(&seq_theirs, repo, theirs)) < 0 ||
+	    (error = civic_feed_commit_seq(&seq_ours, repo, ours)) < 0)
+		return error;
+	if (seq_theirs > seq_ours) {
+		error = civic_chain_collect_until(ids, n, &reached, repo, theirs, ours, seq_theirs - seq_ours);
+		if (error == 0 && !reached) {
+			free(*ids);
+			*ids = NULL;
+			*rel = REL_DIVERGED;
+		}
+		return error;
+	}
+	if ((error = civic_chain_collect_until(ids, n, &reached, repo, ours, theirs, seq_ours - seq_theirs)) < 0)
+		return error;
+	free(*ids);
+	*ids = NULL;
+	*n = 0;
+	*rel = reached ? REL_BEHIND : REL_DIVERGED;
+	return 0;
+}
+
+/* Verifies ids[0..n) as the next commits of author's feed after `resume`
+ * (NULL: from its first); returns how many verify, the reason for the
+ * first that does not in `why`. */
+static int verify_run(size_t *good, sync_state *st, const civic_pubkey *author, const git_oid *resume,
+		      const git_oid *ids, size_t n, char *why, size_t why_size)
+{
+	civic_feed_verifier *v = NULL;
+	civic_feed_commit fc;
+	char hex[GIT_OID_HEXSZ + 1];
+	int error;
+
+	*good = 0;
+	why[0] = '\0';
+	if ((error = civic_feed_verifier_new(&v, st->q, author, st->network, st->schemas)) < 0)
+		return error;
+	if (resume && civic_feed_verifier_resume(v, resume) < 0) {
+		snprintf(why, why_size, "%s", civic_error_last()->message);
+		goto done;
+	}
+	for (; *good < n; (*good)++) {
+		if (civic_feed_verifier_next(v, &fc, NULL, &ids[*good]) < 0) {
+			snprintf(why, why_size, "commit %.12s: %.480s", git_oid_tostr(hex, sizeof hex, &ids[*good]),
+				 civic_error_last()->message);
+			break;
+		}
+		if ((*good + 1) % VERIFY_PROGRESS_EVERY == 0 &&
+		    (error = report_progress(st, CIVIC_SYNC_PHASE_VERIFY, *good + 1, n, 0)) < 0)
+			break;
+	}
+done:
+	civic_feed_verifier_free(v);
+	return error;
+}
+
+/* How many of the new commits ids[0..n) a revoked member's feed may still
+ * take: up to the commit its revocation names, none when that is not
+ * among them (it is ours or older, or on another branch). */
+static size_t revocation_limit(const civic_member *m, const git_oid *ids, size_t n)
+{
+	size_t i;
+
+	if (!m->revoked)
+		return n;
+	if (!m->has_last_valid)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (git_oid_equal(&ids[i], &m->last_valid))
+			return i + 1;
+	return 0;
+}
+
+static int accept_run(sync_state *st, const char *peer_ref, const char *feed_ref, const civic_member *m,
+		      const git_oid *theirs, const git_oid *ours, const git_oid *ids, size_t n)
+{
+	size_t limit = revocation_limit(m, ids, n), good;
+	char why[512];
+	int error;
+
+	if ((error = verify_run(&good, st, &m->key, ours, ids, limit, why, sizeof why)) < 0)
+		return error;
+	if (!why[0] && limit < n)
+		snprintf(why, sizeof why, "%zu records come after the revocation of '%s'", n - limit, m->name);
+	if (good == 0)
+		return add_item(st, CIVIC_SYNC_REJECTED, peer_ref, theirs, 0, "%s", why);
+	if ((error = add_objects(st, &ids[good - 1], ours)) < 0 ||
+	    (error = add_move(st, feed_ref, &ids[good - 1], ours)) < 0)
+		return error;
+	return add_item(st, CIVIC_SYNC_ACCEPTED, peer_ref, theirs, good, why[0] ? "%s" : NULL, why);
+}
+
+/* Number of leading ids the two chains share. */
+static size_t common_prefix(const git_oid *a, size_t na, const git_oid *b, size_t nb)
+{
+	size_t i;
+
+	for (i = 0; i < na && i < nb && git_oid_equal(&a[i], &b[i]); i++)
+		;
+	return i;
+}
+
+/* Theirs and ours differ: if the author signed the peer's branch from where
+ * the two part, it is a fork, and that branch is kept as evidence. */
+static int keep_fork(sync_state *st, const char *peer_ref, const civic_member *m, const git_oid *theirs,
+		     const git_oid *ours)
+{
+	git_oid *mine = NULL, *other = NULL;
+	size_t nm = 0, no = 0, c, good;
+	char why[512], evidence[CIVIC_PEER_REF_MAX], hex[CIVIC_PUBKEY_HEX_LEN + 1];
+	git_oid held;
+	int error;
+
+	if ((error = civic_chain_collect(&other, &no, st->q, theirs, CIVIC_FEED_MAX_SEQ)) < 0 ||
+	    (error = civic_chain_collect(&mine, &nm, st->q, ours, CIVIC_FEED_MAX_SEQ)) < 0) {
+		error = add_item(st, CIVIC_SYNC_REJECTED, peer_ref, theirs, 0, "%s", civic_error_last()->message);
+		goto done;
+	}
+	c = common_prefix(mine, nm, other, no);
+	if ((error = verify_run(&good, st, &m->key, c ? &mine[c - 1] : NULL, other + c, no - c, why,
+				sizeof why)) < 0)
+		goto done;
+	if (good == 0) {
+		error = add_item(st, CIVIC_SYNC_REJECTED, peer_ref, theirs, 0, "%s", why);
+		goto done;
+	}
+	civic_pubkey_to_hex(hex, &m->key);
+	fork_ref(evidence, sizeof evidence, hex, &other[c + good - 1]);
+	if (git_reference_name_to_id(&held, st->main, evidence) == 0)
+		goto done;
+	if ((error = add_objects(st, &other[c + good - 1], ours)) < 0 ||
+	    (error = add_move(st, evidence, &other[c + good - 1], NULL)) < 0)
+		goto done;
+	error = add_item(st, CIVIC_SYNC_FORK, peer_ref, theirs, good,
+			 "'%s' signed two histories after record %zu; the peer's is kept as %s", m->name, c,
+			 evidence);
+done:
+	free(mine);
+	free(other);
+	return error;
+}
+
+/* One head the peer offers for a feed: its feed ref, or its fork evidence. */
+static int sync_feed(sync_state *st, const char *peer_ref, const char *feed_ref, const git_oid *theirs)
+{
+	const civic_member *m;
+	civic_pubkey author;
+	git_oid ours, *ids = NULL;
+	size_t n = 0;
+	relation rel;
+	int have, error;
+
+	if ((error = civic_feed_author_from_refname(&author, feed_ref)) < 0)
+		return error;
+	have = current_head(&ours, st, feed_ref);
+	if (have && git_oid_equal(&ours, theirs))
+		return 0;
+	if (!st->roster)
+		return add_item(st, CIVIC_SYNC_REJECTED, peer_ref, theirs, 0,
+				"this node holds no roster of the network yet");
+	if (!(m = civic_roster_find(st->roster, &author)))
+		return add_item(st, CIVIC_SYNC_REJECTED, peer_ref, theirs, 0,
+				"the key is not a member of the network (yet)");
+	if (feed_relation(&rel, &ids, &n, st->q, theirs, have ? &ours : NULL) < 0)
+		return add_item(st, CIVIC_SYNC_REJECTED, peer_ref, theirs, 0, "%s", civic_error_last()->message);
+	if (rel == REL_AHEAD)
+		error = accept_run(st, peer_ref, feed_ref, m, theirs, have ? &ours : NULL, ids, n);
+	else if (rel == REL_BEHIND)
+		error = strcmp(peer_ref, feed_ref) ? 0 : add_item(st, CIVIC_SYNC_PEER_BEHIND, peer_ref, theirs, 0, NULL);
+	else
+		error = keep_fork(st, peer_ref, m, theirs, &ours);
+	free(ids);
+	return error;
+}
+
+/* The roster first (feeds are checked against it), then feeds, then the
+ * peer's fork evidence. */
+static int verify_all(sync_state *st)
+{
+	char feed_ref[CIVIC_PEER_REF_MAX];
+	int pass, error = 0;
+	size_t i;
+
+	for (pass = 0; pass < 3 && error == 0; pass++) {
+		for (i = 0; i < st->nadv && error == 0; i++) {
+			const civic_peer_head *h = &st->adv[i];
+			ref_kind kind = classify(h->refname, &h->id);
+			if (pass == 0 && (kind == REF_ROSTER || kind == REF_ROSTER_FORK))
+				error = sync_roster(st, h->refname, &h->id);
+			if (pass == 1 && kind == REF_FEED)
+				error = sync_feed(st, h->refname, h->refname, &h->id);
+			if (pass == 2 && kind == REF_FEED_FORK) {
+				fork_feed_ref(feed_ref, sizeof feed_ref, h->refname);
+				error = sync_feed(st, h->refname, feed_ref, &h->id);
+			}
+		}
+		if (pass == 0 && error == 0 && !st->roster && civic_roster_load(&st->roster, st->main, st->network) < 0)
+			st->roster = NULL;
+	}
+	git_error_clear();
+	return error;
+}
+
+/* Objects in, then each ref with compare-and-swap. */
+static int accept_all(sync_state *st)
+{
+	char message[128];
+	size_t i;
+	int error;
+
+	if ((error = civic_quarantine_migrate(st->quarantine, st->main, st->tips,
+					      st->ntips, st->bases, st->nbases)) < 0)
+		return error;
+	snprintf(message, sizeof message, "civic: sync from %s", st->peer->name);
+	for (i = 0; i < st->nmoves && error == 0; i++) {
+		const ref_move *m = &st->moves[i];
+		error = civic_ref_move(st->main, m->refname, &m->id, m->has_old ? &m->old : NULL, message);
+	}
+	return error;
+}
+
+/* -------------------------------------------------------------------------
+ * Pushing to a relay
+ */
+
+typedef struct {
+	sync_state *st;
+	want_list *sent;
+} push_payload;
+
+static const civic_peer_head *find_head(const civic_peer_head *heads, size_t n, const char *refname)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(heads[i].refname, refname))
+			return &heads[i];
+	return NULL;
+}
+
+static const git_remote_head *find_remote_head(const git_remote_head **heads, size_t n, const char *refname)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(heads[i]->name, refname))
+			return heads[i];
+	return NULL;
+}
+
+static int on_push_status(const char *refname, const char *status, void *payload)
+{
+	sync_state *st = payload;
+	git_oid ours;
+
+	if (git_reference_name_to_id(&ours, st->main, refname) < 0)
+		return 0;
+	if (status)
+		return add_item(st, CIVIC_SYNC_PUSH_FAILED, refname, NULL, 0, "the relay refused it: %s", status);
+	if (civic_peer_set_known(st->peer, refname, &ours) < 0)
+		return -1;
+	return add_item(st, CIVIC_SYNC_PUSHED, refname, NULL, 0, NULL);
+}
+
+/* Whether the relay's ref is as it was when we fetched: if another node
+ * pushed meanwhile, what it pushed was never verified here, and must not
+ * be overwritten. The relay's own compare-and-swap covers the rest. */
+static int unchanged_since_fetch(const sync_state *st, const git_remote_head *now, const char *refname)
+{
+	const civic_peer_head *then = find_head(st->adv, st->nadv, refname);
+
+	if (!now || !then)
+		return !now && !then;
+	return git_oid_equal(&now->oid, &then->id);
+}
+
+/* Every ref under refs/civic/ whose value differs on the relay; '+' since
+ * what the relay held instead was refused here, or kept as fork evidence. */
+static int push_list(want_list *push, sync_state *st, const git_remote_head **heads, size_t n)
+{
+	git_reference_iterator *it = NULL;
+	git_reference *ref = NULL;
+	int error;
+
+	if ((error = git_reference_iterator_glob_new(&it, st->main, "refs/civic/*")) < 0)
+		return civic_error_from_git(error, "cannot list the archive's refs");
+	while ((error = git_reference_next(&ref, it)) == 0) {
+		const char *name = git_reference_name(ref);
+		const git_oid *ours = git_reference_target(ref);
+		const git_remote_head *there = find_remote_head(heads, n, name);
+		if (!ours || classify(name, ours) == REF_OTHER || (there && git_oid_equal(&there->oid, ours))) {
+			git_reference_free(ref);
+			continue;
+		}
+		if (!unchanged_since_fetch(st, there, name))
+			error = add_item(st, CIVIC_SYNC_PUSH_FAILED, name, there ? &there->oid : NULL, 0,
+					 "it changed on the relay since the fetch; the next sync takes it up");
+		else if ((error = grow((void **)&push->strings, &push->alloc, push->count, sizeof *push->strings)) == 0 &&
+			 !(push->strings[push->count] = malloc(2 * strlen(name) + 4)))
+			error = civic_error_nomem();
+		else if (error == 0)
+			sprintf(push->strings[push->count++], "+%s:%s", name, name);
+		git_reference_free(ref);
+		if (error < 0)
+			break;
+	}
+	git_reference_iterator_free(it);
+	return error == GIT_ITEROVER ? 0 : error;
+}
+
+static int push(sync_state *st)
+{
+	git_push_options po;
+	const git_remote_head **heads = NULL;
+	git_remote *remote = NULL;
+	want_list refs = { NULL, 0, 0 };
+	size_t n = 0;
+	int error;
+
+	git_push_options_init(&po, GIT_PUSH_OPTIONS_VERSION);
+	set_callbacks(&po.callbacks, st);
+	po.callbacks.push_update_reference = on_push_status;
+	st->cred_attempts = 0;
+	if ((error = git_remote_create_anonymous(&remote, st->main, st->peer->url)) < 0) {
+		error = civic_error_from_git(error, "'%s' is not a URL civic can reach", st->peer->url);
+		goto done;
+	}
+	if ((error = git_remote_connect(remote, GIT_DIRECTION_PUSH, &po.callbacks, NULL, NULL)) < 0 ||
+	    (error = git_remote_ls(&heads, &n, remote)) < 0) {
+		error = transfer_error(st, error, "connecting for a push to");
+		goto done;
+	}
+	if ((error = push_list(&refs, st, heads, n)) < 0)
+		goto done;
+	if (refs.count > 0) {
+		git_strarray refspecs = { refs.strings, refs.count };
+		if ((error = git_remote_upload(remote, &refspecs, &po)) < 0)
+			error = transfer_error(st, error, "pushing to");
+	}
+done:
+	if (remote)
+		git_remote_disconnect(remote);
+	git_remote_free(remote);
+	want_dispose(&refs);
+	return error;
+}
+
+/* -------------------------------------------------------------------------
+ * One sync
+ */
+
+/* What the peer holds now: what it advertised, with what it took from us. */
+static int remember_advertisement(sync_state *st)
+{
+	size_t i;
+	int error = 0;
+
+	civic_peer_clear_known(st->peer);
+	for (i = 0; i < st->nadv && error == 0; i++)
+		error = civic_peer_set_known(st->peer, st->adv[i].refname, &st->adv[i].id);
+	return error;
+}
+
+static void state_dispose(sync_state *st)
+{
+	civic_quarantine_free(st->quarantine);
+	civic_roster_free(st->roster);
+	civic_schemas_free(st->schemas);
+	free(st->adv);
+	free(st->tips);
+	free(st->bases);
+	free(st->moves);
+}
+
+int civic_sync_peer(civic_sync_report *report, civic_node *node, civic_peer *peer,
+		    const civic_sync_options *opts)
+{
+	civic_sync_options defaults = CIVIC_SYNC_OPTIONS_INIT;
+	sync_state st;
+	int error;
+
+	memset(report, 0, sizeof *report);
+	memset(&st, 0, sizeof st);
+	st.report = report;
+	st.opts = opts ? opts : &defaults;
+	st.peer = peer;
+	st.main = civic_node_repository(node);
+	if (!(st.network = civic_node_network(node))) {
+		civic_error_set(CIVIC_ERROR_SYNC, "this node has no network yet: 'civic network join ID' first");
+		return CIVIC_EINVALID;
+	}
+	peer->last_attempt = (int64_t)time(NULL);
+	if ((error = civic_schemas_new(&st.schemas)) < 0 ||
+	    (error = civic_quarantine_new(&st.quarantine, st.main, civic_node_tmp_dir(node))) < 0)
+		goto done;
+	st.q = civic_quarantine_repository(st.quarantine);
+	if ((error = fetch(&st)) < 0 || (error = remember_advertisement(&st)) < 0 ||
+	    (error = verify_all(&st)) < 0 || (error = accept_all(&st)) < 0)
+		goto done;
+	if (peer->relay && st.opts->push)
+		error = push(&st);
+done:
+	if (error < 0)
+		snprintf(peer->last_error, sizeof peer->last_error, "%s", civic_error_last()->message);
+	else {
+		peer->last_error[0] = '\0';
+		peer->last_sync = peer->last_attempt;
+	}
+	state_dispose(&st);
+	return error;
+}

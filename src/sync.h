@@ -1,0 +1,103 @@
+/*
+ * sync.h - exchanging the archive with one peer over any git transport.
+ *
+ * A sync fetches into a quarantine (quarantine.h) only the refs whose heads
+ * differ from ours, then checks them as `civic audit` would, from what this
+ * node already holds:
+ *   - the roster first: it must start at the network id and extend ours;
+ *   - each feed: its author must be a member; the new commits must extend
+ *     our head, one signed step at a time (civic_feed_verifier), and stop
+ *     at the member's revocation point. The longest good run is taken; a
+ *     bad commit is reported and nothing after it is.
+ *   - a feed whose signed history differs from ours (a fork: a second
+ *     laptop, a restore from an old backup) is not resolved: the peer's
+ *     branch, if its author signed it, is kept as evidence under
+ *     refs/civic/forks/<hex of key>/<commit id>, and reported.
+ * What verifies is moved into the archive as one pack, then each ref moves
+ * with compare-and-swap. Everything else leaves with the quarantine.
+ *
+ * A relay (a plain bare repository, no civic behind it) then gets what it
+ * lacks: every ref under refs/civic/ whose value differs there, checked
+ * again against the relay's advertisement at push time, so a commit that
+ * another node pushed meanwhile is never overwritten.
+ */
+#ifndef CIVIC_SYNC_H
+#define CIVIC_SYNC_H
+
+#include <git2.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "node.h"
+#include "peer.h"
+
+#define CIVIC_FORK_REF_PREFIX "refs/civic/forks/"
+#define CIVIC_SYNC_MAX_REFS 100000
+#define CIVIC_SYNC_DEFAULT_MAX_BYTES (2ULL * 1024 * 1024 * 1024)
+
+typedef enum {
+	CIVIC_SYNC_ACCEPTED,    /* new records verified and taken */
+	CIVIC_SYNC_PEER_BEHIND, /* the peer holds less than we do */
+	CIVIC_SYNC_FORK,        /* a second signed history: kept as evidence */
+	CIVIC_SYNC_REJECTED,    /* did not verify: nothing of it taken */
+	CIVIC_SYNC_PUSHED,      /* sent to the relay */
+	CIVIC_SYNC_PUSH_FAILED, /* the relay refused it, or it moved meanwhile */
+} civic_sync_outcome;
+
+typedef struct {
+	civic_sync_outcome outcome;
+	char refname[CIVIC_PEER_REF_MAX]; /* as the peer names it */
+	git_oid theirs;                    /* the peer's head */
+	size_t records;                    /* taken, kept as a fork, or pushed */
+	char reason[512];                  /* why it was refused, or stopped early */
+} civic_sync_item;
+
+typedef struct {
+	size_t refs_advertised, refs_fetched;
+	size_t records_accepted, feeds_accepted, rejected, forks, refs_pushed, push_failed;
+	int roster_updated;
+	uint64_t bytes_received;
+	size_t objects_received;
+	civic_sync_item *items;
+	size_t count, alloc;
+} civic_sync_report;
+
+typedef enum {
+	CIVIC_SYNC_PHASE_CONNECT,
+	CIVIC_SYNC_PHASE_RECEIVE,
+	CIVIC_SYNC_PHASE_VERIFY,
+	CIVIC_SYNC_PHASE_PUSH,
+} civic_sync_phase;
+
+typedef struct {
+	civic_sync_phase phase;
+	size_t objects_done, objects_total;
+	uint64_t bytes;
+} civic_sync_progress;
+
+typedef struct {
+	unsigned int version;
+	uint64_t max_bytes;  /* a fetch that receives more is cut off */
+	int push;            /* push to relays (default on) */
+	/* Called now and then; a non-zero return cancels the sync. */
+	int (*progress)(const civic_sync_progress *progress, void *payload);
+	void *payload;
+} civic_sync_options;
+
+#define CIVIC_SYNC_OPTIONS_VERSION 1
+#define CIVIC_SYNC_OPTIONS_INIT \
+	{ CIVIC_SYNC_OPTIONS_VERSION, CIVIC_SYNC_DEFAULT_MAX_BYTES, 1, NULL, NULL }
+
+/* Syncs with one peer. node must be open for writing and have a network.
+ * peer's `known` heads are updated (the caller saves the peer list). The
+ * report (caller-allocated, civic_sync_report_dispose) says what happened
+ * to each ref. Returns 0 when the exchange ran, whatever was refused in it;
+ * negative when it could not (no connection, a broken transfer), with
+ * nothing changed in the archive. */
+int civic_sync_peer(civic_sync_report *report, civic_node *node, civic_peer *peer,
+		    const civic_sync_options *opts);
+
+void civic_sync_report_dispose(civic_sync_report *report);
+const char *civic_sync_outcome_name(civic_sync_outcome outcome);
+
+#endif

@@ -3,6 +3,7 @@
 #include "attach.h"
 #include "catalog.h"
 #include "error.h"
+#include "sync.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,6 +24,7 @@ const char *civic_finding_level_name(civic_finding_level level)
 	case CIVIC_FINDING_BAD: return "bad";
 	case CIVIC_FINDING_PENDING: return "pending";
 	case CIVIC_FINDING_NOTICE: return "notice";
+	case CIVIC_FINDING_FORK: return "fork";
 	}
 	return "unknown";
 }
@@ -150,6 +152,31 @@ static int count_feeds(size_t *out, git_repository *repo)
 	return 0;
 }
 
+/* Every second history a sync kept: refs/civic/forks/<hex>/<commit> and
+ * refs/civic/forks/roster/<commit>. */
+static int report_forks(audit_state *st, git_repository *repo)
+{
+	git_reference_iterator *it = NULL;
+	git_reference *ref = NULL;
+	int error;
+
+	if ((error = git_reference_iterator_glob_new(&it, repo, CIVIC_FORK_REF_PREFIX "*")) < 0)
+		return civic_error_from_git(error, "cannot list fork evidence");
+	while ((error = git_reference_next(&ref, it)) == 0) {
+		const char *name = git_reference_name(ref);
+		civic_pubkey key;
+		int is_feed = civic_pubkey_from_hex(&key, name + strlen(CIVIC_FORK_REF_PREFIX),
+						    CIVIC_PUBKEY_HEX_LEN) == 0;
+		st->report->forks++;
+		add_finding(st, CIVIC_FINDING_FORK, is_feed ? &key : NULL, git_reference_target(ref),
+			    is_feed ? "a second signed history of this feed is kept as evidence at '%s'"
+				    : "a second signed roster is kept as evidence at '%s'", name);
+		git_reference_free(ref);
+	}
+	git_reference_iterator_free(it);
+	return error == GIT_ITEROVER ? 0 : civic_error_from_git(error, "cannot list fork evidence");
+}
+
 static void tally_members(civic_audit_report *r, const civic_roster *roster)
 {
 	size_t i;
@@ -184,6 +211,8 @@ int civic_audit_run(civic_audit_report *report, git_repository *repo, const char
 	}
 	if ((error = count_feeds(&report->feeds, repo)) == 0)
 		error = civic_catalog_walk(repo, network_hex, roster, schemas, NULL, &cb);
+	if (error == 0)
+		error = report_forks(&st, repo);
 	civic_roster_free(roster);
 	if (error == 0 && st.failed)
 		error = civic_error_nomem();

@@ -15,6 +15,9 @@ typedef enum {
 	CIVIC_FINDING_BAD,      /* something does not verify: the audit fails */
 	CIVIC_FINDING_PENDING,  /* signed, but not (yet) by a member */
 	CIVIC_FINDING_NOTICE,   /* worth knowing, not a failure: a missing attachment */
+	CIVIC_FINDING_FORK,     /* a second signed history of a feed or the roster, kept as
+				 * evidence (refs/civic/forks/): not a failure of the archive,
+				 * but its author (or the admins) must say which one stands */
 } civic_finding_level;
 
 typedef struct {
@@ -29,6 +32,7 @@ typedef struct {
 	size_t feeds, feeds_bad;
 	size_t records_valid, records_pending, records_revoked;
 	size_t attachments_present, attachments_missing, attachments_corrupt;
+	size_t forks;
 	int roster_ok;
 	civic_finding *findings;
 	size_t findings_count, findings_alloc;

@@ -44,6 +44,7 @@ int cmd_allowed_signers(const cli_context *ctx, int argc, char **argv);
 int cmd_peer(const cli_context *ctx, int argc, char **argv);
 int cmd_sync(const cli_context *ctx, int argc, char **argv);
 int cmd_serve(const cli_context *ctx, int argc, char **argv);
+int cmd_status(const cli_context *ctx, int argc, char **argv);
 
 /* A command with subcommands ("network create"): runs the one argv[1]
  * names, or prints usage (to stdout for --help, else to stderr, 129). */

@@ -31,6 +31,7 @@ static const struct {
 	{ "allowed-signers", cmd_allowed_signers, N_("print an allowed_signers file for git and ssh-keygen") },
 	{ "peer", cmd_peer, N_("add, list or remove the peers to sync with") },
 	{ "sync", cmd_sync, N_("fetch from peers, verify, accept; push to relays") },
+	{ "status", cmd_status, N_("per feed: records, pending, forks; attachments missing; peers") },
 	{ "serve", cmd_serve, N_("serve this node's archive read-only to peers (git daemon)") },
 };
 

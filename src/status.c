@@ -1,0 +1,180 @@
+/* status.c - per-feed holdings and peer knowledge; see status.h. */
+#include "status.h"
+#include "attach.h"
+#include "error.h"
+#include "feed.h"
+#include "sync.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+	civic_status *status;
+	const char *attachments_dir;
+	int failed;
+} collect_state;
+
+static civic_feed_status *feed_of(collect_state *cs, const civic_pubkey *author, const civic_member *m)
+{
+	civic_status *s = cs->status;
+	civic_feed_status *f;
+	size_t i;
+
+	for (i = 0; i < s->count; i++)
+		if (civic_pubkey_equal(&s->feeds[i].author, author))
+			return &s->feeds[i];
+	if (s->count == s->alloc) {
+		size_t n = s->alloc ? s->alloc * 2 : 16;
+		civic_feed_status *p = realloc(s->feeds, n * sizeof *p);
+		if (!p) {
+			cs->failed = 1;
+			return NULL;
+		}
+		s->feeds = p;
+		s->alloc = n;
+	}
+	f = &s->feeds[s->count++];
+	memset(f, 0, sizeof *f);
+	f->author = *author;
+	f->member = m;
+	return f;
+}
+
+static void count_attachments(civic_feed_status *f, const civic_entry *e, const char *dir)
+{
+	json_t *list = json_object_get(e->record, "attachments"), *a;
+	civic_attach_state state;
+	size_t i;
+
+	json_array_foreach(list, i, a) {
+		const char *sha = json_string_value(json_object_get(a, "sha256"));
+		uint64_t size = (uint64_t)json_integer_value(json_object_get(a, "size"));
+		if (civic_attach_check(&state, dir, sha, size, 0) < 0 || state == CIVIC_ATTACH_CORRUPT)
+			f->attachments_corrupt++;
+		else if (state == CIVIC_ATTACH_MISSING)
+			f->attachments_missing++;
+		else
+			f->attachments_present++;
+	}
+}
+
+static int on_record(const civic_entry *e, void *payload)
+{
+	collect_state *cs = payload;
+	civic_feed_status *f = feed_of(cs, &e->author, e->member);
+
+	if (!f)
+		return civic_error_nomem();
+	f->head = e->commit.id;
+	f->head_seq = e->commit.seq;
+	if (e->standing == CIVIC_STANDING_VALID)
+		f->valid++;
+	else if (e->standing == CIVIC_STANDING_PENDING)
+		f->pending++;
+	else
+		f->revoked++;
+	count_attachments(f, e, cs->attachments_dir);
+	return 0;
+}
+
+static void on_bad(const civic_pubkey *author, const char *refname, const git_oid *commit,
+		   const char *reason, void *payload)
+{
+	collect_state *cs = payload;
+	civic_feed_status *f;
+
+	(void)refname;
+	if (!author || !(f = feed_of(cs, author, NULL)))
+		return;
+	f->bad = 1;
+	f->bad_commit = *commit;
+	snprintf(f->bad_reason, sizeof f->bad_reason, "%s", reason);
+}
+
+/* refs/civic/forks/<hex>/<commit>: one per second history kept. */
+static int count_forks(civic_status *s, git_repository *repo)
+{
+	git_reference_iterator *it = NULL;
+	git_reference *ref = NULL;
+	size_t plen = strlen(CIVIC_FORK_REF_PREFIX);
+	int error;
+
+	if ((error = git_reference_iterator_glob_new(&it, repo, CIVIC_FORK_REF_PREFIX "*")) < 0)
+		return civic_error_from_git(error, "cannot list fork evidence");
+	while ((error = git_reference_next(&ref, it)) == 0) {
+		const char *rest = git_reference_name(ref) + plen;
+		civic_pubkey key;
+		size_t i;
+		if (!strncmp(rest, "roster/", 7))
+			s->roster_forks++;
+		else if (civic_pubkey_from_hex(&key, rest, CIVIC_PUBKEY_HEX_LEN) == 0)
+			for (i = 0; i < s->count; i++)
+				if (civic_pubkey_equal(&s->feeds[i].author, &key))
+					s->feeds[i].forks++;
+		git_reference_free(ref);
+	}
+	git_reference_iterator_free(it);
+	return error == GIT_ITEROVER ? 0 : civic_error_from_git(error, "cannot list fork evidence");
+}
+
+int civic_status_collect(civic_status *out, git_repository *repo, const char *network,
+			 const civic_roster *roster, const civic_schemas *schemas,
+			 const char *attachments_dir)
+{
+	collect_state cs = { out, attachments_dir, 0 };
+	civic_catalog_callbacks cb = { on_record, on_bad, &cs };
+	size_t i;
+	int error;
+
+	memset(out, 0, sizeof *out);
+	if ((error = civic_catalog_walk(repo, network, roster, schemas, NULL, &cb)) < 0 ||
+	    (error = cs.failed ? civic_error_nomem() : 0) < 0 || (error = count_forks(out, repo)) < 0) {
+		civic_status_dispose(out);
+		return error;
+	}
+	for (i = 0; i < out->count; i++) {
+		civic_feed_status *f = &out->feeds[i];
+		if (!f->member && roster)
+			f->member = civic_roster_find(roster, &f->author);
+		out->attachments_present += f->attachments_present;
+		out->attachments_missing += f->attachments_missing;
+		out->attachments_corrupt += f->attachments_corrupt;
+	}
+	return 0;
+}
+
+void civic_status_dispose(civic_status *status)
+{
+	free(status->feeds);
+	memset(status, 0, sizeof *status);
+}
+
+void civic_status_peer(civic_peer_status *out, const civic_status *status, const civic_peer *peer,
+		       git_repository *repo)
+{
+	civic_buf ref = CIVIC_BUF_INIT;
+	size_t i;
+
+	memset(out, 0, sizeof *out);
+	for (i = 0; i < status->count; i++) {
+		const civic_feed_status *f = &status->feeds[i];
+		uint64_t seq;
+		git_oid theirs;
+		if (f->head_seq == 0 || civic_feed_refname(&ref, &f->author) < 0)
+			continue;
+		if (civic_peer_known(&theirs, peer, ref.ptr) < 0) {
+			out->feeds_lacking++;
+			out->records_lacking += f->head_seq;
+		} else if (git_oid_equal(&theirs, &f->head)) {
+			out->feeds_current++;
+		} else if (civic_feed_commit_seq(&seq, repo, &theirs) == 0 && seq < f->head_seq &&
+			   git_graph_descendant_of(repo, &f->head, &theirs) == 1) {
+			out->feeds_lacking++;
+			out->records_lacking += f->head_seq - seq;
+		} else {
+			out->feeds_other++;
+		}
+	}
+	git_error_clear();
+	civic_buf_dispose(&ref);
+}

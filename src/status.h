@@ -1,0 +1,58 @@
+/*
+ * status.h - what a node holds, feed by feed, and what each peer is known
+ * to lack: the data behind `civic status`.
+ *
+ * Counts come from the verified walk (catalog.h), so a record is counted
+ * only when it verifies; attachments are checked by size, not rehashed
+ * (`civic audit` does that).
+ */
+#ifndef CIVIC_STATUS_H
+#define CIVIC_STATUS_H
+
+#include <git2.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "catalog.h"
+#include "peer.h"
+#include "roster.h"
+#include "schema_store.h"
+
+typedef struct {
+	civic_pubkey author;
+	const civic_member *member; /* NULL when not a member; borrowed from the roster */
+	git_oid head;
+	uint64_t head_seq;          /* records held: the verified head's sequence number */
+	size_t valid, pending, revoked;
+	int bad;                    /* verification stopped at bad_commit */
+	git_oid bad_commit;
+	char bad_reason[512];
+	size_t forks;               /* second histories kept as evidence */
+	size_t attachments_present, attachments_missing, attachments_corrupt;
+} civic_feed_status;
+
+typedef struct {
+	civic_feed_status *feeds;
+	size_t count, alloc;
+	size_t roster_forks;
+	size_t attachments_present, attachments_missing, attachments_corrupt;
+} civic_status;
+
+typedef struct {
+	size_t feeds_current;   /* the peer holds our head */
+	size_t feeds_lacking;   /* the peer holds less of the feed, or none of it */
+	size_t records_lacking; /* how many records it lacks in those */
+	size_t feeds_other;     /* it holds a head we do not hold, or not on our line */
+} civic_peer_status;
+
+/* Fills *out (civic_status_dispose). roster may be NULL. */
+int civic_status_collect(civic_status *out, git_repository *repo, const char *network,
+			 const civic_roster *roster, const civic_schemas *schemas,
+			 const char *attachments_dir);
+void civic_status_dispose(civic_status *status);
+
+/* What peer was last seen holding, against what we hold. */
+void civic_status_peer(civic_peer_status *out, const civic_status *status, const civic_peer *peer,
+		       git_repository *repo);
+
+#endif

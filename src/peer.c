@@ -47,10 +47,15 @@ int civic_peer_url_check(const char *url)
 {
 	size_t i, n = url ? strlen(url) : 0;
 
+	if (n > CIVIC_PEER_URL_MAX) {
+		civic_error_set(CIVIC_ERROR_ARGS, "a peer URL longer than %d bytes is not accepted",
+				CIVIC_PEER_URL_MAX);
+		return CIVIC_EINVALID;
+	}
 	for (i = 0; i < n; i++)
 		if ((unsigned char)url[i] < 0x20 || url[i] == 0x7f)
 			break;
-	if (n == 0 || n > CIVIC_PEER_URL_MAX || i < n || url[0] == ' ' || url[n - 1] == ' ' ||
+	if (n == 0 || i < n || url[0] == ' ' || url[n - 1] == ' ' ||
 	    url[0] == '-' || !civic_peer_is_url(url)) {
 		civic_error_set(CIVIC_ERROR_ARGS,
 				"'%s' is not a peer URL: give a path, or file://, git://, ssh://, https:// or user@host:path",

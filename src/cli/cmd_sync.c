@@ -224,9 +224,13 @@ int cmd_sync(const cli_context *ctx, int argc, char **argv)
 		failed += error < 0;
 		refused += error > 0;
 	}
+	/* A peer that could not be synced is a job not done (128), though the
+	 * others were; something refused is a failed check (1). */
 	if (json && cli_print_json(out) < 0)
 		code = cli_error_civic(CIVIC_ERROR);
-	else if (failed || refused)
+	else if (failed)
+		code = CLI_EXIT_FATAL;
+	else if (refused)
 		code = CLI_EXIT_FAILED;
 done:
 	for (i = 0; adhoc && i < (size_t)(argc - optind); i++)

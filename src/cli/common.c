@@ -14,11 +14,31 @@
 
 #define PASSPHRASE_MAX 1024
 
+static void print_safe_to(FILE *out, const char *text, int multiline)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)text; *p; p++) {
+		if (multiline && (*p == '\n' || *p == '\t'))
+			fputc(*p, out);
+		else if (*p < 0x20 || *p == 0x7f)
+			fputc('?', out);
+		else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) /* U+0080..U+009F */
+			fputc('?', out), p++;
+		else
+			fputc(*p, out);
+	}
+}
+
 int cli_error_civic(int code)
 {
 	const char *msg = civic_error_last()->message;
 
-	fprintf(stderr, "civic: %s\n", *msg ? msg : _("unknown error"));
+	/* Messages quote what came from the command line, a file or a peer:
+	 * no control character of theirs reaches the terminal. */
+	fputs("civic: ", stderr);
+	print_safe_to(stderr, *msg ? msg : _("unknown error"), 0);
+	fputc('\n', stderr);
 	switch (code) {
 	case CIVIC_ENOTFOUND:
 	case CIVIC_EBADSIG:
@@ -296,18 +316,7 @@ int cli_resolve_commit(git_oid *out, git_repository *repo, const char *text)
 
 void cli_print_safe(const char *text, int multiline)
 {
-	const unsigned char *p;
-
-	for (p = (const unsigned char *)text; *p; p++) {
-		if (multiline && (*p == '\n' || *p == '\t'))
-			fputc(*p, stdout);
-		else if (*p < 0x20 || *p == 0x7f)
-			fputc('?', stdout);
-		else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) /* U+0080..U+009F */
-			fputc('?', stdout), p++;
-		else
-			fputc(*p, stdout);
-	}
+	print_safe_to(stdout, text, multiline);
 }
 
 void cli_print_padded(const char *text, int width)

@@ -4,13 +4,16 @@
 # Ten nodes (the Civic Center and one NGO in each of the nine municipalities)
 # are set up with their own keys, the Civic Center creates the network and
 # admits the others, every node records its own part of archive/ (minutes,
-# recommendations and what became of them, the SWOT analysis, photos), the
-# records travel through the Civic Center, and every node, stock git and
-# ssh-keygen verify the whole archive.
+# recommendations and what became of them, the SWOT analysis, photos), and
+# the records travel with `civic sync`: through the Civic Center's relay (a
+# plain bare git repository behind a real git daemon, no civic on it), from
+# the Civic Center's own `civic serve`, and directly between neighbours,
+# while two villages are offline for the first round. Nothing is trusted on
+# the way: every node verifies what it takes, and at the end every node,
+# stock git and ssh-keygen verify the whole archive.
 #
-# Until `civic sync` exists (issue 3), records travel with stock `git fetch`
-# and attachment bytes with cp, as a relay with no civic installed would
-# carry them: nothing is trusted on the way, every node audits what it got.
+# Attachment bytes still travel by copy (cp), as a courier would carry them;
+# `civic fetch-attachments` is still to come.
 #
 #   sh archive/demo.sh build/civic [DIR]     (DIR defaults to build/demo)
 set -eu
@@ -88,18 +91,79 @@ for n in $(nodes); do
 	echo "  $n: $count records"
 done
 
-say "Records travel through the Civic Center (stock git fetch) and attachments by copy"
+say "The Civic Center serves its archive and runs a relay on this machine (127.0.0.1)"
+PORT_SERVE=$((30000 + $$ % 20000))
+PORT_RELAY=$((PORT_SERVE + 1))
+git init -q --bare relay.git
+"$(git --exec-path)/git-daemon" --reuseaddr --export-all --enable=receive-pack --base-path="$DEMO" \
+	--listen=127.0.0.1 --port="$PORT_RELAY" "$DEMO/relay.git" >/dev/null 2>&1 &
+RELAY_PID=$!
+"$CIVIC" --home "$DEMO/civic-center" serve --listen "127.0.0.1:$PORT_SERVE" >/dev/null 2>&1 &
+SERVE_PID=$!
+trap 'kill $RELAY_PID $SERVE_PID 2>/dev/null' EXIT
+RELAY=git://127.0.0.1:$PORT_RELAY/relay.git
+CENTER=git://127.0.0.1:$PORT_SERVE/archive.git
+# Until both answer (a few tenths of a second).
+for _ in $(seq 50); do
+	git ls-remote "$RELAY" >/dev/null 2>&1 && git ls-remote "$CENTER" >/dev/null 2>&1 && break
+	sleep 0.1
+done
+echo "  relay:  $RELAY (a plain bare repository: git daemon, no civic)"
+echo "  center: $CENTER (civic serve, read-only)"
+civic civic-center peer add relay "$RELAY" --relay
 for n in $(nodes); do
 	[ "$n" = civic-center ] && continue
-	git_of civic-center fetch -q "$DEMO/$n/archive.git" "refs/civic/feeds/*:refs/civic/feeds/*"
+	civic "$n" peer add relay "$RELAY" --relay
+	civic "$n" peer add center "$CENTER"
+done
+# Neighbours on one village network reach each other directly.
+civic bobov-dol peer add dupnitsa "$DEMO/dupnitsa/archive.git"
+civic dupnitsa peer add bobov-dol "$DEMO/bobov-dol/archive.git"
+
+# sync_show NODE PEER...: one sync, its summary line.
+sync_show() {
+	n=$1
+	shift
+	civic "$n" sync "$@" | grep '^sync ' | sed "s|^|  $n: |"
+}
+
+OFFLINE="nevestino treklyano"
+say "Round 1: the Civic Center and seven NGOs sync through the relay; $OFFLINE have no signal"
+sync_show civic-center relay
+for n in $(nodes); do
+	case " civic-center $OFFLINE " in *" $n "*) continue ;; esac
+	sync_show "$n" relay
+done
+say "Neighbours sync directly: Бобов дол and Дупница"
+sync_show bobov-dol dupnitsa
+sync_show dupnitsa bobov-dol
+
+say "Round 2: $OFFLINE come online and sync with the Civic Center and the relay"
+for n in $OFFLINE; do
+	sync_show "$n" center relay
+done
+
+say "Round 3: everyone syncs once more, and the network converges"
+sync_show civic-center relay
+for n in $(nodes); do
+	[ "$n" = civic-center ] && continue
+	sync_show "$n" relay
+done
+
+say "What each node holds now, as civic status shows it at Рила"
+civic rila status | sed 's/^/  /'
+
+say "Attachment bytes travel by copy, as a courier carries them (civic fetch-attachments is to come)"
+for n in $(nodes); do
+	[ "$n" = civic-center ] && continue
 	cp -n "$DEMO/$n/attachments/sha256/"* "$DEMO/civic-center/attachments/sha256/" 2>/dev/null || true
 done
 for n in $(nodes); do
 	[ "$n" = civic-center ] && continue
-	git_of "$n" fetch -q "$DEMO/civic-center/archive.git" "+refs/civic/*:refs/civic/*"
 	mkdir -p "$DEMO/$n/attachments/sha256"
 	cp -n "$DEMO/civic-center/attachments/sha256/"* "$DEMO/$n/attachments/sha256/"
 done
+echo "  $(ls "$DEMO/civic-center/attachments/sha256" | wc -l) attachment files on every node"
 
 say "What the network holds (as the Civic Center sees it)"
 civic civic-center list | sed 's/^/  /'

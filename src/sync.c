@@ -350,45 +350,75 @@ static int read_advertisement(want_list *want, sync_state *st, const git_remote_
 	return 0;
 }
 
-static int fetch(sync_state *st)
+/* Connects to the peer for a fetch; the remote belongs to repo, or to no
+ * repository when repo is NULL (enough to list its refs). */
+static int connect_fetch(git_remote **out, sync_state *st, git_repository *repo, git_fetch_options *fo)
 {
-	git_fetch_options fo;
-	const git_remote_head **heads = NULL;
-	git_remote *remote = NULL;
-	want_list want = { NULL, 0, 0 };
-	size_t n = 0;
 	int error;
 
-	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
-	set_callbacks(&fo.callbacks, st);
-	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
-	fo.prune = GIT_FETCH_NO_PRUNE;
-	fo.update_fetchhead = 0;
-	if ((error = report_progress(st, CIVIC_SYNC_PHASE_CONNECT, 0, 0, 0)) < 0)
-		return error;
-	if ((error = git_remote_create_anonymous(&remote, st->q, st->peer->url)) < 0) {
-		error = civic_error_from_git(error, "'%s' is not a URL civic can reach", st->peer->url);
-		goto done;
-	}
-	if ((error = git_remote_connect(remote, GIT_DIRECTION_FETCH, &fo.callbacks, NULL, NULL)) < 0 ||
-	    (error = git_remote_ls(&heads, &n, remote)) < 0) {
-		error = transfer_error(st, error, "connecting to");
-		goto done;
-	}
-	if ((error = read_advertisement(&want, st, heads, n)) < 0)
-		goto done;
-	st->report->refs_advertised = st->nadv;
-	st->report->refs_fetched = want.count;
-	if (want.count > 0) {
-		git_strarray refspecs = { want.strings, want.count };
-		if ((error = git_remote_download(remote, &refspecs, &fo)) < 0)
-			error = transfer_error(st, error, "fetching from");
-	}
-done:
+	*out = NULL;
+	error = repo ? git_remote_create_anonymous(out, repo, st->peer->url)
+		     : git_remote_create_detached(out, st->peer->url);
+	if (error < 0)
+		return civic_error_from_git(error, "'%s' is not a URL civic can reach", st->peer->url);
+	if ((error = git_remote_connect(*out, GIT_DIRECTION_FETCH, &fo->callbacks, NULL, NULL)) < 0)
+		return transfer_error(st, error, "connecting to");
+	return 0;
+}
+
+static void fetch_options(git_fetch_options *fo, sync_state *st)
+{
+	git_fetch_options_init(fo, GIT_FETCH_OPTIONS_VERSION);
+	set_callbacks(&fo->callbacks, st);
+	fo->download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
+	fo->prune = GIT_FETCH_NO_PRUNE;
+	fo->update_fetchhead = 0;
+}
+
+static void close_remote(git_remote *remote)
+{
 	if (remote)
 		git_remote_disconnect(remote);
 	git_remote_free(remote);
-	want_dispose(&want);
+}
+
+/* What the peer holds, and which of its refs differ from ours. Listing
+ * needs no repository: a peer that holds nothing new costs one ref
+ * advertisement and no quarantine. */
+static int list_peer(want_list *want, sync_state *st)
+{
+	const git_remote_head **heads = NULL;
+	git_fetch_options fo;
+	git_remote *remote = NULL;
+	size_t n = 0;
+	int error;
+
+	fetch_options(&fo, st);
+	if ((error = report_progress(st, CIVIC_SYNC_PHASE_CONNECT, 0, 0, 0)) < 0 ||
+	    (error = connect_fetch(&remote, st, NULL, &fo)) < 0 ||
+	    (error = git_remote_ls(&heads, &n, remote)) < 0 ||
+	    (error = read_advertisement(want, st, heads, n)) < 0)
+		goto done;
+	st->report->refs_advertised = st->nadv;
+	st->report->refs_fetched = want->count;
+done:
+	close_remote(remote);
+	return error;
+}
+
+/* Fetches the wanted refs into the quarantine. */
+static int fetch(sync_state *st, const want_list *want)
+{
+	git_strarray refspecs = { want->strings, want->count };
+	git_fetch_options fo;
+	git_remote *remote = NULL;
+	int error;
+
+	fetch_options(&fo, st);
+	if ((error = connect_fetch(&remote, st, st->q, &fo)) == 0 &&
+	    (error = git_remote_download(remote, &refspecs, &fo)) < 0)
+		error = transfer_error(st, error, "fetching from");
+	close_remote(remote);
 	return error;
 }
 
@@ -853,6 +883,7 @@ int civic_sync_peer(civic_sync_report *report, civic_node *node, civic_peer *pee
 		    const civic_sync_options *opts)
 {
 	civic_sync_options defaults = CIVIC_SYNC_OPTIONS_INIT;
+	want_list want = { NULL, 0, 0 };
 	sync_state st;
 	int error;
 
@@ -867,13 +898,17 @@ int civic_sync_peer(civic_sync_report *report, civic_node *node, civic_peer *pee
 		return CIVIC_EINVALID;
 	}
 	peer->last_attempt = (int64_t)time(NULL);
-	if ((error = civic_schemas_new(&st.schemas)) < 0 ||
-	    (error = civic_quarantine_new(&st.quarantine, st.main, civic_node_tmp_dir(node))) < 0)
+	if ((error = list_peer(&want, &st)) < 0 || (error = remember_advertisement(&st)) < 0)
 		goto done;
-	st.q = civic_quarantine_repository(st.quarantine);
-	if ((error = fetch(&st)) < 0 || (error = remember_advertisement(&st)) < 0 ||
-	    (error = verify_all(&st)) < 0 || (error = accept_all(&st)) < 0)
-		goto done;
+	if (want.count > 0) {
+		if ((error = civic_schemas_new(&st.schemas)) < 0 ||
+		    (error = civic_quarantine_new(&st.quarantine, st.main, civic_node_tmp_dir(node))) < 0)
+			goto done;
+		st.q = civic_quarantine_repository(st.quarantine);
+		if ((error = fetch(&st, &want)) < 0 || (error = verify_all(&st)) < 0 ||
+		    (error = accept_all(&st)) < 0)
+			goto done;
+	}
 	if (peer->relay && st.opts->push)
 		error = push(&st);
 done:
@@ -883,6 +918,7 @@ done:
 		peer->last_error[0] = '\0';
 		peer->last_sync = peer->last_attempt;
 	}
+	want_dispose(&want);
 	state_dispose(&st);
 	return error;
 }

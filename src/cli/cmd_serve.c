@@ -18,6 +18,28 @@ static const char usage[] =
 	   "  peers reach it as git://HOST:PORT/archive.git. Anyone who reaches\n"
 	   "  the port can read every record, 'network' ones too.\n");
 
+/* Where git keeps git-daemon: `git daemon` runs it as a child, so a civic
+ * serve that exec'd `git` would leave the daemon running when killed.
+ * Exec'ing git-daemon itself keeps one process to stop. */
+static int daemon_path(char *out, size_t size)
+{
+	FILE *p = popen("git --exec-path", "r");
+	size_t n;
+
+	if (!p)
+		return -1;
+	n = fread(out, 1, size - 1, p);
+	if (pclose(p) != 0 || n == 0)
+		return -1;
+	out[n] = '\0';
+	out[strcspn(out, "\n")] = '\0';
+	n = strlen(out);
+	if (n + sizeof "/git-daemon" > size)
+		return -1;
+	memcpy(out + n, "/git-daemon", sizeof "/git-daemon");
+	return access(out, X_OK);
+}
+
 /* "HOST:PORT" or "[v6]:PORT" into host and port; 0 when well-formed. */
 static int split_listen(char *host, size_t hsize, char *port, size_t psize, const char *text)
 {
@@ -58,7 +80,7 @@ int cmd_serve(const cli_context *ctx, int argc, char **argv)
 	};
 	const char *listen = DEFAULT_LISTEN;
 	char host[256], port[8], base[PATH_MAX], arg_base[PATH_MAX + 16], arg_listen[300],
-		arg_port[16], repo[PATH_MAX + 16];
+		arg_port[16], repo[PATH_MAX + 16], daemon[PATH_MAX];
 	civic_node *node = NULL;
 	int c, error;
 
@@ -89,8 +111,11 @@ int cmd_serve(const cli_context *ctx, int argc, char **argv)
 	fflush(stderr);
 	/* git daemon serves exactly this repository (--strict-paths), refuses
 	 * pushes (receive-pack is off by default), and drops clients that stall. */
-	execlp("git", "git", "daemon", "--reuseaddr", "--strict-paths", "--export-all", arg_base, arg_listen,
-	       arg_port, "--init-timeout=30", "--timeout=120", "--max-connections=32",
-	       "--forbid-override=receive-pack", repo, (char *)NULL);
-	return cli_fail(CLI_EXIT_FATAL, _("cannot run git daemon: %s"), strerror(errno));
+	if (daemon_path(daemon, sizeof daemon) < 0)
+		return cli_fail(CLI_EXIT_FATAL, "%s", _("cannot find git-daemon: is git installed?"));
+	/* argv[0] is the full path: git-daemon runs itself again for each client. */
+	execl(daemon, daemon, "--reuseaddr", "--strict-paths", "--export-all", arg_base, arg_listen,
+	      arg_port, "--init-timeout=30", "--timeout=120", "--max-connections=32",
+	      "--forbid-override=receive-pack", repo, (char *)NULL);
+	return cli_fail(CLI_EXIT_FATAL, _("cannot run %s: %s"), daemon, strerror(errno));
 }

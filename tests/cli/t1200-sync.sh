@@ -130,7 +130,7 @@ test_expect_success 'the failure is remembered for that peer' '
 '
 
 test_expect_success 'civic serve: read-only git:// for a peer' '
-	civic --home a serve --listen "127.0.0.1:$PORT_SERVE" 2>serve.err &
+	"$CIVIC" --home a serve --listen "127.0.0.1:$PORT_SERVE" 2>serve.err &
 	SERVERS="$SERVERS $!" &&
 	wait_port "$PORT_SERVE" &&
 	grep -q "serving .*a/archive.git read-only at git://127.0.0.1:$PORT_SERVE/archive.git" serve.err &&
@@ -146,6 +146,15 @@ test_expect_success 'civic serve refuses pushes' '
 	test -z "$(git_in a for-each-ref "refs/civic/feeds/$(printf "%064d" 0)")"
 '
 
+test_expect_success 'civic serve is one process: stopping it stops the daemon' '
+	"$CIVIC" --home a serve --listen "127.0.0.1:$((PORT_SERVE + 2))" 2>/dev/null &
+	pid=$! &&
+	wait_port "$((PORT_SERVE + 2))" &&
+	kill "$pid" && wait "$pid";
+	sleep 0.3 &&
+	! git ls-remote "git://127.0.0.1:$((PORT_SERVE + 2))/archive.git" >/dev/null 2>&1
+'
+
 test_expect_success 'civic serve: bad --listen' '
 	test_expect_code 129 civic --home a serve --listen nonsense 2>err &&
 	grep -q "is not HOST:PORT" err &&
@@ -156,7 +165,7 @@ test_expect_success 'civic serve: bad --listen' '
 
 test_expect_success 'setup: a relay, a plain bare repository behind git daemon' '
 	git init -q --bare relay.git &&
-	git daemon --reuseaddr --export-all --enable=receive-pack --base-path="$TEST_DIR" \
+	"$(git --exec-path)/git-daemon" --reuseaddr --export-all --enable=receive-pack --base-path="$TEST_DIR" \
 		--listen=127.0.0.1 --port="$PORT_RELAY" "$TEST_DIR/relay.git" 2>daemon.err &
 	SERVERS="$SERVERS $!" &&
 	wait_port "$PORT_RELAY"

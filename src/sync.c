@@ -35,6 +35,7 @@ typedef struct {
 	civic_quarantine *quarantine;
 	civic_roster *roster;         /* what feeds are checked against */
 	civic_peer_head *adv;         /* the peer's refs under refs/civic/ at fetch time */
+	unsigned char *fetched;       /* per adv entry: its objects arrived whole */
 	size_t nadv, adv_alloc;
 	git_oid *tips, *bases;        /* objects to move in: reachable from tips, not bases */
 	size_t ntips, tips_alloc, nbases, bases_alloc;
@@ -292,19 +293,22 @@ static int transfer_error(sync_state *st, int error, const char *what)
 	return civic_error_from_git(error, "%s '%s' (%s) failed", what, st->peer->name, st->peer->url);
 }
 
-/* Refspecs, growing. */
+/* Refspecs, growing; adv[i] is the advertised ref strings[i] fetches. */
 typedef struct {
 	char **strings;
-	size_t count, alloc;
+	size_t *adv;
+	size_t count, alloc, adv_alloc;
 } want_list;
 
-static int want_ref(want_list *w, const char *name)
+static int want_ref(want_list *w, const char *name, size_t adv_index)
 {
 	size_t size = 2 * strlen(name) + 16;
 	int error;
 
-	if ((error = grow((void **)&w->strings, &w->alloc, w->count, sizeof *w->strings)) < 0)
+	if ((error = grow((void **)&w->strings, &w->alloc, w->count, sizeof *w->strings)) < 0 ||
+	    (error = grow((void **)&w->adv, &w->adv_alloc, w->count, sizeof *w->adv)) < 0)
 		return error;
+	w->adv[w->count] = adv_index;
 	if (!(w->strings[w->count] = malloc(size)))
 		return civic_error_nomem();
 	/* Into refs/incoming/ of the quarantine: nothing the node reads. */
@@ -319,6 +323,7 @@ static void want_dispose(want_list *w)
 	for (i = 0; i < w->count; i++)
 		free(w->strings[i]);
 	free(w->strings);
+	free(w->adv);
 }
 
 /* Keeps the peer's refs under refs/civic/ that civic knows, and asks for
@@ -344,7 +349,7 @@ static int read_advertisement(want_list *want, sync_state *st, const git_remote_
 		st->adv[st->nadv++].id = heads[i]->oid;
 		if (git_reference_name_to_id(&ours, st->main, name) == 0 && git_oid_equal(&ours, &heads[i]->oid))
 			continue;
-		if ((error = want_ref(want, name)) < 0)
+		if ((error = want_ref(want, name, st->nadv - 1)) < 0)
 			return error;
 	}
 	return 0;
@@ -406,19 +411,70 @@ done:
 	return error;
 }
 
-/* Fetches the wanted refs into the quarantine. */
-static int fetch(sync_state *st, const want_list *want)
+/* Fetches want->strings[from, from + n) into the quarantine. */
+static int fetch(sync_state *st, const want_list *want, size_t from, size_t n)
 {
-	git_strarray refspecs = { want->strings, want->count };
+	git_strarray refspecs = { want->strings + from, n };
 	git_fetch_options fo;
 	git_remote *remote = NULL;
+	size_t i;
 	int error;
 
 	fetch_options(&fo, st);
+	if ((error = report_progress(st, CIVIC_SYNC_PHASE_CONNECT, 0, 0, 0)) < 0)
+		return error;
 	if ((error = connect_fetch(&remote, st, st->q, &fo)) == 0 &&
 	    (error = git_remote_download(remote, &refspecs, &fo)) < 0)
 		error = transfer_error(st, error, "fetching from");
 	close_remote(remote);
+	for (i = from; error == 0 && i < from + n; i++)
+		st->fetched[want->adv[i]] = 1;
+	return error;
+}
+
+/* The order a broken-off transfer is retried in: the roster first (feeds
+ * are checked against it), then feeds, then fork evidence. */
+static int fetch_rank(const sync_state *st, const want_list *want, size_t i)
+{
+	const civic_peer_head *h = &st->adv[want->adv[i]];
+	ref_kind k = classify(h->refname, &h->id);
+
+	return k == REF_ROSTER ? 0 : k == REF_ROSTER_FORK ? 1 : k == REF_FEED ? 2 : 3;
+}
+
+static void order_wants(want_list *want, const sync_state *st)
+{
+	size_t i, j;
+
+	for (i = 1; i < want->count; i++)
+		for (j = i; j > 0 && fetch_rank(st, want, j - 1) > fetch_rank(st, want, j); j--) {
+			char *s = want->strings[j];
+			size_t a = want->adv[j];
+			want->strings[j] = want->strings[j - 1], want->adv[j] = want->adv[j - 1];
+			want->strings[j - 1] = s, want->adv[j - 1] = a;
+		}
+}
+
+/* Everything in one transfer; if it breaks off midway (a link that drops),
+ * one ref at a time, keeping each that arrives whole, until one breaks
+ * too. A stock git server serves only ref tips, so a ref is the smallest
+ * part a transfer can be taken up from. */
+static int fetch_all(sync_state *st, want_list *want)
+{
+	char first[sizeof civic_error_last()->message];
+	size_t i, whole = 0;
+	int error;
+
+	order_wants(want, st);
+	if ((error = fetch(st, want, 0, want->count)) == 0)
+		return 0;
+	if (want->count == 1 || st->cut[0] || st->report->bytes_received == 0)
+		return error;
+	snprintf(first, sizeof first, "%s", civic_error_last()->message);
+	for (i = 0; i < want->count && fetch(st, want, i, 1) == 0; i++)
+		whole++;
+	civic_error_set(CIVIC_ERROR_SYNC, "%zu of %zu refs arrived whole and are kept; %s", whole,
+			want->count, first);
 	return error;
 }
 
@@ -692,6 +748,8 @@ static int verify_all(sync_state *st)
 		for (i = 0; i < st->nadv && error == 0; i++) {
 			const civic_peer_head *h = &st->adv[i];
 			ref_kind kind = classify(h->refname, &h->id);
+			if (!st->fetched[i])
+				continue;
 			if (pass == 0 && (kind == REF_ROSTER || kind == REF_ROSTER_FORK))
 				error = sync_roster(st, h->refname, &h->id);
 			if (pass == 1 && kind == REF_FEED)
@@ -820,7 +878,7 @@ static int push(sync_state *st)
 	git_push_options po;
 	const git_remote_head **heads = NULL;
 	git_remote *remote = NULL;
-	want_list refs = { NULL, 0, 0 };
+	want_list refs = { NULL, NULL, 0, 0, 0 };
 	size_t n = 0;
 	int error;
 
@@ -874,6 +932,7 @@ static void state_dispose(sync_state *st)
 	civic_roster_free(st->roster);
 	civic_schemas_free(st->schemas);
 	free(st->adv);
+	free(st->fetched);
 	free(st->tips);
 	free(st->bases);
 	free(st->moves);
@@ -883,9 +942,10 @@ int civic_sync_peer(civic_sync_report *report, civic_node *node, civic_peer *pee
 		    const civic_sync_options *opts)
 {
 	civic_sync_options defaults = CIVIC_SYNC_OPTIONS_INIT;
-	want_list want = { NULL, 0, 0 };
+	want_list want = { NULL, NULL, 0, 0, 0 };
+	char why[sizeof civic_error_last()->message];
 	sync_state st;
-	int error;
+	int error, fetch_error = 0;
 
 	memset(report, 0, sizeof *report);
 	memset(&st, 0, sizeof st);
@@ -905,9 +965,20 @@ int civic_sync_peer(civic_sync_report *report, civic_node *node, civic_peer *pee
 		    (error = civic_quarantine_new(&st.quarantine, st.main, civic_node_tmp_dir(node))) < 0)
 			goto done;
 		st.q = civic_quarantine_repository(st.quarantine);
-		if ((error = fetch(&st, &want)) < 0 || (error = verify_all(&st)) < 0 ||
-		    (error = accept_all(&st)) < 0)
+		if (!(st.fetched = calloc(st.nadv, 1))) {
+			error = civic_error_nomem();
 			goto done;
+		}
+		/* What arrived whole is verified and kept even when the rest
+		 * of the transfer broke off. */
+		if ((fetch_error = fetch_all(&st, &want)) < 0)
+			snprintf(why, sizeof why, "%s", civic_error_last()->message);
+		if ((error = verify_all(&st)) < 0 || (error = accept_all(&st)) < 0)
+			goto done;
+		if ((error = fetch_error) < 0) {
+			civic_error_set(CIVIC_ERROR_SYNC, "%s", why);
+			goto done;
+		}
 	}
 	if (peer->relay && st.opts->push)
 		error = push(&st);

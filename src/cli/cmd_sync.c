@@ -7,25 +7,63 @@
 #include "sync.h"
 
 #include <getopt.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define COMMAND_NAME "sync"
 
 static const char usage[] =
-	N_("usage: civic sync [--json] [--no-push] [--max-bytes N] [NAME|URL ...]\n"
+	N_("usage: civic sync [--json] [--no-push] [--max-bytes N] [--timeout S] [NAME|URL ...]\n"
 	   "  with no NAME, every peer in 'civic peer list'\n"
 	   "  --no-push     fetch only, even from relays\n"
-	   "  --max-bytes   cut off a peer that sends more than N bytes (default 2 GiB)\n");
+	   "  --max-bytes   cut off a peer that sends more than N bytes (default 2 GiB)\n"
+	   "  --timeout     give up on a peer that sends nothing for S seconds (default 60)\n");
+
+#define DEFAULT_TIMEOUT 60
 
 typedef struct {
 	const char *peer;
+	unsigned int timeout;
+	int show;
 } progress_state;
+
+/* libgit2 1.5 has no network timeouts: a link that goes silent without
+ * closing would block a read forever. SIGALRM, installed without
+ * SA_RESTART, interrupts that read; every sign of progress re-arms it, so
+ * only a stall of --timeout seconds ends the sync with that peer. */
+static volatile sig_atomic_t stalled, ever_stalled;
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	stalled = ever_stalled = 1;
+}
+
+static void watch_stalls(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_alarm;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0; /* no SA_RESTART: the blocked read must fail */
+	sigaction(SIGALRM, &sa, NULL);
+}
 
 static int show_progress(const civic_sync_progress *p, void *payload)
 {
 	const progress_state *ps = payload;
 
+	/* Each connection (a retry after a break) gets a fresh timer. */
+	if (p->phase == CIVIC_SYNC_PHASE_CONNECT)
+		stalled = 0;
+	alarm(ps->timeout);
+	if (stalled)
+		return -1;
+	if (!ps->show)
+		return 0;
 	fputc('\r', stderr);
 	switch (p->phase) {
 	case CIVIC_SYNC_PHASE_CONNECT:
@@ -148,24 +186,43 @@ static int pick(civic_peer ***out, size_t *n, civic_peer *adhoc, civic_peers *pe
 static int sync_one(civic_node *node, civic_peers *peers, civic_peer *peer, const civic_sync_options *o,
 		    int json, json_t *out)
 {
+	const progress_state *ps = o->payload;
 	civic_sync_report report;
 	civic_roster *roster = NULL;
-	int error = civic_sync_peer(&report, node, peer, o), saved;
+	int error, saved;
 
-	if (o->progress)
+	stalled = ever_stalled = 0;
+	alarm(ps->timeout);
+	error = civic_sync_peer(&report, node, peer, o);
+	alarm(0);
+	if (error < 0 && ever_stalled) {
+		char why[sizeof civic_error_last()->message];
+		snprintf(why, sizeof why, "%s", civic_error_last()->message);
+		civic_error_set(CIVIC_ERROR_SYNC, "peer '%s' sent nothing for %u s, the link is down (%.400s)",
+				peer->name, ps->timeout, why);
+		snprintf(peer->last_error, sizeof peer->last_error, "%s", civic_error_last()->message);
+	}
+	if (ps->show)
 		fputs("\r\033[K", stderr);
 	/* What the peer holds is worth keeping even when the sync failed. */
 	if (civic_peers_find(peers, peer->name) == peer && (saved = civic_peers_save(peers)) < 0 && error == 0)
 		error = saved;
 	if (json) {
 		json_array_append_new(out, report_json(peer, &report, error));
-	} else if (error < 0) {
-		fprintf(stderr, "civic: %s\n", civic_error_last()->message);
 	} else {
-		if (cli_load_roster(&roster, node) < 0)
-			roster = NULL;
-		print_report(peer, &report, roster);
-		civic_roster_free(roster);
+		/* What was kept before a transfer broke off is reported too. */
+		char why[sizeof civic_error_last()->message];
+		snprintf(why, sizeof why, "%s", civic_error_last()->message);
+		if (error == 0 || report.count > 0) {
+			if (cli_load_roster(&roster, node) < 0)
+				roster = NULL;
+			print_report(peer, &report, roster);
+			civic_roster_free(roster);
+		}
+		if (error < 0) {
+			civic_error_set(CIVIC_ERROR_SYNC, "%s", why);
+			cli_error_civic(error);
+		}
 	}
 	if (error == 0 && (report.rejected || report.forks || report.push_failed))
 		error = 1;
@@ -179,11 +236,13 @@ int cmd_sync(const cli_context *ctx, int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "no-push", no_argument, NULL, 'n' },
 		{ "max-bytes", required_argument, NULL, 'm' },
+		{ "timeout", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	civic_sync_options o = CIVIC_SYNC_OPTIONS_INIT;
-	progress_state ps = { NULL };
+	progress_state ps = { NULL, DEFAULT_TIMEOUT, 0 };
+	unsigned long seconds;
 	civic_peer **targets = NULL, *adhoc = NULL;
 	civic_peers *peers = NULL;
 	civic_node *node = NULL;
@@ -201,14 +260,21 @@ int cmd_sync(const cli_context *ctx, int argc, char **argv)
 			if (*optarg < '0' || *optarg > '9' || *end || o.max_bytes == 0)
 				return cli_usage_error(_("--max-bytes takes a number of bytes, not '%s'"), optarg);
 			break;
+		case 't':
+			seconds = strtoul(optarg, &end, 10);
+			if (*optarg < '0' || *optarg > '9' || *end || seconds == 0 || seconds > 86400)
+				return cli_usage_error(_("--timeout takes seconds from 1 to 86400, not '%s'"), optarg);
+			ps.timeout = (unsigned int)seconds;
+			break;
 		case 'h': printf("%s", _(usage)); return CLI_EXIT_OK;
 		default: fprintf(stderr, "%s", _(usage)); return CLI_EXIT_USAGE;
 		}
 	}
-	if (ctx->is_tty && !json) {
-		o.progress = show_progress;
-		o.payload = &ps;
-	}
+	/* Progress is shown on a terminal only; it always re-arms the stall timer. */
+	ps.show = ctx->is_tty && !json;
+	o.progress = show_progress;
+	o.payload = &ps;
+	watch_stalls();
 	if ((error = cli_open_node(&node, ctx, CIVIC_NODE_WRITE)) < 0 ||
 	    (error = cli_require_network(&ps.peer, node)) < 0 ||
 	    (error = civic_peers_load(&peers, civic_node_path(node))) < 0 ||

@@ -129,6 +129,24 @@ test_expect_success 'the failure is remembered for that peer' '
 	grep -q "last attempt .* failed: " out
 '
 
+test_expect_success 'a peer that accepts and then says nothing is given up after --timeout' '
+	python3 - "$((PORT_SERVE + 3))" <<-\EOF &
+	import socket, sys, time
+	s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+	s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(4); s.settimeout(0.2)
+	held, end = [], time.time() + 15
+	while time.time() < end:
+	    try: held.append(s.accept()[0])
+	    except socket.timeout: pass
+	EOF
+	silent=$! && SERVERS="$SERVERS $silent" &&
+	sleep 0.5 &&
+	start=$(date +%s) &&
+	test_refused 128 cc sync --timeout 1 "git://127.0.0.1:$((PORT_SERVE + 3))/archive.git" &&
+	err_has "sent nothing for 1 s, the link is down" &&
+	test $(($(date +%s) - start)) -le 5
+'
+
 test_expect_success 'civic serve: read-only git:// for a peer' '
 	"$CIVIC" --home a serve --listen "127.0.0.1:$PORT_SERVE" 2>serve.err &
 	SERVERS="$SERVERS $!" &&
@@ -231,6 +249,8 @@ test_expect_success 'sync: usage errors' '
 	test_expect_code 129 civic --home b sync --max-bytes 0 2>err &&
 	test_expect_code 129 civic --home b sync --max-bytes lots 2>err &&
 	test_expect_code 129 civic --home b sync --bogus 2>err &&
+	test_expect_code 129 civic --home b sync --timeout 0 2>err &&
+	test_expect_code 129 civic --home b sync --timeout soon 2>err &&
 	civic --home b sync --help | grep -q "usage: civic sync"
 '
 

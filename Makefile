@@ -19,7 +19,7 @@ TEST_PKGS := cmocka
 DEBS := build-essential pkg-config gettext libgit2-dev libsodium-dev \
         libarchive-dev libjansson-dev libcmark-dev libpcre2-dev libcmocka-dev \
         json-schema-test-suite git openssh-client openssh-server valgrind clang \
-        jq strace time
+        jq strace time lighttpd
 
 WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS  ?= -O2 -g

@@ -41,7 +41,8 @@ typedef struct {
 	size_t ntips, tips_alloc, nbases, bases_alloc;
 	ref_move *moves;              /* refs to move once the objects are in */
 	size_t nmoves, moves_alloc;
-	int cred_attempts;
+	int key_offered;              /* the ssh key was offered once already */
+	int key_refused;              /* and the peer asked again: it refused it */
 	char cut[256];                /* why the transfer was cut off, "" when it was not */
 } sync_state;
 
@@ -257,8 +258,9 @@ static int on_push_transfer(unsigned int current, unsigned int total, size_t byt
 	return report_progress(payload, CIVIC_SYNC_PHASE_PUSH, current, total, bytes) < 0 ? -1 : 0;
 }
 
-/* ssh: the peer's key file if one is set, else the ssh agent; one try each
- * time libgit2 asks, so a refused key fails instead of looping. */
+/* ssh: the peer's key file if one is set, else the ssh agent. Offered
+ * once: libgit2 asks again when the server refuses it, and trying again
+ * would only use up the server's attempts. */
 static int on_credentials(git_credential **out, const char *url, const char *user_from_url,
 			  unsigned int allowed, void *payload)
 {
@@ -266,13 +268,17 @@ static int on_credentials(git_credential **out, const char *url, const char *use
 	const char *user = user_from_url && *user_from_url ? user_from_url : "git";
 
 	(void)url;
-	if (st->cred_attempts++ > 2)
-		return GIT_EAUTH;
-	if (allowed & GIT_CREDENTIAL_USERNAME)
-		return git_credential_username_new(out, user);
-	if (allowed & GIT_CREDENTIAL_SSH_KEY)
+	if (allowed & GIT_CREDENTIAL_SSH_KEY) {
+		if (st->key_offered) {
+			st->key_refused = 1;
+			return GIT_EAUTH;
+		}
+		st->key_offered = 1;
 		return st->peer->ssh_key[0] ? git_credential_ssh_key_new(out, user, NULL, st->peer->ssh_key, NULL)
 					    : git_credential_ssh_key_from_agent(out, user);
+	}
+	if (allowed & GIT_CREDENTIAL_USERNAME)
+		return git_credential_username_new(out, user);
 	return GIT_PASSTHROUGH;
 }
 
@@ -284,13 +290,48 @@ static void set_callbacks(git_remote_callbacks *cb, sync_state *st)
 	cb->payload = st;
 }
 
+/* "fetching from 'center' (git://...)": what failed, with whom. */
 static int transfer_error(sync_state *st, int error, const char *what)
 {
+	char peer[CIVIC_PEER_NAME_MAX + CIVIC_PEER_URL_MAX + 8];
+	const git_error *e = git_error_last();
+
+	if (strcmp(st->peer->name, st->peer->url))
+		snprintf(peer, sizeof peer, "'%s' (%s)", st->peer->name, st->peer->url);
+	else
+		snprintf(peer, sizeof peer, "'%s'", st->peer->url);
 	if (st->cut[0]) {
-		civic_error_set(CIVIC_ERROR_SYNC, "%s from '%s' was cut off: %s", what, st->peer->name, st->cut);
+		civic_error_set(CIVIC_ERROR_SYNC, "%s %s was cut off: %s", what, peer, st->cut);
 		return CIVIC_EINVALID;
 	}
-	return civic_error_from_git(error, "%s '%s' (%s) failed", what, st->peer->name, st->peer->url);
+	if (st->key_refused) {
+		civic_error_set(CIVIC_ERROR_SYNC, "%s %s: the server refused the ssh key %s", what, peer,
+				st->peer->ssh_key[0] ? st->peer->ssh_key : "of the ssh agent");
+		return CIVIC_ERROR;
+	}
+	if (e && e->message && strstr(e->message, "hostkey")) {
+		civic_error_set(CIVIC_ERROR_SYNC,
+				"%s %s: the server's ssh host key is not in ~/.ssh/known_hosts "
+				"(check it, then add it, e.g. with ssh-keyscan)", what, peer);
+		return CIVIC_ERROR;
+	}
+	return civic_error_from_git(error, "%s %s failed", what, peer);
+}
+
+/* A remote of repo (NULL: of none, enough to list refs). url.insteadOf is
+ * not applied: the URL is the peer's as given (and libgit2 1.5 leaks in
+ * that lookup). */
+static int create_remote(git_remote **out, sync_state *st, git_repository *repo)
+{
+	git_remote_create_options o;
+	int error;
+
+	git_remote_create_options_init(&o, GIT_REMOTE_CREATE_OPTIONS_VERSION);
+	o.repository = repo;
+	o.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+	if ((error = git_remote_create_with_opts(out, st->peer->url, &o)) < 0)
+		return civic_error_from_git(error, "'%s' is not a URL civic can reach", st->peer->url);
+	return 0;
 }
 
 /* Refspecs, growing; adv[i] is the advertised ref strings[i] fetches. */
@@ -362,10 +403,8 @@ static int connect_fetch(git_remote **out, sync_state *st, git_repository *repo,
 	int error;
 
 	*out = NULL;
-	error = repo ? git_remote_create_anonymous(out, repo, st->peer->url)
-		     : git_remote_create_detached(out, st->peer->url);
-	if (error < 0)
-		return civic_error_from_git(error, "'%s' is not a URL civic can reach", st->peer->url);
+	if ((error = create_remote(out, st, repo)) < 0)
+		return error;
 	if ((error = git_remote_connect(*out, GIT_DIRECTION_FETCH, &fo->callbacks, NULL, NULL)) < 0)
 		return transfer_error(st, error, "connecting to");
 	return 0;
@@ -423,6 +462,7 @@ static int fetch(sync_state *st, const want_list *want, size_t from, size_t n)
 	fetch_options(&fo, st);
 	if ((error = report_progress(st, CIVIC_SYNC_PHASE_CONNECT, 0, 0, 0)) < 0)
 		return error;
+	st->key_offered = st->key_refused = 0;
 	if ((error = connect_fetch(&remote, st, st->q, &fo)) == 0 &&
 	    (error = git_remote_download(remote, &refspecs, &fo)) < 0)
 		error = transfer_error(st, error, "fetching from");
@@ -885,11 +925,9 @@ static int push(sync_state *st)
 	git_push_options_init(&po, GIT_PUSH_OPTIONS_VERSION);
 	set_callbacks(&po.callbacks, st);
 	po.callbacks.push_update_reference = on_push_status;
-	st->cred_attempts = 0;
-	if ((error = git_remote_create_anonymous(&remote, st->main, st->peer->url)) < 0) {
-		error = civic_error_from_git(error, "'%s' is not a URL civic can reach", st->peer->url);
+	st->key_offered = st->key_refused = 0;
+	if ((error = create_remote(&remote, st, st->main)) < 0)
 		goto done;
-	}
 	if ((error = git_remote_connect(remote, GIT_DIRECTION_PUSH, &po.callbacks, NULL, NULL)) < 0 ||
 	    (error = git_remote_ls(&heads, &n, remote)) < 0) {
 		error = transfer_error(st, error, "connecting for a push to");

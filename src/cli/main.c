@@ -7,6 +7,7 @@
 
 #include <getopt.h>
 #include <locale.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -60,6 +61,9 @@ int main(int argc, char **argv)
 	size_t i;
 	int c, code;
 
+	/* A peer that drops the connection while we write to it must give an
+	 * error, not kill us halfway (libgit2 writes to sockets with send()). */
+	signal(SIGPIPE, SIG_IGN);
 	setlocale(LC_ALL, "");
 	/* CIVIC_LOCALEDIR lets an uninstalled build (make demo) find its catalogs. */
 	bindtextdomain("civic", getenv("CIVIC_LOCALEDIR") ? getenv("CIVIC_LOCALEDIR") : LOCALEDIR);

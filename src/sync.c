@@ -1031,3 +1031,27 @@ done:
 	state_dispose(&st);
 	return error;
 }
+
+int civic_sync_check_not_behind(git_repository *repo, civic_peers *peers, const char *refname)
+{
+	git_oid ours, theirs;
+	int have = git_reference_name_to_id(&ours, repo, refname) == 0;
+	size_t i;
+
+	for (i = 0; i < civic_peers_count(peers); i++) {
+		civic_peer *p = civic_peers_get(peers, i);
+		if (civic_peer_known(&theirs, p, refname) < 0 || (have && git_oid_equal(&theirs, &ours)))
+			continue;
+		/* Theirs is ours or older: we are not behind. */
+		if (have && git_graph_descendant_of(repo, &ours, &theirs) == 1)
+			continue;
+		git_error_clear();
+		civic_error_set(CIVIC_ERROR_SYNC,
+				"peer '%s' was seen holding newer records of '%s' than this node: "
+				"run 'civic sync %s' first, or this node would fork its own history",
+				p->name, refname, p->name);
+		return CIVIC_ECONFLICT;
+	}
+	git_error_clear();
+	return 0;
+}

@@ -98,6 +98,13 @@ int civic_sync_peer(civic_sync_report *report, civic_node *node, civic_peer *pee
 		    const civic_sync_options *opts);
 
 void civic_sync_report_dispose(civic_sync_report *report);
+
+/* Before this node writes to refname (its own feed, or the roster for an
+ * admin): CIVIC_ECONFLICT, naming the peer, when a peer was last seen
+ * holding a head of it that this node lacks or that does not precede its
+ * own. Writing then would fork the chain: a node restored from an old
+ * backup must sync first. 0 otherwise. */
+int civic_sync_check_not_behind(git_repository *repo, civic_peers *peers, const char *refname);
 const char *civic_sync_outcome_name(civic_sync_outcome outcome);
 
 #endif

@@ -3,7 +3,7 @@
 #include "attach.h"
 #include "catalog.h"
 #include "error.h"
-#include "sync.h"
+#include "fork.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -152,29 +152,39 @@ static int count_feeds(size_t *out, git_repository *repo)
 	return 0;
 }
 
-/* Every second history a sync kept: refs/civic/forks/<hex>/<commit> and
- * refs/civic/forks/roster/<commit>. */
-static int report_forks(audit_state *st, git_repository *repo)
+/* Every second history a sync kept (fork.h): an open one is a finding of
+ * its own kind, a settled one a notice. */
+static int report_forks(audit_state *st, git_repository *repo, const char *network,
+			const civic_roster *roster, const civic_schemas *schemas)
 {
-	git_reference_iterator *it = NULL;
-	git_reference *ref = NULL;
-	int error;
+	civic_fork *forks = NULL;
+	char id[GIT_OID_HEXSZ + 1];
+	size_t n = 0, i;
+	int error = civic_fork_list(&forks, &n, repo, network, roster, schemas);
 
-	if ((error = git_reference_iterator_glob_new(&it, repo, CIVIC_FORK_REF_PREFIX "*")) < 0)
-		return civic_error_from_git(error, "cannot list fork evidence");
-	while ((error = git_reference_next(&ref, it)) == 0) {
-		const char *name = git_reference_name(ref);
-		civic_pubkey key;
-		int is_feed = civic_pubkey_from_hex(&key, name + strlen(CIVIC_FORK_REF_PREFIX),
-						    CIVIC_PUBKEY_HEX_LEN) == 0;
-		st->report->forks++;
-		add_finding(st, CIVIC_FINDING_FORK, is_feed ? &key : NULL, git_reference_target(ref),
-			    is_feed ? "a second signed history of this feed is kept as evidence at '%s'"
-				    : "a second signed roster is kept as evidence at '%s'", name);
-		git_reference_free(ref);
+	for (i = 0; error == 0 && i < n; i++) {
+		const civic_fork *f = &forks[i];
+		const civic_pubkey *key = f->roster ? NULL : &f->author;
+		if (f->state == CIVIC_FORK_OPEN) {
+			st->report->forks++;
+			add_finding(st, CIVIC_FINDING_FORK, key, &f->head,
+				    f->roster ? "a second signed roster is kept as evidence at '%s'"
+					      : "a second signed history of this feed is kept as evidence at '%s'",
+				    f->refname);
+		} else if (f->state == CIVIC_FORK_ABANDONED) {
+			st->report->forks_settled++;
+			add_finding(st, CIVIC_FINDING_NOTICE, key, &f->head,
+				    "a second history, kept at '%s', was abandoned by its author in record %s",
+				    f->refname, git_oid_tostr(id, sizeof id, &f->resolution));
+		} else if (f->state == CIVIC_FORK_REVOKED) {
+			st->report->forks_settled++;
+			add_finding(st, CIVIC_FINDING_NOTICE, key, &f->head,
+				    "a second history, kept at '%s', comes after the key's revocation",
+				    f->refname);
+		}
 	}
-	git_reference_iterator_free(it);
-	return error == GIT_ITEROVER ? 0 : civic_error_from_git(error, "cannot list fork evidence");
+	free(forks);
+	return error;
 }
 
 static void tally_members(civic_audit_report *r, const civic_roster *roster)
@@ -212,7 +222,7 @@ int civic_audit_run(civic_audit_report *report, git_repository *repo, const char
 	if ((error = count_feeds(&report->feeds, repo)) == 0)
 		error = civic_catalog_walk(repo, network_hex, roster, schemas, NULL, &cb);
 	if (error == 0)
-		error = report_forks(&st, repo);
+		error = report_forks(&st, repo, network_hex, roster, schemas);
 	civic_roster_free(roster);
 	if (error == 0 && st.failed)
 		error = civic_error_nomem();

@@ -32,7 +32,7 @@ typedef struct {
 	size_t feeds, feeds_bad;
 	size_t records_valid, records_pending, records_revoked;
 	size_t attachments_present, attachments_missing, attachments_corrupt;
-	size_t forks;
+	size_t forks, forks_settled;
 	int roster_ok;
 	civic_finding *findings;
 	size_t findings_count, findings_alloc;

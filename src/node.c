@@ -313,6 +313,8 @@ int civic_node_open(civic_node **out, const char *home, unsigned int flags)
 		error = civic_error_from_git(error, "cannot open repository '%s'", path);
 		goto fail;
 	}
+	if (flags & CIVIC_NODE_WRITE)
+		civic_quarantine_clean_packs(node->repo);
 	if ((error = sub_path(path, sizeof path, home, "attachments")) < 0)
 		goto fail;
 	if (!(node->attachments = strdup(path))) {

@@ -164,41 +164,97 @@ static int walk_new_objects(git_revwalk *walk, git_repository *main, const git_o
 	return error;
 }
 
+/* Moves pack-<name>.<ext> from the quarantine's objects/pack to main's. */
+static int move_pack_file(const civic_quarantine *q, git_repository *main, const char *name, const char *ext)
+{
+	char from[PATH_MAX], to[PATH_MAX];
+
+	if (snprintf(from, sizeof from, "%s/objects/pack/pack-%s.%s", q->path, name, ext) >= (int)sizeof from ||
+	    snprintf(to, sizeof to, "%sobjects/pack/pack-%s.%s", git_repository_path(main), name, ext) >=
+		    (int)sizeof to) {
+		civic_error_set(CIVIC_ERROR_GIT, "repository path too long");
+		return CIVIC_ERROR;
+	}
+	if (rename(from, to) < 0) {
+		civic_error_set_os("cannot move '%s' into the archive", from);
+		return CIVIC_ERROR;
+	}
+	return 0;
+}
+
 int civic_quarantine_migrate(civic_quarantine *q, git_repository *main, const git_oid *tips,
 			     size_t ntips, const git_oid *bases, size_t nbases)
 {
 	git_packbuilder *pb = NULL;
 	git_revwalk *walk = NULL;
 	git_odb *odb = NULL;
-	char dir[PATH_MAX];
+	char qdir[PATH_MAX], mdir[PATH_MAX];
 	int error;
 
 	if (ntips == 0)
 		return 0;
-	if (snprintf(dir, sizeof dir, "%sobjects/pack", git_repository_path(main)) >= (int)sizeof dir) {
+	if (snprintf(qdir, sizeof qdir, "%s/objects/pack", q->path) >= (int)sizeof qdir ||
+	    snprintf(mdir, sizeof mdir, "%sobjects/pack", git_repository_path(main)) >= (int)sizeof mdir) {
 		civic_error_set(CIVIC_ERROR_GIT, "repository path too long");
 		return CIVIC_ERROR;
 	}
 	if ((error = git_packbuilder_new(&pb, q->repo)) < 0 ||
 	    (error = git_revwalk_new(&walk, q->repo)) < 0 ||
 	    (error = walk_new_objects(walk, main, tips, ntips, bases, nbases)) < 0 ||
-	    (error = git_packbuilder_insert_walk(pb, walk)) < 0)
+	    (error = git_packbuilder_insert_walk(pb, walk)) < 0) {
+		error = civic_error_from_git(error, "cannot pack the verified objects");
 		goto done;
-	/* libgit2's indexer writes the pack and its index under temporary
-	 * names, fsyncs them (fsync is on, civic.c) and renames the index
-	 * last: main sees the pack whole or not at all. */
-	if (git_packbuilder_object_count(pb) > 0 &&
-	    (error = git_packbuilder_write(pb, dir, 0, NULL, NULL)) < 0)
+	}
+	if (git_packbuilder_object_count(pb) == 0)
 		goto done;
-	if ((error = git_repository_odb(&odb, main)) == 0)
-		error = git_odb_refresh(odb);
+	/* Written inside the quarantine first (libgit2's indexer leaves its
+	 * temporaries where it writes, and fsyncs the pack and index), then
+	 * moved in: the pack first, its index last, since the index is what
+	 * makes a pack visible. A kill between the two leaves a pack without
+	 * an index, which opening the node for writing removes. */
+	if ((error = git_packbuilder_write(pb, qdir, 0, NULL, NULL)) < 0) {
+		error = civic_error_from_git(error, "cannot write the verified objects");
+		goto done;
+	}
+	if ((error = move_pack_file(q, main, git_packbuilder_name(pb), "pack")) < 0 ||
+	    (error = move_pack_file(q, main, git_packbuilder_name(pb), "idx")) < 0 ||
+	    (error = civic_fs_sync_dir(mdir)) < 0)
+		goto done;
+	if ((error = git_repository_odb(&odb, main)) == 0 && (error = git_odb_refresh(odb)) < 0)
+		error = civic_error_from_git(error, "cannot read the archive's new objects");
 done:
-	if (error < 0)
-		error = civic_error_from_git(error, "cannot move the verified objects into the archive");
 	git_odb_free(odb);
 	git_revwalk_free(walk);
 	git_packbuilder_free(pb);
 	return error;
+}
+
+/* A pack without its index is invisible to git and to civic: what a
+ * migration killed between its two renames leaves. So are libgit2's
+ * temporaries of a write that was killed (pack_git2_*, from versions of
+ * civic that wrote packs in place). Only the lock holder calls this. */
+void civic_quarantine_clean_packs(git_repository *main)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 300];
+	struct dirent *e;
+	DIR *d;
+
+	if (snprintf(dir, sizeof dir, "%sobjects/pack", git_repository_path(main)) >= (int)sizeof dir ||
+	    !(d = opendir(dir)))
+		return;
+	while ((e = readdir(d))) {
+		size_t n = strlen(e->d_name);
+		int orphan = n > 5 && !strcmp(e->d_name + n - 5, ".pack");
+		if (orphan) {
+			snprintf(path, sizeof path, "%s/%.*s.idx", dir, (int)(n - 5), e->d_name);
+			orphan = !civic_fs_exists(path);
+		}
+		if (orphan || !strncmp(e->d_name, "pack_git2_", 10)) {
+			snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+			unlink(path);
+		}
+	}
+	closedir(d);
 }
 
 void civic_quarantine_free(civic_quarantine *q)

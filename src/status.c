@@ -3,7 +3,7 @@
 #include "attach.h"
 #include "error.h"
 #include "feed.h"
-#include "sync.h"
+#include "fork.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -91,30 +91,29 @@ static void on_bad(const civic_pubkey *author, const char *refname, const git_oi
 	snprintf(f->bad_reason, sizeof f->bad_reason, "%s", reason);
 }
 
-/* refs/civic/forks/<hex>/<commit>: one per second history kept. */
-static int count_forks(civic_status *s, git_repository *repo)
+/* Forks kept as evidence, open or settled (fork.h). */
+static int count_forks(civic_status *s, git_repository *repo, const char *network,
+		       const civic_roster *roster, const civic_schemas *schemas)
 {
-	git_reference_iterator *it = NULL;
-	git_reference *ref = NULL;
-	size_t plen = strlen(CIVIC_FORK_REF_PREFIX);
-	int error;
+	civic_fork *forks = NULL;
+	size_t n = 0, i, j;
+	int error = civic_fork_list(&forks, &n, repo, network, roster, schemas);
 
-	if ((error = git_reference_iterator_glob_new(&it, repo, CIVIC_FORK_REF_PREFIX "*")) < 0)
-		return civic_error_from_git(error, "cannot list fork evidence");
-	while ((error = git_reference_next(&ref, it)) == 0) {
-		const char *rest = git_reference_name(ref) + plen;
-		civic_pubkey key;
-		size_t i;
-		if (!strncmp(rest, "roster/", 7))
+	for (i = 0; error == 0 && i < n; i++) {
+		if (forks[i].roster) {
 			s->roster_forks++;
-		else if (civic_pubkey_from_hex(&key, rest, CIVIC_PUBKEY_HEX_LEN) == 0)
-			for (i = 0; i < s->count; i++)
-				if (civic_pubkey_equal(&s->feeds[i].author, &key))
-					s->feeds[i].forks++;
-		git_reference_free(ref);
+			continue;
+		}
+		for (j = 0; j < s->count; j++)
+			if (civic_pubkey_equal(&s->feeds[j].author, &forks[i].author)) {
+				if (forks[i].state == CIVIC_FORK_OPEN)
+					s->feeds[j].forks++;
+				else if (forks[i].state != CIVIC_FORK_IN_FEED)
+					s->feeds[j].forks_settled++;
+			}
 	}
-	git_reference_iterator_free(it);
-	return error == GIT_ITEROVER ? 0 : civic_error_from_git(error, "cannot list fork evidence");
+	free(forks);
+	return error;
 }
 
 int civic_status_collect(civic_status *out, git_repository *repo, const char *network,
@@ -128,7 +127,7 @@ int civic_status_collect(civic_status *out, git_repository *repo, const char *ne
 
 	memset(out, 0, sizeof *out);
 	if ((error = civic_catalog_walk(repo, network, roster, schemas, NULL, &cb)) < 0 ||
-	    (error = cs.failed ? civic_error_nomem() : 0) < 0 || (error = count_forks(out, repo)) < 0) {
+	    (error = cs.failed ? civic_error_nomem() : 0) < 0 || (error = count_forks(out, repo, network, roster, schemas)) < 0) {
 		civic_status_dispose(out);
 		return error;
 	}

@@ -27,7 +27,8 @@ typedef struct {
 	int bad;                    /* verification stopped at bad_commit */
 	git_oid bad_commit;
 	char bad_reason[512];
-	size_t forks;               /* second histories kept as evidence */
+	size_t forks;               /* second histories kept as evidence, not settled */
+	size_t forks_settled;       /* kept, and settled by a signed statement */
 	size_t attachments_present, attachments_missing, attachments_corrupt;
 } civic_feed_status;
 

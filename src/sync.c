@@ -14,7 +14,6 @@
 #include <string.h>
 #include <time.h>
 
-#define ROSTER_FORK_DIR "roster"
 #define ROSTER_CHAIN_MAX 100000
 #define VERIFY_PROGRESS_EVERY 1000
 
@@ -52,6 +51,7 @@ const char *civic_sync_outcome_name(civic_sync_outcome outcome)
 	case CIVIC_SYNC_ACCEPTED: return "accepted";
 	case CIVIC_SYNC_PEER_BEHIND: return "peer-behind";
 	case CIVIC_SYNC_FORK: return "fork";
+	case CIVIC_SYNC_SETTLED: return "settled";
 	case CIVIC_SYNC_REJECTED: return "rejected";
 	case CIVIC_SYNC_PUSHED: return "pushed";
 	case CIVIC_SYNC_PUSH_FAILED: return "push-failed";
@@ -99,6 +99,9 @@ static int add_item(sync_state *st, civic_sync_outcome outcome, const char *refn
 	memset(it, 0, sizeof *it);
 	it->outcome = outcome;
 	snprintf(it->refname, sizeof it->refname, "%s", refname);
+	it->roster = !strcmp(refname, CIVIC_ROSTER_REF) ||
+		     !strncmp(refname, CIVIC_FORK_REF_PREFIX CIVIC_FORK_ROSTER_DIR "/",
+			      strlen(CIVIC_FORK_REF_PREFIX CIVIC_FORK_ROSTER_DIR "/"));
 	if (theirs)
 		git_oid_cpy(&it->theirs, theirs);
 	it->records = records;
@@ -109,7 +112,7 @@ static int add_item(sync_state *st, civic_sync_outcome outcome, const char *refn
 	}
 	switch (outcome) {
 	case CIVIC_SYNC_ACCEPTED:
-		if (strcmp(refname, CIVIC_ROSTER_REF)) {
+		if (!it->roster) {
 			r->records_accepted += records;
 			r->feeds_accepted++;
 		}
@@ -118,7 +121,7 @@ static int add_item(sync_state *st, civic_sync_outcome outcome, const char *refn
 	case CIVIC_SYNC_FORK: r->forks++; break;
 	case CIVIC_SYNC_PUSHED: r->refs_pushed++; break;
 	case CIVIC_SYNC_PUSH_FAILED: r->push_failed++; break;
-	case CIVIC_SYNC_PEER_BEHIND: break;
+	case CIVIC_SYNC_PEER_BEHIND: case CIVIC_SYNC_SETTLED: break;
 	}
 	return 0;
 }
@@ -167,6 +170,14 @@ static int current_head(git_oid *out, const sync_state *st, const char *refname)
 	return git_reference_name_to_id(out, st->main, refname) == 0;
 }
 
+/* Whether refname exists, or is to be created in this sync. */
+static int ref_held(const sync_state *st, const char *refname)
+{
+	git_oid id;
+
+	return current_head(&id, st, refname);
+}
+
 static int report_progress(sync_state *st, civic_sync_phase phase, size_t done, size_t total, uint64_t bytes)
 {
 	civic_sync_progress p = { phase, done, total, bytes };
@@ -212,7 +223,7 @@ static ref_kind classify(const char *name, const git_oid *id)
 	if (!(slash = strchr(rest, '/')) || !is_hex(slash + 1, GIT_OID_HEXSZ) ||
 	    strcmp(slash + 1, git_oid_tostr(hex, sizeof hex, id)))
 		return REF_OTHER;
-	if ((size_t)(slash - rest) == strlen(ROSTER_FORK_DIR) && !strncmp(rest, ROSTER_FORK_DIR, slash - rest))
+	if ((size_t)(slash - rest) == strlen(CIVIC_FORK_ROSTER_DIR) && !strncmp(rest, CIVIC_FORK_ROSTER_DIR, slash - rest))
 		return REF_ROSTER_FORK;
 	if (slash - rest == CIVIC_PUBKEY_HEX_LEN && civic_pubkey_from_hex(&key, rest, CIVIC_PUBKEY_HEX_LEN) == 0)
 		return REF_FEED_FORK;
@@ -227,7 +238,7 @@ static void fork_feed_ref(char *out, size_t size, const char *fork_ref)
 	snprintf(out, size, CIVIC_FEED_REF_PREFIX "%.*s", CIVIC_PUBKEY_HEX_LEN, hex);
 }
 
-static void fork_ref(char *out, size_t size, const char *dir, const git_oid *tip)
+static void roster_fork_ref(char *out, size_t size, const char *dir, const git_oid *tip)
 {
 	char hex[GIT_OID_HEXSZ + 1];
 
@@ -551,14 +562,14 @@ static int sync_roster(sync_state *st, const char *refname, const git_oid *their
 {
 	civic_roster *candidate = NULL;
 	char evidence[CIVIC_PEER_REF_MAX];
-	git_oid ours, held;
+	git_oid ours;
 	relation rel = REL_AHEAD;
 	int have = current_head(&ours, st, CIVIC_ROSTER_REF), error;
 
 	if (have && git_oid_equal(&ours, theirs))
 		return 0;
-	fork_ref(evidence, sizeof evidence, ROSTER_FORK_DIR, theirs);
-	if (git_reference_name_to_id(&held, st->main, evidence) == 0)
+	roster_fork_ref(evidence, sizeof evidence, CIVIC_FORK_ROSTER_DIR, theirs);
+	if (ref_held(st, evidence))
 		return 0;
 	if (civic_roster_load_at(&candidate, st->q, theirs, st->network) < 0)
 		return add_item(st, CIVIC_SYNC_REJECTED, refname, theirs, 0, "%s", civic_error_last()->message);
@@ -623,15 +634,33 @@ static int feed_relation(relation *rel, git_oid **ids, size_t *n, git_repository
 	return 0;
 }
 
+/* The fork-resolution records met on a run: what each abandons. */
+typedef struct {
+	git_oid *ids;
+	size_t count, alloc;
+} oid_list;
+
+static int oid_list_add(oid_list *l, const git_oid *id)
+{
+	int error = grow((void **)&l->ids, &l->alloc, l->count, sizeof *l->ids);
+
+	if (error == 0)
+		l->ids[l->count++] = *id;
+	return error;
+}
+
 /* Verifies ids[0..n) as the next commits of author's feed after `resume`
  * (NULL: from its first); returns how many verify, the reason for the
- * first that does not in `why`. */
+ * first that does not in `why`. With `abandons`, collects what the
+ * fork-resolution records among them abandon. */
 static int verify_run(size_t *good, sync_state *st, const civic_pubkey *author, const git_oid *resume,
-		      const git_oid *ids, size_t n, char *why, size_t why_size)
+		      const git_oid *ids, size_t n, char *why, size_t why_size, oid_list *abandons)
 {
 	civic_feed_verifier *v = NULL;
 	civic_feed_commit fc;
 	char hex[GIT_OID_HEXSZ + 1];
+	json_t *record = NULL;
+	git_oid x;
 	int error;
 
 	*good = 0;
@@ -643,13 +672,18 @@ static int verify_run(size_t *good, sync_state *st, const civic_pubkey *author, 
 		goto done;
 	}
 	for (; *good < n; (*good)++) {
-		if (civic_feed_verifier_next(v, &fc, NULL, &ids[*good]) < 0) {
+		if (civic_feed_verifier_next(v, &fc, abandons ? &record : NULL, &ids[*good]) < 0) {
 			snprintf(why, why_size, "commit %.12s: %.480s", git_oid_tostr(hex, sizeof hex, &ids[*good]),
 				 civic_error_last()->message);
 			break;
 		}
-		if ((*good + 1) % VERIFY_PROGRESS_EVERY == 0 &&
-		    (error = report_progress(st, CIVIC_SYNC_PHASE_VERIFY, *good + 1, n, 0)) < 0)
+		if (abandons && civic_fork_record_abandons(&x, record))
+			error = oid_list_add(abandons, &x);
+		json_decref(record);
+		record = NULL;
+		if (error == 0 && (*good + 1) % VERIFY_PROGRESS_EVERY == 0)
+			error = report_progress(st, CIVIC_SYNC_PHASE_VERIFY, *good + 1, n, 0);
+		if (error < 0)
 			break;
 	}
 done:
@@ -681,16 +715,19 @@ static int accept_run(sync_state *st, const char *peer_ref, const char *feed_ref
 	char why[512];
 	int error;
 
-	if ((error = verify_run(&good, st, &m->key, ours, ids, limit, why, sizeof why)) < 0)
+	if ((error = verify_run(&good, st, &m->key, ours, ids, limit, why, sizeof why, NULL)) < 0)
 		return error;
 	if (!why[0] && limit < n)
 		snprintf(why, sizeof why, "%zu records come after the revocation of '%s'", n - limit, m->name);
 	if (good == 0)
 		return add_item(st, CIVIC_SYNC_REJECTED, peer_ref, theirs, 0, "%s", why);
 	if ((error = add_objects(st, &ids[good - 1], ours)) < 0 ||
-	    (error = add_move(st, feed_ref, &ids[good - 1], ours)) < 0)
+	    (error = add_move(st, feed_ref, &ids[good - 1], ours)) < 0 ||
+	    (error = add_item(st, CIVIC_SYNC_ACCEPTED, peer_ref, theirs, good, NULL)) < 0)
 		return error;
-	return add_item(st, CIVIC_SYNC_ACCEPTED, peer_ref, theirs, good, why[0] ? "%s" : NULL, why);
+	/* The good run is kept; what the peer offered after it is refused. */
+	return why[0] ? add_item(st, CIVIC_SYNC_REJECTED, peer_ref, theirs, 0, "after %zu good records: %s", good, why)
+		      : 0;
 }
 
 /* Number of leading ids the two chains share. */
@@ -703,15 +740,83 @@ static size_t common_prefix(const git_oid *a, size_t na, const git_oid *b, size_
 	return i;
 }
 
+/* Whether one of ids[0..n) is `id`; its index + 1, 0 when none. */
+static size_t find_id(const git_oid *ids, size_t n, const git_oid *id)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (git_oid_equal(&ids[i], id))
+			return i + 1;
+	return 0;
+}
+
+/* Whether a statement on one history abandons a commit of the other. */
+static int abandons_any(const oid_list *statements, const git_oid *ids, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < statements->count; i++)
+		if (find_id(ids, n, &statements->ids[i]))
+			return 1;
+	return 0;
+}
+
+/* Two signed histories of one feed, parting after mine[0..c) = other[0..c).
+ * Which one stands (fork.h): the one holding the admins' revocation point,
+ * else the one whose author's fork-resolution abandons the other; else
+ * neither is settled and ours stays, first come. */
+typedef enum { STANDS_OURS_OPEN, STANDS_OURS_SETTLED, STANDS_THEIRS } standing;
+
+static standing which_stands(const civic_member *m, const git_oid *mine, size_t nm, const git_oid *other,
+			     size_t good, const oid_list *ours_say, const oid_list *theirs_say)
+{
+	if (m->revoked && m->has_last_valid)
+		return find_id(other, good, &m->last_valid) ? STANDS_THEIRS : STANDS_OURS_SETTLED;
+	if (abandons_any(theirs_say, mine, nm) && !abandons_any(ours_say, other, good))
+		return STANDS_THEIRS;
+	return abandons_any(ours_say, other, good) ? STANDS_OURS_SETTLED : STANDS_OURS_OPEN;
+}
+
+/* Theirs stands: the feed moves to it (to the revocation point at most),
+ * and what we held is kept as evidence. */
+static int take_theirs(sync_state *st, const char *peer_ref, const civic_member *m, const git_oid *theirs,
+		       const git_oid *ours, const git_oid *other, size_t good)
+{
+	civic_buf evidence = CIVIC_BUF_INIT, feed_ref = CIVIC_BUF_INIT;
+	size_t upto = m->revoked ? find_id(other, good, &m->last_valid) : good;
+	int error;
+
+	if ((error = civic_fork_refname(&evidence, &m->key, ours)) < 0 ||
+	    (error = civic_feed_refname(&feed_ref, &m->key)) < 0)
+		goto done;
+	if (!ref_held(st, evidence.ptr) && (error = add_move(st, evidence.ptr, ours, NULL)) < 0)
+		goto done;
+	if ((error = add_objects(st, &other[upto - 1], ours)) < 0 ||
+	    (error = add_move(st, feed_ref.ptr, &other[upto - 1], ours)) < 0)
+		goto done;
+	error = add_item(st, CIVIC_SYNC_ACCEPTED, peer_ref, theirs, upto,
+			 "a signed statement settles a fork of '%s': this history stands, "
+			 "the one this node held is kept as %s", m->name, evidence.ptr);
+done:
+	git_error_clear();
+	civic_buf_dispose(&evidence);
+	civic_buf_dispose(&feed_ref);
+	return error;
+}
+
 /* Theirs and ours differ: if the author signed the peer's branch from where
- * the two part, it is a fork, and that branch is kept as evidence. */
+ * the two part, it is a fork; the history that stands stays (or becomes)
+ * the feed, and the other is kept as evidence. */
 static int keep_fork(sync_state *st, const char *peer_ref, const civic_member *m, const git_oid *theirs,
 		     const git_oid *ours)
 {
 	git_oid *mine = NULL, *other = NULL;
-	size_t nm = 0, no = 0, c, good;
-	char why[512], evidence[CIVIC_PEER_REF_MAX], hex[CIVIC_PUBKEY_HEX_LEN + 1];
-	git_oid held;
+	oid_list ours_say = { NULL, 0, 0 }, theirs_say = { NULL, 0, 0 };
+	size_t nm = 0, no = 0, c, good, mine_good;
+	char why[512];
+	civic_buf evidence = CIVIC_BUF_INIT;
+	standing s;
 	int error;
 
 	if ((error = civic_chain_collect(&other, &no, st->q, theirs, CIVIC_FEED_MAX_SEQ)) < 0 ||
@@ -721,25 +826,50 @@ static int keep_fork(sync_state *st, const char *peer_ref, const civic_member *m
 	}
 	c = common_prefix(mine, nm, other, no);
 	if ((error = verify_run(&good, st, &m->key, c ? &mine[c - 1] : NULL, other + c, no - c, why,
-				sizeof why)) < 0)
+				sizeof why, &theirs_say)) < 0)
 		goto done;
 	if (good == 0) {
 		error = add_item(st, CIVIC_SYNC_REJECTED, peer_ref, theirs, 0, "%s", why);
 		goto done;
 	}
-	civic_pubkey_to_hex(hex, &m->key);
-	fork_ref(evidence, sizeof evidence, hex, &other[c + good - 1]);
-	if (git_reference_name_to_id(&held, st->main, evidence) == 0)
+	/* A revoked key's history beside its revocation point comes after the
+	 * revocation: not kept, or a thief could spread any number of them. */
+	if (m->revoked && (!m->has_last_valid || !find_id(other + c, good, &m->last_valid))) {
+		error = add_item(st, CIVIC_SYNC_REJECTED, peer_ref, theirs, 0,
+				 "%zu records come after the revocation of '%s'", no - c, m->name);
+		goto done;
+	}
+	/* Our own history after the parting was verified when it came; it is
+	 * read again only for the statements it holds. */
+	if ((error = verify_run(&mine_good, st, &m->key, c ? &mine[c - 1] : NULL, mine + c, nm - c, why,
+				sizeof why, &ours_say)) < 0)
+		goto done;
+	s = which_stands(m, mine + c, nm - c, other + c, good, &ours_say, &theirs_say);
+	if (s == STANDS_THEIRS) {
+		error = take_theirs(st, peer_ref, m, theirs, ours, other + c, good);
+		goto done;
+	}
+	if ((error = civic_fork_refname(&evidence, &m->key, &other[c + good - 1])) < 0)
+		goto done;
+	if (ref_held(st, evidence.ptr))
 		goto done;
 	if ((error = add_objects(st, &other[c + good - 1], ours)) < 0 ||
-	    (error = add_move(st, evidence, &other[c + good - 1], NULL)) < 0)
+	    (error = add_move(st, evidence.ptr, &other[c + good - 1], NULL)) < 0)
 		goto done;
-	error = add_item(st, CIVIC_SYNC_FORK, peer_ref, theirs, good,
-			 "'%s' signed two histories after record %zu; the peer's is kept as %s", m->name, c,
-			 evidence);
+	if (s == STANDS_OURS_SETTLED)
+		error = add_item(st, CIVIC_SYNC_SETTLED, peer_ref, theirs, good,
+				 "the peer holds a history of '%s' that a signed statement abandoned; kept as %s",
+				 m->name, evidence.ptr);
+	else
+		error = add_item(st, CIVIC_SYNC_FORK, peer_ref, theirs, good,
+				 "'%s' signed two histories after record %zu; the peer's is kept as %s", m->name, c,
+				 evidence.ptr);
 done:
 	free(mine);
 	free(other);
+	free(ours_say.ids);
+	free(theirs_say.ids);
+	civic_buf_dispose(&evidence);
 	return error;
 }
 
@@ -776,30 +906,31 @@ static int sync_feed(sync_state *st, const char *peer_ref, const char *feed_ref,
 	return error;
 }
 
-/* The roster first (feeds are checked against it), then feeds, then the
- * peer's fork evidence. */
+/* The roster first (feeds are checked against it), then a second roster
+ * the peer keeps, then feeds, then the peer's fork evidence of feeds. */
 static int verify_all(sync_state *st)
 {
+	static const ref_kind order[] = { REF_ROSTER, REF_ROSTER_FORK, REF_FEED, REF_FEED_FORK };
 	char feed_ref[CIVIC_PEER_REF_MAX];
-	int pass, error = 0;
-	size_t i;
+	size_t pass, i;
+	int error = 0;
 
-	for (pass = 0; pass < 3 && error == 0; pass++) {
+	for (pass = 0; pass < sizeof order / sizeof order[0] && error == 0; pass++) {
 		for (i = 0; i < st->nadv && error == 0; i++) {
 			const civic_peer_head *h = &st->adv[i];
-			ref_kind kind = classify(h->refname, &h->id);
-			if (!st->fetched[i])
+			if (!st->fetched[i] || classify(h->refname, &h->id) != order[pass])
 				continue;
-			if (pass == 0 && (kind == REF_ROSTER || kind == REF_ROSTER_FORK))
+			if (order[pass] == REF_ROSTER || order[pass] == REF_ROSTER_FORK) {
 				error = sync_roster(st, h->refname, &h->id);
-			if (pass == 1 && kind == REF_FEED)
+			} else if (order[pass] == REF_FEED) {
 				error = sync_feed(st, h->refname, h->refname, &h->id);
-			if (pass == 2 && kind == REF_FEED_FORK) {
+			} else {
 				fork_feed_ref(feed_ref, sizeof feed_ref, h->refname);
 				error = sync_feed(st, h->refname, feed_ref, &h->id);
 			}
 		}
-		if (pass == 0 && error == 0 && !st->roster && civic_roster_load(&st->roster, st->main, st->network) < 0)
+		if (order[pass] == REF_ROSTER_FORK && error == 0 && !st->roster &&
+		    civic_roster_load(&st->roster, st->main, st->network) < 0)
 			st->roster = NULL;
 	}
 	git_error_clear();

@@ -10,9 +10,11 @@
  *     at the member's revocation point. The longest good run is taken; a
  *     bad commit is reported and nothing after it is.
  *   - a feed whose signed history differs from ours (a fork: a second
- *     laptop, a restore from an old backup) is not resolved: the peer's
- *     branch, if its author signed it, is kept as evidence under
- *     refs/civic/forks/<hex of key>/<commit id>, and reported.
+ *     laptop, a restore from an old backup) is not resolved by sync: the
+ *     peer's branch, if its author signed it, is kept as evidence under
+ *     refs/civic/forks/<hex of key>/<commit id>, and reported; unless a
+ *     signed statement settles it (fork.h): then the history that stands
+ *     becomes the feed, and the other is the evidence.
  * What verifies is moved into the archive as one pack, then each ref moves
  * with compare-and-swap. Everything else leaves with the quarantine.
  *
@@ -28,10 +30,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fork.h"
 #include "node.h"
 #include "peer.h"
 
-#define CIVIC_FORK_REF_PREFIX "refs/civic/forks/"
 #define CIVIC_SYNC_MAX_REFS 100000
 #define CIVIC_SYNC_DEFAULT_MAX_BYTES (2ULL * 1024 * 1024 * 1024)
 
@@ -39,6 +41,7 @@ typedef enum {
 	CIVIC_SYNC_ACCEPTED,    /* new records verified and taken */
 	CIVIC_SYNC_PEER_BEHIND, /* the peer holds less than we do */
 	CIVIC_SYNC_FORK,        /* a second signed history: kept as evidence */
+	CIVIC_SYNC_SETTLED,     /* a history a signed statement abandoned: kept as evidence */
 	CIVIC_SYNC_REJECTED,    /* did not verify: nothing of it taken */
 	CIVIC_SYNC_PUSHED,      /* sent to the relay */
 	CIVIC_SYNC_PUSH_FAILED, /* the relay refused it, or it moved meanwhile */
@@ -47,6 +50,7 @@ typedef enum {
 typedef struct {
 	civic_sync_outcome outcome;
 	char refname[CIVIC_PEER_REF_MAX]; /* as the peer names it */
+	int roster;                        /* the roster, or a second roster: records are its members */
 	git_oid theirs;                    /* the peer's head */
 	size_t records;                    /* taken, kept as a fork, or pushed */
 	char reason[512];                  /* why it was refused, or stopped early */

@@ -45,6 +45,7 @@ int cmd_peer(const cli_context *ctx, int argc, char **argv);
 int cmd_sync(const cli_context *ctx, int argc, char **argv);
 int cmd_serve(const cli_context *ctx, int argc, char **argv);
 int cmd_status(const cli_context *ctx, int argc, char **argv);
+int cmd_fork(const cli_context *ctx, int argc, char **argv);
 
 /* A command with subcommands ("network create"): runs the one argv[1]
  * names, or prints usage (to stdout for --help, else to stderr, 129). */
@@ -100,6 +101,11 @@ void cli_print_padded(const char *text, int width);
 
 /* A peer as `peer list --json` and `status --json` show it. */
 json_t *cli_peer_json(const civic_peer *peer);
+
+/* Before this node writes to refname (NULL: its own feed; or the roster):
+ * CIVIC_ECONFLICT when a peer was seen holding newer commits of it (a
+ * restore from an old backup that has not synced yet): writing would fork it. */
+int cli_check_caught_up(const civic_node *node, const char *refname);
 
 /* Looks up a git commit by full or abbreviated hex id. */
 int cli_resolve_commit(git_oid *out, git_repository *repo, const char *text);

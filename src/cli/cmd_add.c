@@ -4,7 +4,6 @@
 #include "error.h"
 #include "feed.h"
 #include "municipality.h"
-#include "sync.h"
 #include "text.h"
 
 #include <getopt.h>
@@ -19,7 +18,7 @@
 static const char usage[] =
 	N_("usage: civic add KIND (--json FILE | --field NAME=VALUE | --field NAME:=JSON ...)\n"
 	   "                 [--body FILE.md] [--attach FILE]... [--passphrase-file FILE]\n"
-	   "kinds: minutes, recommendation, recommendation-status, photo, document, correction, retraction\n"
+	   "kinds: minutes, recommendation, recommendation-status, photo, document, correction, retraction,\n       fork-resolution (usually written by 'civic fork resolve')\n"
 	   "NAME may be dotted (addressee.municipality=rila); prints the new record's id\n");
 
 typedef struct {
@@ -272,21 +271,6 @@ static int check_standing(int *pending, const civic_node *node)
 	return error;
 }
 
-/* A node restored from an old backup must not write before it has caught up. */
-static int check_caught_up(const civic_node *node)
-{
-	civic_buf ref = CIVIC_BUF_INIT;
-	civic_peers *peers = NULL;
-	int error;
-
-	if ((error = civic_feed_refname(&ref, civic_node_public_key(node))) == 0 &&
-	    (error = civic_peers_load(&peers, civic_node_path(node))) == 0)
-		error = civic_sync_check_not_behind(civic_node_repository(node), peers, ref.ptr);
-	civic_peers_free(peers);
-	civic_buf_dispose(&ref);
-	return error;
-}
-
 int cmd_add(const cli_context *ctx, int argc, char **argv)
 {
 	add_args a;
@@ -314,7 +298,7 @@ int cmd_add(const cli_context *ctx, int argc, char **argv)
 	if ((error = cli_open_node(&node, ctx, CIVIC_NODE_WRITE)) < 0 ||
 	    (error = cli_require_network(&network, node)) < 0 ||
 	    (error = check_standing(&pending, node)) < 0 ||
-	    (error = check_caught_up(node)) < 0 ||
+	    (error = cli_check_caught_up(node, NULL)) < 0 ||
 	    (error = build_record(&record, &a, described)) < 0 ||
 	    (error = civic_schemas_validate(schemas, record)) < 0 ||
 	    (error = cli_load_key(&key, node, a.pass_file)) < 0 ||

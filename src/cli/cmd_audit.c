@@ -31,9 +31,9 @@ static json_t *report_json(const civic_audit_report *r, const char *network)
 			"level", civic_finding_level_name(f->level), "feed", f->feed,
 			"commit", f->commit, "message", f->message));
 	}
-	return json_pack("{s:s, s:b, s:b, s:I, s:{s:I, s:I}, s:{s:I, s:I}, s:{s:I, s:I, s:I}, s:{s:I, s:I, s:I}, s:o}",
+	return json_pack("{s:s, s:b, s:b, s:I, s:I, s:{s:I, s:I}, s:{s:I, s:I}, s:{s:I, s:I, s:I}, s:{s:I, s:I, s:I}, s:o}",
 		"network", network, "sound", civic_audit_sound(r), "roster_ok", r->roster_ok,
-		"forks", (json_int_t)r->forks,
+		"forks", (json_int_t)r->forks, "forks_settled", (json_int_t)r->forks_settled,
 		"members", "count", (json_int_t)r->members, "revoked", (json_int_t)r->revoked_members,
 		"feeds", "count", (json_int_t)r->feeds, "bad", (json_int_t)r->feeds_bad,
 		"records", "valid", (json_int_t)r->records_valid, "pending", (json_int_t)r->records_pending,
@@ -60,8 +60,8 @@ static void report_text(const civic_audit_report *r)
 	       r->records_pending, r->records_revoked, r->attachments_present,
 	       r->attachments_missing, r->attachments_corrupt);
 	if (r->forks)
-		printf(_("forks: %zu second signed histories kept as evidence; their authors must say which stands\n"),
-		       r->forks);
+		printf(_("forks: %zu second signed histories kept as evidence; their authors must say which stands "
+			 "(civic fork resolve)\n"), r->forks);
 	printf("%s\n", civic_audit_sound(r) ? _("audit: sound") : _("audit: FAILED"));
 }
 

@@ -3,7 +3,6 @@
 #include "error.h"
 #include "feed.h"
 #include "municipality.h"
-#include "sync.h"
 #include "text.h"
 
 #include <getopt.h>
@@ -53,18 +52,6 @@ static int parse(member_args *a, int argc, char **argv)
 	return 0;
 }
 
-/* An admin restored from an old backup must not sign a second roster. */
-static int roster_caught_up(const civic_node *node)
-{
-	civic_peers *peers = NULL;
-	int error = civic_peers_load(&peers, civic_node_path(node));
-
-	if (error == 0)
-		error = civic_sync_check_not_behind(civic_node_repository(node), peers, CIVIC_ROSTER_REF);
-	civic_peers_free(peers);
-	return error;
-}
-
 /* Opens the node for writing, with its roster and its key. */
 static int open_admin(civic_node **node, civic_roster **roster, civic_key **key,
 		      const cli_context *ctx, const char *pass_file)
@@ -73,7 +60,7 @@ static int open_admin(civic_node **node, civic_roster **roster, civic_key **key,
 
 	if ((error = cli_open_node(node, ctx, CIVIC_NODE_WRITE)) < 0 ||
 	    (error = cli_load_roster(roster, *node)) < 0 ||
-	    (error = roster_caught_up(*node)) < 0)
+	    (error = cli_check_caught_up(*node, CIVIC_ROSTER_REF)) < 0)
 		return error;
 	if (!civic_member_is_admin(civic_roster_find(*roster, civic_node_public_key(*node)))) {
 		civic_error_set(CIVIC_ERROR_ROSTER, "this node's key is not an admin of the network");

@@ -17,13 +17,13 @@ static json_t *feed_json(const civic_feed_status *f)
 	char hex[CIVIC_PUBKEY_HEX_LEN + 1], head[GIT_OID_HEXSZ + 1], bad[GIT_OID_HEXSZ + 1];
 
 	civic_pubkey_to_hex(hex, &f->author);
-	return json_pack("{s:s, s:s?, s:s?, s:s, s:I, s:I, s:I, s:I, s:I, s:s, s:s, s:{s:I, s:I, s:I}}",
+	return json_pack("{s:s, s:s?, s:s?, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:s, s:{s:I, s:I, s:I}}",
 		"feed", hex, "name", f->member ? f->member->name : NULL,
 		"municipality", f->member ? f->member->municipality : NULL,
 		"head", f->head_seq ? git_oid_tostr(head, sizeof head, &f->head) : "",
 		"records", (json_int_t)f->head_seq, "valid", (json_int_t)f->valid,
 		"pending", (json_int_t)f->pending, "revoked", (json_int_t)f->revoked,
-		"forks", (json_int_t)f->forks, "bad_commit", f->bad ? git_oid_tostr(bad, sizeof bad, &f->bad_commit) : "",
+		"forks", (json_int_t)f->forks, "forks_settled", (json_int_t)f->forks_settled, "bad_commit", f->bad ? git_oid_tostr(bad, sizeof bad, &f->bad_commit) : "",
 		"bad_reason", f->bad ? f->bad_reason : "",
 		"attachments", "present", (json_int_t)f->attachments_present,
 		"missing", (json_int_t)f->attachments_missing, "corrupt", (json_int_t)f->attachments_corrupt);
@@ -60,6 +60,8 @@ static void print_feed(const civic_feed_status *f)
 		printf(_(", %zu after revocation"), f->revoked);
 	if (f->forks)
 		printf(_(", FORK: %zu other signed histories kept"), f->forks);
+	if (f->forks_settled)
+		printf(_(", %zu settled forks kept as evidence"), f->forks_settled);
 	if (f->attachments_missing)
 		printf(_(", %zu attachments missing"), f->attachments_missing);
 	putchar('\n');

@@ -115,7 +115,7 @@ static void print_report(const civic_peer *peer, const civic_sync_report *r, con
 		const civic_sync_item *it = &r->items[i];
 		printf("  %-12s ", civic_sync_outcome_name(it->outcome));
 		print_ref(it->refname, roster);
-		if (it->outcome == CIVIC_SYNC_ACCEPTED && !strcmp(it->refname, CIVIC_ROSTER_REF))
+		if (it->outcome == CIVIC_SYNC_ACCEPTED && it->roster)
 			printf(_(": %zu members"), it->records);
 		else if (it->records && it->outcome == CIVIC_SYNC_ACCEPTED)
 			printf(_(": %zu new records"), it->records);

@@ -2,6 +2,7 @@
 #include "cmd.h"
 #include "error.h"
 #include "feed.h"
+#include "sync.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -330,4 +331,18 @@ void cli_print_padded(const char *text, int width)
 	cli_print_safe(text, 0);
 	for (; columns < width; columns++)
 		fputc(' ', stdout);
+}
+
+int cli_check_caught_up(const civic_node *node, const char *refname)
+{
+	civic_buf ref = CIVIC_BUF_INIT;
+	civic_peers *peers = NULL;
+	int error = refname ? civic_buf_puts(&ref, refname)
+			    : civic_feed_refname(&ref, civic_node_public_key(node));
+
+	if (error == 0 && (error = civic_peers_load(&peers, civic_node_path(node))) == 0)
+		error = civic_sync_check_not_behind(civic_node_repository(node), peers, ref.ptr);
+	civic_peers_free(peers);
+	civic_buf_dispose(&ref);
+	return error;
 }

@@ -1,0 +1,287 @@
+/* fork.c - forks kept as evidence, and what settles them; see fork.h. */
+#include "fork.h"
+#include "catalog.h"
+#include "error.h"
+#include "feed.h"
+#include "signed_commit.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *civic_fork_state_name(civic_fork_state state)
+{
+	switch (state) {
+	case CIVIC_FORK_OPEN: return "open";
+	case CIVIC_FORK_ABANDONED: return "abandoned";
+	case CIVIC_FORK_REVOKED: return "revoked";
+	case CIVIC_FORK_IN_FEED: return "in-feed";
+	}
+	return "unknown";
+}
+
+int civic_fork_refname(civic_buf *out, const civic_pubkey *author, const git_oid *head)
+{
+	char hex[CIVIC_PUBKEY_HEX_LEN + 1], id[GIT_OID_HEXSZ + 1];
+
+	civic_pubkey_to_hex(hex, author);
+	civic_buf_clear(out);
+	return civic_buf_printf(out, CIVIC_FORK_REF_PREFIX "%s/%s", hex, git_oid_tostr(id, sizeof id, head));
+}
+
+int civic_fork_record_abandons(git_oid *abandons, const json_t *record)
+{
+	const char *kind = json_string_value(json_object_get(record, "kind"));
+	const char *hex = json_string_value(json_object_get(record, "abandons"));
+
+	return kind && hex && !strcmp(kind, CIVIC_FORK_RESOLUTION_KIND) && strlen(hex) == GIT_OID_HEXSZ &&
+	       git_oid_fromstr(abandons, hex) == 0;
+}
+
+/* -------------------------------------------------------------------------
+ * Listing
+ */
+
+typedef struct {
+	git_oid *abandons, *records;
+	size_t count, alloc;
+	git_oid head; /* the feed's verified head */
+	int has_head;
+} resolutions;
+
+static int on_record(const civic_entry *e, void *payload)
+{
+	resolutions *r = payload;
+	git_oid x;
+
+	r->head = e->commit.id;
+	r->has_head = 1;
+	if (!civic_fork_record_abandons(&x, e->record))
+		return 0;
+	if (r->count == r->alloc) {
+		size_t n = r->alloc ? r->alloc * 2 : 4;
+		git_oid *a = realloc(r->abandons, n * sizeof *a), *b;
+		if (a)
+			r->abandons = a;
+		if (!a || !(b = realloc(r->records, n * sizeof *b)))
+			return civic_error_nomem();
+		r->records = b;
+		r->alloc = n;
+	}
+	r->abandons[r->count] = x;
+	r->records[r->count++] = e->commit.id;
+	return 0;
+}
+
+/* Whether `head` holds `commit`: is it, or descends from it. */
+static int holds(git_repository *repo, const git_oid *head, const git_oid *commit)
+{
+	int d = git_oid_equal(head, commit) || git_graph_descendant_of(repo, head, commit) == 1;
+
+	git_error_clear();
+	return d;
+}
+
+static void settle(civic_fork *f, git_repository *repo, const civic_member *m, const resolutions *r)
+{
+	size_t i;
+
+	f->state = CIVIC_FORK_OPEN;
+	if (r->has_head && holds(repo, &r->head, &f->head)) {
+		f->state = CIVIC_FORK_IN_FEED;
+		return;
+	}
+	if (m && m->revoked && m->has_last_valid && !holds(repo, &f->head, &m->last_valid)) {
+		f->state = CIVIC_FORK_REVOKED;
+		return;
+	}
+	/* A resolution abandons what lies on the other history only: a commit
+	 * the feed itself holds (before the two part) abandons nothing. */
+	for (i = 0; i < r->count; i++)
+		if (holds(repo, &f->head, &r->abandons[i]) &&
+		    !(r->has_head && holds(repo, &r->head, &r->abandons[i]))) {
+			f->state = CIVIC_FORK_ABANDONED;
+			f->resolution = r->records[i];
+			return;
+		}
+}
+
+/* Reads one ref of refs/civic/forks/ into *f; 0 when it is not one. */
+static int parse_ref(civic_fork *f, const char *name, const git_oid *target)
+{
+	const char *rest = name + strlen(CIVIC_FORK_REF_PREFIX), *slash = strchr(rest, '/');
+
+	memset(f, 0, sizeof *f);
+	if (!target || !slash || strlen(name) >= sizeof f->refname)
+		return 0;
+	snprintf(f->refname, sizeof f->refname, "%s", name);
+	f->head = *target;
+	if ((size_t)(slash - rest) == strlen(CIVIC_FORK_ROSTER_DIR) && !strncmp(rest, CIVIC_FORK_ROSTER_DIR, slash - rest))
+		return f->roster = 1;
+	return slash - rest == CIVIC_PUBKEY_HEX_LEN &&
+	       civic_pubkey_from_hex(&f->author, rest, CIVIC_PUBKEY_HEX_LEN) == 0;
+}
+
+static int collect_refs(civic_fork **out, size_t *count, git_repository *repo)
+{
+	git_reference_iterator *it = NULL;
+	git_reference *ref = NULL;
+	size_t alloc = 0;
+	int error;
+
+	*out = NULL;
+	*count = 0;
+	if ((error = git_reference_iterator_glob_new(&it, repo, CIVIC_FORK_REF_PREFIX "*")) < 0)
+		return civic_error_from_git(error, "cannot list fork evidence");
+	while ((error = git_reference_next(&ref, it)) == 0) {
+		civic_fork f;
+		if (parse_ref(&f, git_reference_name(ref), git_reference_target(ref))) {
+			if (*count == alloc) {
+				civic_fork *p = realloc(*out, (alloc = alloc ? alloc * 2 : 8) * sizeof *p);
+				if (!p) {
+					git_reference_free(ref);
+					error = civic_error_nomem();
+					break;
+				}
+				*out = p;
+			}
+			(*out)[(*count)++] = f;
+		}
+		git_reference_free(ref);
+	}
+	git_reference_iterator_free(it);
+	if (error == GIT_ITEROVER)
+		return 0;
+	free(*out);
+	*out = NULL;
+	return error < 0 && error != CIVIC_ERROR ? civic_error_from_git(error, "cannot list fork evidence") : error;
+}
+
+int civic_fork_list(civic_fork **out, size_t *count, git_repository *repo, const char *network_hex,
+		    const civic_roster *roster, const civic_schemas *schemas)
+{
+	civic_catalog_callbacks cb = { on_record, NULL, NULL };
+	size_t i, j;
+	int error;
+
+	if ((error = collect_refs(out, count, repo)) < 0)
+		return error;
+	/* One walk of each author's feed settles all forks of that feed. */
+	for (i = 0; i < *count && error == 0; i++) {
+		resolutions r = { NULL, NULL, 0, 0, { { 0 } }, 0 };
+		civic_fork *f = &(*out)[i];
+		int seen = 0;
+		for (j = 0; j < i && !seen; j++)
+			seen = !(*out)[j].roster && civic_pubkey_equal(&(*out)[j].author, &f->author);
+		if (f->roster || seen)
+			continue;
+		cb.payload = &r;
+		error = civic_catalog_walk(repo, network_hex, roster, schemas, &f->author, &cb);
+		for (j = i; error == 0 && j < *count; j++)
+			if (!(*out)[j].roster && civic_pubkey_equal(&(*out)[j].author, &f->author))
+				settle(&(*out)[j], repo, roster ? civic_roster_find(roster, &f->author) : NULL, &r);
+		free(r.abandons);
+		free(r.records);
+	}
+	if (error < 0) {
+		free(*out);
+		*out = NULL;
+		*count = 0;
+	}
+	return error;
+}
+
+/* -------------------------------------------------------------------------
+ * Resolving, by the author
+ */
+
+static int append_resolution(git_oid *out, git_repository *repo, const civic_key *key, const char *name,
+			     const char *network, const civic_schemas *schemas, const git_oid *abandon,
+			     const char *title, const char *reason)
+{
+	char hex[GIT_OID_HEXSZ + 1];
+	json_t *record = json_pack("{s:s, s:s, s:s, s:s, s:s}", "kind", CIVIC_FORK_RESOLUTION_KIND,
+				   "visibility", "network", "title", title, "reason", reason,
+				   "abandons", git_oid_tostr(hex, sizeof hex, abandon));
+	int error;
+
+	if (!record)
+		return civic_error_nomem();
+	error = civic_feed_append(out, repo, key, name, network, schemas, record);
+	json_decref(record);
+	return error;
+}
+
+/* Moves the feed from `head` to the evidence `keep`, and keeps `head` as evidence. */
+static int switch_to(git_repository *repo, const char *feed_ref, const civic_pubkey *me,
+		     const git_oid *head, const git_oid *keep)
+{
+	civic_buf ref = CIVIC_BUF_INIT;
+	git_oid held;
+	int error;
+
+	if ((error = civic_fork_refname(&ref, me, head)) < 0)
+		goto done;
+	if (git_reference_name_to_id(&held, repo, ref.ptr) < 0 &&
+	    (error = civic_ref_move(repo, ref.ptr, head, NULL, "civic: fork resolve, kept as evidence")) < 0)
+		goto done;
+	error = civic_ref_move(repo, feed_ref, keep, head, "civic: fork resolve");
+done:
+	git_error_clear();
+	civic_buf_dispose(&ref);
+	return error;
+}
+
+int civic_fork_resolve(git_oid *out, git_repository *repo, const civic_key *key, const char *author_name,
+		       const char *network_hex, const civic_schemas *schemas, const git_oid *keep,
+		       const char *reason)
+{
+	const civic_pubkey *me = civic_key_public(key);
+	civic_buf feed_ref = CIVIC_BUF_INIT;
+	civic_fork *forks = NULL;
+	size_t n = 0, i, written = 0;
+	git_oid head;
+	int found = 0, error;
+
+	if ((error = civic_feed_refname(&feed_ref, me)) < 0)
+		goto done;
+	if (git_reference_name_to_id(&head, repo, feed_ref.ptr) < 0) {
+		civic_error_set(CIVIC_ERROR_FEED, "this node's feed holds no records");
+		error = CIVIC_ENOTFOUND;
+		goto done;
+	}
+	if ((error = civic_fork_list(&forks, &n, repo, network_hex, NULL, schemas)) < 0)
+		goto done;
+	for (i = 0; i < n; i++)
+		found |= !forks[i].roster && civic_pubkey_equal(&forks[i].author, me) &&
+			 git_oid_equal(&forks[i].head, keep);
+	if (!found && !git_oid_equal(keep, &head)) {
+		civic_error_set(CIVIC_ERROR_FEED,
+				"the commit to keep is neither this node's feed head nor a fork kept as evidence");
+		error = CIVIC_ENOTFOUND;
+		goto done;
+	}
+	if (found && (error = switch_to(repo, feed_ref.ptr, me, &head, keep)) < 0)
+		goto done;
+	free(forks);
+	forks = NULL;
+	/* After a switch the old head is evidence too: list again. */
+	if ((error = civic_fork_list(&forks, &n, repo, network_hex, NULL, schemas)) < 0)
+		goto done;
+	for (i = 0; i < n && error == 0; i++) {
+		if (forks[i].roster || !civic_pubkey_equal(&forks[i].author, me) ||
+		    forks[i].state != CIVIC_FORK_OPEN || git_oid_equal(&forks[i].head, keep))
+			continue;
+		error = append_resolution(out, repo, key, author_name, network_hex, schemas, &forks[i].head,
+					  reason, reason);
+		written += error == 0;
+	}
+	if (error == 0 && written == 0) {
+		civic_error_set(CIVIC_ERROR_FEED, "no fork of this node's feed is open");
+		error = CIVIC_EINVALID;
+	}
+done:
+	free(forks);
+	civic_buf_dispose(&feed_ref);
+	return error;
+}

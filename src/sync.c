@@ -885,6 +885,9 @@ static int sync_feed(sync_state *st, const char *peer_ref, const char *feed_ref,
 
 	if ((error = civic_feed_author_from_refname(&author, feed_ref)) < 0)
 		return error;
+	/* The peer's evidence is ours already (or becomes ours in this sync). */
+	if (strcmp(peer_ref, feed_ref) && ref_held(st, peer_ref))
+		return 0;
 	have = current_head(&ours, st, feed_ref);
 	if (have && git_oid_equal(&ours, theirs))
 		return 0;

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -229,4 +230,89 @@ const char *civic_attach_state_name(civic_attach_state state)
 	case CIVIC_ATTACH_CORRUPT: return "corrupt";
 	}
 	return "unknown";
+}
+
+/* -------------------------------------------------------------------------
+ * Bytes that arrive in pieces
+ */
+
+struct civic_attach_writer {
+	char dir[PATH_MAX], tmp[PATH_MAX];
+	const char *store_dir;
+	int fd;
+	uint64_t size;
+	crypto_hash_sha256_state hash;
+};
+
+int civic_attach_writer_new(civic_attach_writer **out, const char *store_dir)
+{
+	civic_attach_writer *w = calloc(1, sizeof *w);
+	int error;
+
+	*out = NULL;
+	CIVIC_ERROR_CHECK_ALLOC(w);
+	w->fd = -1;
+	w->store_dir = store_dir;
+	if ((error = sha256_dir(w->dir, sizeof w->dir, store_dir)) < 0 ||
+	    (error = civic_fs_mkdir(store_dir, 0700)) < 0 || (error = civic_fs_mkdir(w->dir, 0700)) < 0 ||
+	    (error = civic_fs_tmpfile(&w->fd, w->tmp, sizeof w->tmp, w->dir)) < 0) {
+		civic_attach_writer_free(w);
+		return error;
+	}
+	crypto_hash_sha256_init(&w->hash);
+	*out = w;
+	return 0;
+}
+
+int civic_attach_writer_write(civic_attach_writer *w, const void *data, size_t len)
+{
+	if (len > CIVIC_ATTACH_MAX_SIZE - w->size) {
+		civic_error_set(CIVIC_ERROR_ATTACH, "an attachment larger than 4 GiB");
+		return CIVIC_EINVALID;
+	}
+	w->size += len;
+	crypto_hash_sha256_update(&w->hash, data, (unsigned long long)len);
+	return civic_fs_write_all(w->fd, data, len, w->tmp);
+}
+
+int civic_attach_writer_commit(civic_attach_writer *w, const char *sha256_hex, uint64_t size)
+{
+	unsigned char digest[crypto_hash_sha256_BYTES];
+	char hex[CIVIC_SHA256_HEX_LEN + 1];
+	civic_buf final = CIVIC_BUF_INIT;
+	int error = 0;
+
+	crypto_hash_sha256_final(&w->hash, digest);
+	sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
+	if (w->size != size || strcmp(hex, sha256_hex)) {
+		civic_error_set(CIVIC_ERROR_ATTACH, "the bytes are not those the record signed (sha256 %.12s…, %llu bytes)",
+				sha256_hex, (unsigned long long)size);
+		return CIVIC_EBADSIG;
+	}
+	if (fsync(w->fd) < 0) {
+		civic_error_set_os("cannot sync '%s'", w->tmp);
+		return CIVIC_ERROR;
+	}
+	if ((error = civic_attach_path(&final, w->store_dir, hex)) == 0) {
+		if (rename(w->tmp, final.ptr) < 0) {
+			civic_error_set_os("cannot store attachment '%s'", final.ptr);
+			error = CIVIC_ERROR;
+		} else {
+			w->tmp[0] = '\0';
+			error = civic_fs_sync_dir(w->dir);
+		}
+	}
+	civic_buf_dispose(&final);
+	return error;
+}
+
+void civic_attach_writer_free(civic_attach_writer *w)
+{
+	if (!w)
+		return;
+	if (w->fd >= 0)
+		close(w->fd);
+	if (w->tmp[0])
+		unlink(w->tmp);
+	free(w);
 }

@@ -47,4 +47,19 @@ int civic_attach_check(civic_attach_state *out, const char *store_dir,
 
 const char *civic_attach_state_name(civic_attach_state state);
 
+/* Stores bytes that arrive in pieces (from a peer), in bounded memory:
+ * they go to a temporary file in the store, hashed on the way, and are
+ * stored under their hash only when hash and size match what a signed
+ * record says. */
+typedef struct civic_attach_writer civic_attach_writer;
+
+int civic_attach_writer_new(civic_attach_writer **out, const char *store_dir);
+/* CIVIC_EINVALID past 4 GiB. */
+int civic_attach_writer_write(civic_attach_writer *w, const void *data, size_t len);
+/* CIVIC_EBADSIG when the bytes are not those of sha256_hex and size: then
+ * nothing is stored. */
+int civic_attach_writer_commit(civic_attach_writer *w, const char *sha256_hex, uint64_t size);
+/* Removes the temporary file unless the bytes were stored. */
+void civic_attach_writer_free(civic_attach_writer *w);
+
 #endif

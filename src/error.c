@@ -12,10 +12,27 @@ static _Thread_local civic_error last_error;
 
 /* Messages are translated here, once, from their English format strings
  * (xgettext extracts them from the civic_error_set* calls: see po/). */
+/* A message cut at the buffer's end is cut before a whole UTF-8
+ * character: it is shown, saved in JSON (peers.json), and sent on. */
+static void trim_utf8(char *msg)
+{
+	size_t n = strlen(msg), start = n;
+
+	while (start > 0 && ((unsigned char)msg[start - 1] & 0xc0) == 0x80)
+		start--;
+	if (start > 0 && ((unsigned char)msg[start - 1] & 0x80)) {
+		unsigned char lead = (unsigned char)msg[start - 1];
+		size_t want = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+		if (n - (start - 1) < want)
+			msg[start - 1] = '\0';
+	}
+}
+
 static void set_v(civic_error_class klass, const char *fmt, va_list ap)
 {
 	last_error.klass = klass;
 	vsnprintf(last_error.message, sizeof last_error.message, dgettext("civic", fmt), ap);
+	trim_utf8(last_error.message);
 }
 
 void civic_error_set(civic_error_class klass, const char *fmt, ...)
@@ -31,6 +48,7 @@ static void append(const char *suffix)
 	size_t used = strlen(last_error.message);
 	if (used < sizeof last_error.message - 1)
 		snprintf(last_error.message + used, sizeof last_error.message - used, ": %s", suffix);
+	trim_utf8(last_error.message);
 }
 
 void civic_error_set_os(const char *fmt, ...)

@@ -3,6 +3,7 @@
 #include "buf.h"
 #include "error.h"
 #include "fsutil.h"
+#include "text.h"
 
 #include <jansson.h>
 #include <limits.h>
@@ -55,7 +56,7 @@ int civic_peer_url_check(const char *url)
 	for (i = 0; i < n; i++)
 		if ((unsigned char)url[i] < 0x20 || url[i] == 0x7f)
 			break;
-	if (n == 0 || i < n || url[0] == ' ' || url[n - 1] == ' ' ||
+	if (n == 0 || i < n || url[0] == ' ' || url[n - 1] == ' ' || !civic_text_is_utf8(url) ||
 	    url[0] == '-' || !civic_peer_is_url(url)) {
 		civic_error_set(CIVIC_ERROR_ARGS,
 				"'%s' is not a peer URL: give a path, or file://, git://, ssh://, https:// or user@host:path",
@@ -75,23 +76,67 @@ void civic_peer_init(civic_peer *peer, const char *name, const char *url)
 void civic_peer_dispose(civic_peer *peer)
 {
 	free(peer->known);
+	free(peer->known_index);
 	peer->known = NULL;
-	peer->known_count = peer->known_alloc = 0;
+	peer->known_index = NULL;
+	peer->known_count = peer->known_alloc = peer->known_index_size = 0;
 }
 
 void civic_peer_clear_known(civic_peer *peer)
 {
 	peer->known_count = 0;
+	if (peer->known_index)
+		memset(peer->known_index, 0, peer->known_index_size * sizeof *peer->known_index);
+}
+
+/* A peer may hold thousands of refs: they are found by name through a
+ * hash index, not by scanning. */
+static size_t hash_ref(const char *s)
+{
+	size_t h = 14695981039346656037ULL;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+static size_t *slot_of(const civic_peer *peer, const char *refname)
+{
+	size_t mask = peer->known_index_size - 1, i = hash_ref(refname) & mask;
+
+	while (peer->known_index[i] && strcmp(peer->known[peer->known_index[i] - 1].refname, refname))
+		i = (i + 1) & mask;
+	return &peer->known_index[i];
+}
+
+/* Makes the index hold known[0..known_count) with room for one more. */
+static int reindex(civic_peer *peer, int always)
+{
+	size_t size = peer->known_index_size ? peer->known_index_size : 64, i;
+
+	while (size < 2 * (peer->known_count + 1))
+		size *= 2;
+	if (!always && size == peer->known_index_size)
+		return 0;
+	free(peer->known_index);
+	if (!(peer->known_index = calloc(size, sizeof *peer->known_index))) {
+		peer->known_index_size = 0;
+		return civic_error_nomem();
+	}
+	peer->known_index_size = size;
+	for (i = 0; i < peer->known_count; i++)
+		*slot_of(peer, peer->known[i].refname) = i + 1;
+	return 0;
 }
 
 static civic_peer_head *find_known(const civic_peer *peer, const char *refname)
 {
-	size_t i;
+	size_t *slot;
 
-	for (i = 0; i < peer->known_count; i++)
-		if (!strcmp(peer->known[i].refname, refname))
-			return &peer->known[i];
-	return NULL;
+	if (!peer->known_index_size)
+		return NULL;
+	slot = slot_of(peer, refname);
+	return *slot ? &peer->known[*slot - 1] : NULL;
 }
 
 int civic_peer_known(git_oid *out, const civic_peer *peer, const char *refname)
@@ -113,9 +158,10 @@ int civic_peer_set_known(civic_peer *peer, const char *refname, const git_oid *i
 		return CIVIC_EINVALID;
 	}
 	if (!id) {
-		if (h)
-			*h = peer->known[--peer->known_count];
-		return 0;
+		if (!h)
+			return 0;
+		*h = peer->known[--peer->known_count];
+		return reindex(peer, 1);
 	}
 	if (!h) {
 		if (peer->known_count >= CIVIC_PEER_KNOWN_MAX) {
@@ -130,8 +176,11 @@ int civic_peer_set_known(civic_peer *peer, const char *refname, const git_oid *i
 			peer->known = p;
 			peer->known_alloc = n;
 		}
+		if (reindex(peer, 0) < 0)
+			return CIVIC_ERROR;
 		h = &peer->known[peer->known_count++];
 		snprintf(h->refname, sizeof h->refname, "%s", refname);
+		*slot_of(peer, refname) = peer->known_count;
 	}
 	git_oid_cpy(&h->id, id);
 	return 0;
@@ -175,7 +224,7 @@ int civic_peers_add(civic_peers *peers, const char *name, const char *url, int r
 
 	if ((error = civic_peer_name_check(name)) < 0 || (error = civic_peer_url_check(url)) < 0)
 		return error;
-	if (ssh_key && (strlen(ssh_key) > CIVIC_PEER_URL_MAX || !*ssh_key)) {
+	if (ssh_key && (strlen(ssh_key) > CIVIC_PEER_URL_MAX || !*ssh_key || !civic_text_is_utf8(ssh_key))) {
 		civic_error_set(CIVIC_ERROR_ARGS, "bad ssh key path");
 		return CIVIC_EINVALID;
 	}

@@ -41,6 +41,8 @@ typedef struct {
 	char last_error[512];  /* why the last attempt failed, "" when it did not */
 	civic_peer_head *known;
 	size_t known_count, known_alloc;
+	size_t *known_index;   /* open addressing over known[]: i + 1, 0 when empty */
+	size_t known_index_size;
 } civic_peer;
 
 typedef struct civic_peers civic_peers;

@@ -175,5 +175,6 @@ void civic_status_peer(civic_peer_status *out, const civic_status *status, const
 		}
 	}
 	git_error_clear();
+	civic_error_clear();
 	civic_buf_dispose(&ref);
 }

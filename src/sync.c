@@ -40,9 +40,7 @@ typedef struct {
 	size_t ntips, tips_alloc, nbases, bases_alloc;
 	ref_move *moves;              /* refs to move once the objects are in */
 	size_t nmoves, moves_alloc;
-	int key_offered;              /* the ssh key was offered once already */
-	int key_refused;              /* and the peer asked again: it refused it */
-	char cut[256];                /* why the transfer was cut off, "" when it was not */
+	civic_remote remote;          /* the connection, and what it saw */
 } sync_state;
 
 const char *civic_sync_outcome_name(civic_sync_outcome outcome)
@@ -180,12 +178,7 @@ static int ref_held(const sync_state *st, const char *refname)
 
 static int report_progress(sync_state *st, civic_sync_phase phase, size_t done, size_t total, uint64_t bytes)
 {
-	civic_sync_progress p = { phase, done, total, bytes };
-
-	if (!st->opts->progress || st->opts->progress(&p, st->opts->payload) == 0)
-		return 0;
-	civic_error_set(CIVIC_ERROR_SYNC, "the sync with '%s' was cancelled", st->peer->name);
-	return CIVIC_ERROR;
+	return civic_remote_progress(&st->remote, phase, done, total, bytes);
 }
 
 /* -------------------------------------------------------------------------
@@ -249,102 +242,6 @@ static void roster_fork_ref(char *out, size_t size, const char *dir, const git_o
  * Fetching into the quarantine
  */
 
-static int on_transfer(const git_indexer_progress *stats, void *payload)
-{
-	sync_state *st = payload;
-
-	st->report->bytes_received = stats->received_bytes;
-	st->report->objects_received = stats->received_objects;
-	if (stats->received_bytes > st->opts->max_bytes) {
-		snprintf(st->cut, sizeof st->cut, "the peer sent more than %llu bytes",
-			 (unsigned long long)st->opts->max_bytes);
-		return -1;
-	}
-	return report_progress(st, CIVIC_SYNC_PHASE_RECEIVE, stats->received_objects,
-			       stats->total_objects, stats->received_bytes) < 0 ? -1 : 0;
-}
-
-static int on_push_transfer(unsigned int current, unsigned int total, size_t bytes, void *payload)
-{
-	return report_progress(payload, CIVIC_SYNC_PHASE_PUSH, current, total, bytes) < 0 ? -1 : 0;
-}
-
-/* ssh: the peer's key file if one is set, else the ssh agent. Offered
- * once: libgit2 asks again when the server refuses it, and trying again
- * would only use up the server's attempts. */
-static int on_credentials(git_credential **out, const char *url, const char *user_from_url,
-			  unsigned int allowed, void *payload)
-{
-	sync_state *st = payload;
-	const char *user = user_from_url && *user_from_url ? user_from_url : "git";
-
-	(void)url;
-	if (allowed & GIT_CREDENTIAL_SSH_KEY) {
-		if (st->key_offered) {
-			st->key_refused = 1;
-			return GIT_EAUTH;
-		}
-		st->key_offered = 1;
-		return st->peer->ssh_key[0] ? git_credential_ssh_key_new(out, user, NULL, st->peer->ssh_key, NULL)
-					    : git_credential_ssh_key_from_agent(out, user);
-	}
-	if (allowed & GIT_CREDENTIAL_USERNAME)
-		return git_credential_username_new(out, user);
-	return GIT_PASSTHROUGH;
-}
-
-static void set_callbacks(git_remote_callbacks *cb, sync_state *st)
-{
-	cb->transfer_progress = on_transfer;
-	cb->push_transfer_progress = on_push_transfer;
-	cb->credentials = on_credentials;
-	cb->payload = st;
-}
-
-/* "fetching from 'center' (git://...)": what failed, with whom. */
-static int transfer_error(sync_state *st, int error, const char *what)
-{
-	char peer[CIVIC_PEER_NAME_MAX + CIVIC_PEER_URL_MAX + 8];
-	const git_error *e = git_error_last();
-
-	if (strcmp(st->peer->name, st->peer->url))
-		snprintf(peer, sizeof peer, "'%s' (%s)", st->peer->name, st->peer->url);
-	else
-		snprintf(peer, sizeof peer, "'%s'", st->peer->url);
-	if (st->cut[0]) {
-		civic_error_set(CIVIC_ERROR_SYNC, "%s %s was cut off: %s", what, peer, st->cut);
-		return CIVIC_EINVALID;
-	}
-	if (st->key_refused) {
-		civic_error_set(CIVIC_ERROR_SYNC, "%s %s: the server refused the ssh key %s", what, peer,
-				st->peer->ssh_key[0] ? st->peer->ssh_key : "of the ssh agent");
-		return CIVIC_ERROR;
-	}
-	if (e && e->message && strstr(e->message, "hostkey")) {
-		civic_error_set(CIVIC_ERROR_SYNC,
-				"%s %s: the server's ssh host key is not in ~/.ssh/known_hosts "
-				"(check it, then add it, e.g. with ssh-keyscan)", what, peer);
-		return CIVIC_ERROR;
-	}
-	return civic_error_from_git(error, "%s %s failed", what, peer);
-}
-
-/* A remote of repo (NULL: of none, enough to list refs). url.insteadOf is
- * not applied: the URL is the peer's as given (and libgit2 1.5 leaks in
- * that lookup). */
-static int create_remote(git_remote **out, sync_state *st, git_repository *repo)
-{
-	git_remote_create_options o;
-	int error;
-
-	git_remote_create_options_init(&o, GIT_REMOTE_CREATE_OPTIONS_VERSION);
-	o.repository = repo;
-	o.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
-	if ((error = git_remote_create_with_opts(out, st->peer->url, &o)) < 0)
-		return civic_error_from_git(error, "'%s' is not a URL civic can reach", st->peer->url);
-	return 0;
-}
-
 /* Refspecs, growing; adv[i] is the advertised ref strings[i] fetches. */
 typedef struct {
 	char **strings;
@@ -407,77 +304,43 @@ static int read_advertisement(want_list *want, sync_state *st, const git_remote_
 	return 0;
 }
 
-/* Connects to the peer for a fetch; the remote belongs to repo, or to no
- * repository when repo is NULL (enough to list its refs). */
-static int connect_fetch(git_remote **out, sync_state *st, git_repository *repo, git_fetch_options *fo)
-{
-	int error;
-
-	*out = NULL;
-	if ((error = create_remote(out, st, repo)) < 0)
-		return error;
-	if ((error = git_remote_connect(*out, GIT_DIRECTION_FETCH, &fo->callbacks, NULL, NULL)) < 0)
-		return transfer_error(st, error, "connecting to");
-	return 0;
-}
-
-static void fetch_options(git_fetch_options *fo, sync_state *st)
-{
-	git_fetch_options_init(fo, GIT_FETCH_OPTIONS_VERSION);
-	set_callbacks(&fo->callbacks, st);
-	fo->download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
-	fo->prune = GIT_FETCH_NO_PRUNE;
-	fo->update_fetchhead = 0;
-}
-
-static void close_remote(git_remote *remote)
-{
-	if (remote)
-		git_remote_disconnect(remote);
-	git_remote_free(remote);
-}
-
 /* What the peer holds, and which of its refs differ from ours. Listing
  * needs no repository: a peer that holds nothing new costs one ref
  * advertisement and no quarantine. */
 static int list_peer(want_list *want, sync_state *st)
 {
 	const git_remote_head **heads = NULL;
-	git_fetch_options fo;
 	git_remote *remote = NULL;
 	size_t n = 0;
 	int error;
 
-	fetch_options(&fo, st);
-	if ((error = report_progress(st, CIVIC_SYNC_PHASE_CONNECT, 0, 0, 0)) < 0 ||
-	    (error = connect_fetch(&remote, st, NULL, &fo)) < 0 ||
-	    (error = git_remote_ls(&heads, &n, remote)) < 0 ||
-	    (error = read_advertisement(want, st, heads, n)) < 0)
+	if ((error = civic_remote_open(&remote, &st->remote, NULL, GIT_DIRECTION_FETCH)) < 0)
+		goto done;
+	if ((error = git_remote_ls(&heads, &n, remote)) < 0) {
+		error = civic_remote_error(&st->remote, error, "listing the refs of");
+		goto done;
+	}
+	if ((error = read_advertisement(want, st, heads, n)) < 0)
 		goto done;
 	st->report->refs_advertised = st->nadv;
 	st->report->refs_fetched = want->count;
 done:
-	close_remote(remote);
+	civic_remote_close(remote);
 	return error;
 }
 
 /* Fetches want->strings[from, from + n) into the quarantine. */
 static int fetch(sync_state *st, const want_list *want, size_t from, size_t n)
 {
-	git_strarray refspecs = { want->strings + from, n };
-	git_fetch_options fo;
 	git_remote *remote = NULL;
 	size_t i;
 	int error;
 
-	fetch_options(&fo, st);
-	if ((error = report_progress(st, CIVIC_SYNC_PHASE_CONNECT, 0, 0, 0)) < 0)
-		return error;
-	st->key_offered = st->key_refused = 0;
-	if ((error = connect_fetch(&remote, st, st->q, &fo)) == 0 &&
-	    (error = git_remote_download(remote, &refspecs, &fo)) < 0)
-		error = transfer_error(st, error, "fetching from");
-	close_remote(remote);
+	if ((error = civic_remote_open(&remote, &st->remote, st->q, GIT_DIRECTION_FETCH)) == 0)
+		error = civic_remote_download(&st->remote, remote, want->strings + from, n);
+	civic_remote_close(remote);
+	st->report->bytes_received += st->remote.bytes_received;
+	st->report->objects_received += st->remote.objects_received;
 	for (i = from; error == 0 && i < from + n; i++)
 		st->fetched[want->adv[i]] = 1;
 	return error;
@@ -519,10 +382,11 @@ static int fetch_all(sync_state *st, want_list *want)
 	order_wants(want, st);
 	if ((error = fetch(st, want, 0, want->count)) == 0)
 		return 0;
-	if (want->count == 1 || st->cut[0] || st->report->bytes_received == 0)
+	/* Not after a cut-off (too much) or a cancel: only a link that broke. */
+	if (want->count == 1 || st->remote.cut[0] || st->remote.cancelled || st->report->bytes_received == 0)
 		return error;
 	snprintf(first, sizeof first, "%s", civic_error_last()->message);
-	for (i = 0; i < want->count && fetch(st, want, i, 1) == 0; i++)
+	for (i = 0; i < want->count && !st->remote.cancelled && fetch(st, want, i, 1) == 0; i++)
 		whole++;
 	civic_error_set(CIVIC_ERROR_SYNC, "%zu of %zu refs arrived whole and are kept; %s", whole,
 			want->count, first);
@@ -962,11 +826,6 @@ static int accept_all(sync_state *st)
  * Pushing to a relay
  */
 
-typedef struct {
-	sync_state *st;
-	want_list *sent;
-} push_payload;
-
 static const civic_peer_head *find_head(const civic_peer_head *heads, size_t n, const char *refname)
 {
 	size_t i;
@@ -1049,35 +908,24 @@ static int push_list(want_list *push, sync_state *st, const git_remote_head **he
 
 static int push(sync_state *st)
 {
-	git_push_options po;
 	const git_remote_head **heads = NULL;
 	git_remote *remote = NULL;
 	want_list refs = { NULL, NULL, 0, 0, 0 };
 	size_t n = 0;
 	int error;
 
-	git_push_options_init(&po, GIT_PUSH_OPTIONS_VERSION);
-	set_callbacks(&po.callbacks, st);
-	po.callbacks.push_update_reference = on_push_status;
-	st->key_offered = st->key_refused = 0;
-	if ((error = create_remote(&remote, st, st->main)) < 0)
+	st->remote.push_status = on_push_status;
+	st->remote.push_data = st;
+	if ((error = civic_remote_open(&remote, &st->remote, st->main, GIT_DIRECTION_PUSH)) < 0)
 		goto done;
-	if ((error = git_remote_connect(remote, GIT_DIRECTION_PUSH, &po.callbacks, NULL, NULL)) < 0 ||
-	    (error = git_remote_ls(&heads, &n, remote)) < 0) {
-		error = transfer_error(st, error, "connecting for a push to");
+	if ((error = git_remote_ls(&heads, &n, remote)) < 0) {
+		error = civic_remote_error(&st->remote, error, "listing the refs of");
 		goto done;
 	}
-	if ((error = push_list(&refs, st, heads, n)) < 0)
-		goto done;
-	if (refs.count > 0) {
-		git_strarray refspecs = { refs.strings, refs.count };
-		if ((error = git_remote_upload(remote, &refspecs, &po)) < 0)
-			error = transfer_error(st, error, "pushing to");
-	}
+	if ((error = push_list(&refs, st, heads, n)) == 0 && refs.count > 0)
+		error = civic_remote_upload(&st->remote, remote, refs.strings, refs.count);
 done:
-	if (remote)
-		git_remote_disconnect(remote);
-	git_remote_free(remote);
+	civic_remote_close(remote);
 	want_dispose(&refs);
 	return error;
 }
@@ -1121,9 +969,11 @@ int civic_sync_peer(civic_sync_report *report, civic_node *node, civic_peer *pee
 
 	memset(report, 0, sizeof *report);
 	memset(&st, 0, sizeof st);
+	CIVIC_ASSERT_ARG(!opts || opts->version == CIVIC_SYNC_OPTIONS_VERSION);
 	st.report = report;
 	st.opts = opts ? opts : &defaults;
 	st.peer = peer;
+	civic_remote_init(&st.remote, peer, st.opts->max_bytes, st.opts->progress, st.opts->payload);
 	st.main = civic_node_repository(node);
 	if (!(st.network = civic_node_network(node))) {
 		civic_error_set(CIVIC_ERROR_SYNC, "this node has no network yet: 'civic network join ID' first");

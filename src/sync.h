@@ -33,6 +33,7 @@
 #include "fork.h"
 #include "node.h"
 #include "peer.h"
+#include "remote.h"
 
 #define CIVIC_SYNC_MAX_REFS 100000
 #define CIVIC_SYNC_DEFAULT_MAX_BYTES (2ULL * 1024 * 1024 * 1024)
@@ -66,25 +67,11 @@ typedef struct {
 	size_t count, alloc;
 } civic_sync_report;
 
-typedef enum {
-	CIVIC_SYNC_PHASE_CONNECT,
-	CIVIC_SYNC_PHASE_RECEIVE,
-	CIVIC_SYNC_PHASE_VERIFY,
-	CIVIC_SYNC_PHASE_PUSH,
-} civic_sync_phase;
-
-typedef struct {
-	civic_sync_phase phase;
-	size_t objects_done, objects_total;
-	uint64_t bytes;
-} civic_sync_progress;
-
 typedef struct {
 	unsigned int version;
 	uint64_t max_bytes;  /* a fetch that receives more is cut off */
 	int push;            /* push to relays (default on) */
-	/* Called now and then; a non-zero return cancels the sync. */
-	int (*progress)(const civic_sync_progress *progress, void *payload);
+	civic_progress_cb progress; /* now and then; a non-zero return cancels the sync */
 	void *payload;
 } civic_sync_options;
 
@@ -96,8 +83,9 @@ typedef struct {
  * peer's `known` heads are updated (the caller saves the peer list). The
  * report (caller-allocated, civic_sync_report_dispose) says what happened
  * to each ref. Returns 0 when the exchange ran, whatever was refused in it;
- * negative when it could not (no connection, a broken transfer), with
- * nothing changed in the archive. */
+ * negative when it could not run to its end (no connection, a transfer
+ * that broke off, a push that failed). What verified before that is kept,
+ * and the report says what it was; nothing unverified is ever kept. */
 int civic_sync_peer(civic_sync_report *report, civic_node *node, civic_peer *peer,
 		    const civic_sync_options *opts);
 

@@ -31,3 +31,11 @@ int civic_text_check_name(const char *text, size_t max_bytes, const char *what)
 	}
 	return 0;
 }
+
+int civic_text_is_utf8(const char *text)
+{
+	json_t *probe = json_stringn(text, strlen(text));
+
+	json_decref(probe);
+	return probe != NULL;
+}

@@ -12,4 +12,7 @@
  * `what`, and returns CIVIC_EINVALID when not. */
 int civic_text_check_name(const char *text, size_t max_bytes, const char *what);
 
+/* Whether text is valid UTF-8 (no overlong forms, no surrogates). */
+int civic_text_is_utf8(const char *text);
+
 #endif

@@ -1225,7 +1225,7 @@ static void test_sync_progress_cancel_once_cancels(void **state)
 
 static void test_sync_progress_phases(void **state)
 {
-	char path[4300];
+	char path[4300], url[4400];
 	git_repository *relay = relay_new(path, sizeof path);
 	civic_sync_options o = CIVIC_SYNC_OPTIONS_INIT;
 
@@ -1242,8 +1242,8 @@ static void test_sync_progress_phases(void **state)
 	/* Receiving from a peer that has something new reports it. */
 	memset(&race, 0, sizeof race);
 	race.cancel_phase = -1;
-	point_peer_at("a", "", 0);
-	url_of(peer.url, sizeof peer.url, a);
+	url_of(url, sizeof url, a);
+	point_peer_at("a", url, 0);
 	sync_ok(b, &o);
 	assert_true(race.calls[CIVIC_SYNC_PHASE_CONNECT] >= 1);
 	assert_true(race.calls[CIVIC_SYNC_PHASE_RECEIVE] >= 1);

@@ -46,6 +46,7 @@ int cmd_sync(const cli_context *ctx, int argc, char **argv);
 int cmd_serve(const cli_context *ctx, int argc, char **argv);
 int cmd_status(const cli_context *ctx, int argc, char **argv);
 int cmd_fork(const cli_context *ctx, int argc, char **argv);
+int cmd_fetch_attachments(const cli_context *ctx, int argc, char **argv);
 
 /* A command with subcommands ("network create"): runs the one argv[1]
  * names, or prints usage (to stdout for --help, else to stderr, 129). */
@@ -106,6 +107,12 @@ json_t *cli_peer_json(const civic_peer *peer);
  * CIVIC_ECONFLICT when a peer was seen holding newer commits of it (a
  * restore from an old backup that has not synced yet): writing would fork it. */
 int cli_check_caught_up(const civic_node *node, const char *refname);
+
+/* The peers a command works with: those named in args (a peer's name, or a
+ * URL, set up in adhoc[i]), else every peer in the list. *out is freed
+ * with free(); adhoc (nargs entries) with civic_peer_dispose() each. */
+int cli_pick_peers(civic_peer ***out, size_t *n, civic_peer *adhoc, civic_peers *peers, char **args,
+		   size_t nargs);
 
 /* Looks up a git commit by full or abbreviated hex id. */
 int cli_resolve_commit(git_oid *out, git_repository *repo, const char *text);

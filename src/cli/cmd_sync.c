@@ -1,5 +1,6 @@
 /* cmd_sync.c - civic sync: fetch from peers, verify, accept; push to relays. */
 #include "cmd.h"
+#include "attach_sync.h"
 #include "error.h"
 #include "feed.h"
 #include "municipality.h"
@@ -15,9 +16,11 @@
 #define COMMAND_NAME "sync"
 
 static const char usage[] =
-	N_("usage: civic sync [--json] [--no-push] [--max-bytes N] [--timeout S] [NAME|URL ...]\n"
+	N_("usage: civic sync [--json] [--no-push] [--no-attachments] [--max-bytes N] [--timeout S]\n"
+	   "                  [NAME|URL ...]\n"
 	   "  with no NAME, every peer in 'civic peer list'\n"
 	   "  --no-push     fetch only, even from relays\n"
+	   "  --no-attachments  records only: attachment bytes are not fetched or pushed\n"
 	   "  --max-bytes   cut off a peer that sends more than N bytes (default 2 GiB)\n"
 	   "  --timeout     give up on a peer that sends nothing for S seconds (default 60)\n");
 
@@ -27,6 +30,7 @@ typedef struct {
 	const char *peer;
 	unsigned int timeout;
 	int show;
+	int attachments; /* also fetch and push attachment bytes */
 } progress_state;
 
 /* libgit2 1.5 has no network timeouts: a link that goes silent without
@@ -152,33 +156,40 @@ static json_t *report_json(const civic_peer *peer, const civic_sync_report *r, i
 		"objects_received", (json_int_t)r->objects_received, "items", items);
 }
 
-/* The peers to sync with: those named (or URLs given), else all. */
-static int pick(civic_peer ***out, size_t *n, civic_peer *adhoc, civic_peers *peers, char **args, size_t nargs)
+static json_t *attach_json(const civic_attach_sync_report *a)
 {
-	size_t i;
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:s}", "records_missing", (json_int_t)a->records_missing,
+			 "stored", (json_int_t)a->stored, "refused", (json_int_t)a->refused,
+			 "not_on_peer", (json_int_t)a->not_on_peer, "pushed", (json_int_t)a->batches_pushed,
+			 "push_failed", (json_int_t)a->push_failed, "reason", a->why);
+}
 
-	*n = nargs ? nargs : civic_peers_count(peers);
-	if (*n == 0) {
-		civic_error_set(CIVIC_ERROR_ARGS, "no peers to sync with: add one with 'civic peer add NAME URL'");
-		return CIVIC_EINVALID;
+static void print_attach(const civic_peer *peer, const civic_attach_sync_report *a)
+{
+	if (!a->records_missing && !a->batches_pushed && !a->push_failed)
+		return;
+	printf(_("attachments %s: %zu stored, %zu refused, %zu records' attachments not on the peer; "
+		 "%zu records' attachments pushed\n"),
+	       peer->name, a->stored, a->refused, a->not_on_peer, a->batches_pushed);
+	if (a->refused) {
+		fputs("  ", stdout);
+		cli_print_safe(a->why, 0);
+		putchar('\n');
 	}
-	if (!(*out = calloc(*n, sizeof **out)))
-		return civic_error_nomem();
-	for (i = 0; i < *n; i++) {
-		if (!nargs) {
-			(*out)[i] = civic_peers_get(peers, i);
-		} else if (((*out)[i] = civic_peers_find(peers, args[i])) == NULL) {
-			if (!civic_peer_is_url(args[i])) {
-				civic_error_set(CIVIC_ERROR_ARGS, "there is no peer named '%s'", args[i]);
-				return CIVIC_EINVALID;
-			}
-			if (civic_peer_url_check(args[i]) < 0)
-				return CIVIC_EINVALID;
-			civic_peer_init(&adhoc[i], args[i], args[i]);
-			(*out)[i] = &adhoc[i];
-		}
-	}
-	return 0;
+}
+
+/* After the records: the attachment bytes this node lacks, and, to a
+ * relay, those it lacks. */
+static int sync_attachments(civic_attach_sync_report *a, civic_node *node, civic_peer *peer,
+			    const civic_sync_options *o)
+{
+	civic_attach_sync_options ao = CIVIC_ATTACH_SYNC_OPTIONS_INIT;
+
+	ao.push = o->push;
+	ao.max_bytes = o->max_bytes;
+	ao.progress = o->progress;
+	ao.payload = o->payload;
+	return civic_attach_sync_peer(a, node, peer, &ao);
 }
 
 /* One peer: sync, remember what it holds, say what happened. 0: all well;
@@ -187,13 +198,17 @@ static int sync_one(civic_node *node, civic_peers *peers, civic_peer *peer, cons
 		    int json, json_t *out)
 {
 	const progress_state *ps = o->payload;
+	civic_attach_sync_report attach;
 	civic_sync_report report;
 	civic_roster *roster = NULL;
 	int error, saved;
 
+	memset(&attach, 0, sizeof attach);
 	stalled = ever_stalled = 0;
 	alarm(ps->timeout);
 	error = civic_sync_peer(&report, node, peer, o);
+	if (error == 0 && ps->attachments)
+		error = sync_attachments(&attach, node, peer, o);
 	alarm(0);
 	if (error < 0 && ever_stalled) {
 		char why[sizeof civic_error_last()->message];
@@ -208,7 +223,10 @@ static int sync_one(civic_node *node, civic_peers *peers, civic_peer *peer, cons
 	if (civic_peers_find(peers, peer->name) == peer && (saved = civic_peers_save(peers)) < 0 && error == 0)
 		error = saved;
 	if (json) {
-		json_array_append_new(out, report_json(peer, &report, error));
+		json_t *j = report_json(peer, &report, error);
+		if (j)
+			json_object_set_new(j, "attachments", attach_json(&attach));
+		json_array_append_new(out, j);
 	} else {
 		/* What was kept before a transfer broke off is reported too. */
 		char why[sizeof civic_error_last()->message];
@@ -217,6 +235,7 @@ static int sync_one(civic_node *node, civic_peers *peers, civic_peer *peer, cons
 			if (cli_load_roster(&roster, node) < 0)
 				roster = NULL;
 			print_report(peer, &report, roster);
+			print_attach(peer, &attach);
 			civic_roster_free(roster);
 		}
 		if (error < 0) {
@@ -224,7 +243,8 @@ static int sync_one(civic_node *node, civic_peers *peers, civic_peer *peer, cons
 			cli_error_civic(error);
 		}
 	}
-	if (error == 0 && (report.rejected || report.forks || report.push_failed))
+	if (error == 0 && (report.rejected || report.forks || report.push_failed || attach.refused ||
+			   attach.push_failed))
 		error = 1;
 	civic_sync_report_dispose(&report);
 	return error;
@@ -235,13 +255,14 @@ int cmd_sync(const cli_context *ctx, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "no-push", no_argument, NULL, 'n' },
+		{ "no-attachments", no_argument, NULL, 'A' },
 		{ "max-bytes", required_argument, NULL, 'm' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	civic_sync_options o = CIVIC_SYNC_OPTIONS_INIT;
-	progress_state ps = { NULL, DEFAULT_TIMEOUT, 0 };
+	progress_state ps = { NULL, DEFAULT_TIMEOUT, 0, 1 };
 	unsigned long seconds;
 	civic_peer **targets = NULL, *adhoc = NULL;
 	civic_peers *peers = NULL;
@@ -255,6 +276,7 @@ int cmd_sync(const cli_context *ctx, int argc, char **argv)
 		switch (c) {
 		case 'j': json = 1; break;
 		case 'n': o.push = 0; break;
+		case 'A': ps.attachments = 0; break;
 		case 'm':
 			o.max_bytes = strtoull(optarg, &end, 10);
 			if (*optarg < '0' || *optarg > '9' || *end || o.max_bytes == 0)
@@ -279,7 +301,7 @@ int cmd_sync(const cli_context *ctx, int argc, char **argv)
 	    (error = cli_require_network(&ps.peer, node)) < 0 ||
 	    (error = civic_peers_load(&peers, civic_node_path(node))) < 0 ||
 	    !(adhoc = calloc((size_t)(argc - optind) + 1, sizeof *adhoc)) ||
-	    (error = pick(&targets, &n, adhoc, peers, argv + optind, (size_t)(argc - optind))) < 0) {
+	    (error = cli_pick_peers(&targets, &n, adhoc, peers, argv + optind, (size_t)(argc - optind))) < 0) {
 		code = cli_error_civic(error < 0 ? error : civic_error_nomem());
 		goto done;
 	}

@@ -346,3 +346,33 @@ int cli_check_caught_up(const civic_node *node, const char *refname)
 	civic_buf_dispose(&ref);
 	return error;
 }
+
+/* The peers to sync with: those named (or URLs given), else all. */
+int cli_pick_peers(civic_peer ***out, size_t *n, civic_peer *adhoc, civic_peers *peers, char **args,
+		   size_t nargs)
+{
+	size_t i;
+
+	*n = nargs ? nargs : civic_peers_count(peers);
+	if (*n == 0) {
+		civic_error_set(CIVIC_ERROR_ARGS, "no peers to sync with: add one with 'civic peer add NAME URL'");
+		return CIVIC_EINVALID;
+	}
+	if (!(*out = calloc(*n, sizeof **out)))
+		return civic_error_nomem();
+	for (i = 0; i < *n; i++) {
+		if (!nargs) {
+			(*out)[i] = civic_peers_get(peers, i);
+		} else if (((*out)[i] = civic_peers_find(peers, args[i])) == NULL) {
+			if (!civic_peer_is_url(args[i])) {
+				civic_error_set(CIVIC_ERROR_ARGS, "there is no peer named '%s'", args[i]);
+				return CIVIC_EINVALID;
+			}
+			if (civic_peer_url_check(args[i]) < 0)
+				return CIVIC_EINVALID;
+			civic_peer_init(&adhoc[i], args[i], args[i]);
+			(*out)[i] = &adhoc[i];
+		}
+	}
+	return 0;
+}

@@ -33,6 +33,7 @@ static const struct {
 	{ "peer", cmd_peer, N_("add, list or remove the peers to sync with") },
 	{ "sync", cmd_sync, N_("fetch from peers, verify, accept; push to relays") },
 	{ "status", cmd_status, N_("per feed: records, pending, forks; attachments missing; peers") },
+	{ "fetch-attachments", cmd_fetch_attachments, N_("bring attachment bytes that are still missing") },
 	{ "fork", cmd_fork, N_("list forks kept as evidence; say which history of this node stands") },
 	{ "serve", cmd_serve, N_("serve this node's archive read-only to peers (git daemon)") },
 };

@@ -1,0 +1,131 @@
+/* cmd_fetch_attachments.c - civic fetch-attachments: the attachment bytes
+ * this node still lacks, from its peers. */
+#include "cmd.h"
+#include "attach_sync.h"
+#include "error.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define COMMAND_NAME "fetch-attachments"
+
+static const char usage[] =
+	N_("usage: civic fetch-attachments (--all | ID...) [--from NAME|URL]... [--json]\n"
+	   "  the attachments of the records named (or of all records) that this node\n"
+	   "  lacks, from the peers (or those given with --from), each checked against\n"
+	   "  its signed record; what arrives stays even when a link drops\n");
+
+typedef struct {
+	int all, json;
+	char **from;
+	size_t nfrom;
+} fetch_args;
+
+static int parse(fetch_args *a, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "all", no_argument, NULL, 'a' },
+		{ "from", required_argument, NULL, 'f' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	memset(a, 0, sizeof *a);
+	if (!(a->from = calloc((size_t)argc + 1, sizeof *a->from)))
+		return cli_error_civic(civic_error_nomem());
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'a': a->all = 1; break;
+		case 'f': a->from[a->nfrom++] = optarg; break;
+		case 'j': a->json = 1; break;
+		case 'h': printf("%s", _(usage)); return -1;
+		default: fprintf(stderr, "%s", _(usage)); return CLI_EXIT_USAGE;
+		}
+	}
+	if (a->all == (optind < argc))
+		return fprintf(stderr, "%s", _(usage)), CLI_EXIT_USAGE;
+	return 0;
+}
+
+static int resolve_ids(git_oid **out, civic_node *node, char **args, size_t n)
+{
+	size_t i;
+	int error = 0;
+
+	if (!(*out = calloc(n ? n : 1, sizeof **out)))
+		return civic_error_nomem();
+	for (i = 0; i < n && error == 0; i++)
+		error = cli_resolve_commit(&(*out)[i], civic_node_repository(node), args[i]);
+	return error;
+}
+
+int cmd_fetch_attachments(const cli_context *ctx, int argc, char **argv)
+{
+	civic_attach_sync_options o = CIVIC_ATTACH_SYNC_OPTIONS_INIT;
+	civic_attach_sync_report r, total;
+	civic_peer **targets = NULL, *adhoc = NULL;
+	civic_peers *peers = NULL;
+	civic_node *node = NULL;
+	const char *network;
+	git_oid *ids = NULL;
+	json_t *out = NULL;
+	fetch_args a;
+	size_t n = 0, i;
+	int error, code = CLI_EXIT_OK, failed = 0;
+
+	if ((code = parse(&a, argc, argv)) != 0) {
+		free(a.from);
+		return code < 0 ? CLI_EXIT_OK : code;
+	}
+	memset(&total, 0, sizeof total);
+	o.push = 0;
+	if ((error = cli_open_node(&node, ctx, CIVIC_NODE_WRITE)) < 0 ||
+	    (error = cli_require_network(&network, node)) < 0 ||
+	    (error = civic_peers_load(&peers, civic_node_path(node))) < 0 ||
+	    (!a.all && (error = resolve_ids(&ids, node, argv + optind, (size_t)(argc - optind))) < 0) ||
+	    !(adhoc = calloc(a.nfrom + 1, sizeof *adhoc)) ||
+	    (error = cli_pick_peers(&targets, &n, adhoc, peers, a.from, a.nfrom)) < 0) {
+		code = cli_error_civic(error < 0 ? error : civic_error_nomem());
+		goto done;
+	}
+	o.only = ids;
+	o.nonly = a.all ? 0 : (size_t)(argc - optind);
+	out = a.json ? json_array() : NULL;
+	/* Peer after peer: each is asked only for what is still missing. */
+	for (i = 0; i < n; i++) {
+		error = civic_attach_sync_peer(&r, node, targets[i], &o);
+		if (error < 0) {
+			failed++;
+			fprintf(stderr, "civic: %s\n", civic_error_last()->message);
+		}
+		total.stored += r.stored;
+		total.refused += r.refused;
+		if (a.json)
+			json_array_append_new(out, json_pack("{s:s, s:b, s:I, s:I, s:I, s:s}", "peer", targets[i]->name,
+				"ok", error == 0, "stored", (json_int_t)r.stored, "refused", (json_int_t)r.refused,
+				"not_on_peer", (json_int_t)r.not_on_peer, "reason", r.why));
+		else
+			printf(_("%s: %zu attachments stored, %zu refused; %zu records' attachments not there\n"),
+			       targets[i]->name, r.stored, r.refused, r.not_on_peer);
+	}
+	if (a.json && cli_print_json(out) < 0)
+		code = cli_error_civic(CIVIC_ERROR);
+	else if (failed)
+		code = CLI_EXIT_FATAL;
+	else if (total.refused)
+		code = CLI_EXIT_FAILED;
+done:
+	for (i = 0; adhoc && i < a.nfrom; i++)
+		civic_peer_dispose(&adhoc[i]);
+	free(adhoc);
+	free(targets);
+	free(ids);
+	free(a.from);
+	json_decref(out);
+	civic_peers_free(peers);
+	civic_node_free(node);
+	return code;
+}

@@ -2,11 +2,9 @@
 #include "attach_sync.h"
 #include "attach.h"
 #include "attach_git.h"
-#include "catalog.h"
+#include "attach_index.h"
 #include "error.h"
 #include "quarantine.h"
-#include "roster.h"
-#include "schema_store.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +28,7 @@ typedef struct {
 	civic_remote remote;
 	civic_quarantine *quarantine;
 	holding *list;
-	size_t count, alloc;
+	size_t count;
 } attach_state;
 
 /* -------------------------------------------------------------------------
@@ -59,46 +57,28 @@ static void measure(holding *h, const char *store)
 	h->bytes = h->missing ? missing : all;
 }
 
-static int on_record(const civic_entry *e, void *payload)
-{
-	attach_state *st = payload;
-	json_t *list = json_object_get(e->record, "attachments");
-	holding *h;
-
-	if (!json_array_size(list) || e->standing == CIVIC_STANDING_REVOKED)
-		return 0;
-	if (st->count == st->alloc) {
-		size_t n = st->alloc ? st->alloc * 2 : 32;
-		holding *p = realloc(st->list, n * sizeof *p);
-		if (!p)
-			return civic_error_nomem();
-		st->list = p;
-		st->alloc = n;
-	}
-	h = &st->list[st->count++];
-	memset(h, 0, sizeof *h);
-	h->record = e->commit.id;
-	h->attachments = json_incref(list);
-	measure(h, st->store);
-	return 0;
-}
-
+/* The records with attachments (attach_index.h: read only where the
+ * archive changed since the last time), and what this node lacks of them. */
 static int collect(attach_state *st)
 {
-	civic_catalog_callbacks cb = { on_record, NULL, st };
-	civic_schemas *schemas = NULL;
-	civic_roster *roster = NULL;
-	const char *network = civic_node_network(st->node);
-	int error;
+	civic_attach_holding *held = NULL;
+	size_t n = 0, i;
+	int error = civic_attach_index_read(&held, &n, civic_node_repository(st->node), civic_node_tmp_dir(st->node));
 
-	if ((error = civic_schemas_new(&schemas)) < 0)
+	if (error < 0)
 		return error;
-	if (civic_roster_load(&roster, civic_node_repository(st->node), network) < 0)
-		roster = NULL;
-	error = civic_catalog_walk(civic_node_repository(st->node), network, roster, schemas, NULL, &cb);
-	civic_roster_free(roster);
-	civic_schemas_free(schemas);
-	return error;
+	if (n && !(st->list = calloc(n, sizeof *st->list))) {
+		civic_attach_holdings_free(held, n);
+		return civic_error_nomem();
+	}
+	for (i = 0; i < n; i++) {
+		holding *h = &st->list[st->count++];
+		h->record = held[i].record;
+		h->attachments = json_incref(held[i].attachments);
+		measure(h, st->store);
+	}
+	civic_attach_holdings_free(held, n);
+	return 0;
 }
 
 static int wanted(const attach_state *st, const holding *h)

@@ -1,0 +1,238 @@
+/* attach_index.c - records with attachments, cached per feed head; see attach_index.h. */
+#include "attach_index.h"
+#include "buf.h"
+#include "chain.h"
+#include "error.h"
+#include "feed.h"
+#include "fsutil.h"
+#include "object_limits.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define INDEX_FORMAT "civic-attachment-index-1"
+#define INDEX_FILE "attachment-index.json"
+#define INDEX_MAX (64 * 1024 * 1024)
+
+typedef struct {
+	civic_attach_holding *list;
+	size_t count, alloc;
+} holdings;
+
+/* The record a feed commit adds, read (it was verified when it was taken). */
+static int read_record(json_t **out, git_repository *repo, const git_oid *commit_id)
+{
+	char path[CIVIC_RECORD_PATH_SIZE];
+	git_commit *c = NULL;
+	git_tree *tree = NULL;
+	git_tree_entry *e = NULL;
+	git_blob *blob = NULL;
+	uint64_t seq;
+	int error;
+
+	*out = NULL;
+	if ((error = civic_feed_commit_seq(&seq, repo, commit_id)) < 0 ||
+	    (error = civic_record_path(path, seq)) < 0)
+		return error;
+	if ((error = git_commit_lookup(&c, repo, commit_id)) < 0 || (error = git_commit_tree(&tree, c)) < 0 ||
+	    (error = git_tree_entry_bypath(&e, tree, path)) < 0) {
+		error = civic_error_from_git(error, "cannot read record '%s'", path);
+		goto done;
+	}
+	if ((error = civic_object_check(repo, git_tree_entry_id(e), GIT_OBJECT_BLOB, CIVIC_RECORD_MAX_SIZE,
+				       "a record")) < 0)
+		goto done;
+	if ((error = git_blob_lookup(&blob, repo, git_tree_entry_id(e))) < 0) {
+		error = civic_error_from_git(error, "cannot read record '%s'", path);
+		goto done;
+	}
+	error = civic_record_parse(out, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob), path);
+done:
+	git_blob_free(blob);
+	git_tree_entry_free(e);
+	git_tree_free(tree);
+	git_commit_free(c);
+	return error;
+}
+
+static int add_holding(holdings *h, const git_oid *record, json_t *attachments)
+{
+	if (h->count == h->alloc) {
+		size_t n = h->alloc ? h->alloc * 2 : 32;
+		civic_attach_holding *p = realloc(h->list, n * sizeof *p);
+		CIVIC_ERROR_CHECK_ALLOC(p);
+		h->list = p;
+		h->alloc = n;
+	}
+	h->list[h->count].record = *record;
+	h->list[h->count++].attachments = json_incref(attachments);
+	return 0;
+}
+
+/* Reads the records ids[0..n) add; those with attachments go to h and to
+ * the feed's list in the index. */
+static int read_new(holdings *h, json_t *ids_out, git_repository *repo, const git_oid *ids, size_t n)
+{
+	char hex[GIT_OID_HEXSZ + 1];
+	size_t i;
+	int error = 0;
+
+	for (i = 0; i < n && error == 0; i++) {
+		json_t *record = NULL, *list;
+		if ((error = read_record(&record, repo, &ids[i])) < 0)
+			break;
+		list = json_object_get(record, "attachments");
+		if (json_array_size(list) && (error = add_holding(h, &ids[i], list)) == 0)
+			json_array_append_new(ids_out, json_string(git_oid_tostr(hex, sizeof hex, &ids[i])));
+		json_decref(record);
+	}
+	return error;
+}
+
+/* The records of the feed with attachments, from the cached entry when
+ * it still holds (the feed extends its head). */
+static int index_feed(holdings *h, json_t *entry_out, git_repository *repo, const git_oid *head,
+		      const json_t *cached)
+{
+	const char *cached_head = json_string_value(json_object_get(cached, "head"));
+	json_t *ids = json_array(), *v;
+	git_oid from, *chain = NULL;
+	size_t n = 0, i;
+	char hex[GIT_OID_HEXSZ + 1];
+	int reached = 0, error;
+
+	if (!ids)
+		return civic_error_nomem();
+	if (cached_head && git_oid_fromstr(&from, cached_head) == 0 &&
+	    civic_chain_collect_until(&chain, &n, &reached, repo, head, &from, CIVIC_FEED_MAX_SEQ) == 0 && reached) {
+		json_array_foreach(json_object_get(cached, "records"), i, v) {
+			git_oid id;
+			json_t *record = NULL;
+			if (!json_is_string(v) || git_oid_fromstr(&id, json_string_value(v)) < 0 ||
+			    read_record(&record, repo, &id) < 0) {
+				json_decref(record);
+				continue;
+			}
+			if (add_holding(h, &id, json_object_get(record, "attachments")) == 0)
+				json_array_append(ids, v);
+			json_decref(record);
+		}
+	} else {
+		free(chain);
+		chain = NULL;
+		if ((error = civic_chain_collect(&chain, &n, repo, head, CIVIC_FEED_MAX_SEQ)) < 0)
+			goto done;
+	}
+	git_error_clear();
+	if ((error = read_new(h, ids, repo, chain, n)) < 0)
+		goto done;
+	json_object_set_new(entry_out, "head", json_string(git_oid_tostr(hex, sizeof hex, head)));
+	json_object_set(entry_out, "records", ids);
+done:
+	json_decref(ids);
+	free(chain);
+	return error;
+}
+
+static json_t *load_index(const char *path)
+{
+	civic_buf text = CIVIC_BUF_INIT;
+	json_t *doc = NULL;
+
+	if (civic_buf_read_file(&text, path, INDEX_MAX) == 0)
+		doc = json_loadb(text.ptr, text.size, JSON_REJECT_DUPLICATES, NULL);
+	civic_buf_dispose(&text);
+	if (doc && (!json_is_object(json_object_get(doc, "feeds")) ||
+		    !json_is_string(json_object_get(doc, "format")) ||
+		    strcmp(json_string_value(json_object_get(doc, "format")), INDEX_FORMAT))) {
+		json_decref(doc);
+		doc = NULL;
+	}
+	civic_error_clear();
+	return doc;
+}
+
+static int save_index(const char *tmp_dir, const char *path, json_t *feeds)
+{
+	json_t *doc = json_pack("{s:s, s:O}", "format", INDEX_FORMAT, "feeds", feeds);
+	char *text = doc ? json_dumps(doc, JSON_SORT_KEYS) : NULL;
+	int error;
+
+	json_decref(doc);
+	if (!text)
+		return civic_error_nomem();
+	/* A cache: kept when it can be, rebuilt when it cannot. */
+	if ((error = civic_fs_mkdir(tmp_dir, 0700)) == 0)
+		error = civic_fs_write_atomic(path, text, strlen(text), 0600, 0);
+	free(text);
+	return error;
+}
+
+int civic_attach_index_read(civic_attach_holding **out, size_t *count, git_repository *repo,
+			    const char *tmp_dir)
+{
+	holdings h = { NULL, 0, 0 };
+	git_reference_iterator *it = NULL;
+	git_reference *ref = NULL;
+	json_t *cached = NULL, *feeds = json_object();
+	char path[PATH_MAX];
+	int error;
+
+	*out = NULL;
+	*count = 0;
+	if (!feeds)
+		return civic_error_nomem();
+	if (snprintf(path, sizeof path, "%s/" INDEX_FILE, tmp_dir) >= (int)sizeof path) {
+		json_decref(feeds);
+		civic_error_set(CIVIC_ERROR_NODE, "path too long: '%s'", tmp_dir);
+		return CIVIC_EINVALID;
+	}
+	cached = load_index(path);
+	if ((error = git_reference_iterator_glob_new(&it, repo, CIVIC_FEED_REF_PREFIX "*")) < 0) {
+		error = civic_error_from_git(error, "cannot list feeds");
+		goto done;
+	}
+	while ((error = git_reference_next(&ref, it)) == 0) {
+		const char *name = git_reference_name(ref);
+		json_t *entry = json_object();
+		int e = entry ? 0 : civic_error_nomem();
+		if (e == 0 && git_reference_target(ref))
+			e = index_feed(&h, entry, repo, git_reference_target(ref),
+				       json_object_get(json_object_get(cached, "feeds"), name));
+		if (e == 0)
+			json_object_set(feeds, name, entry);
+		json_decref(entry);
+		git_reference_free(ref);
+		if ((error = e) < 0)
+			goto done;
+	}
+	if (error != GIT_ITEROVER) {
+		error = civic_error_from_git(error, "cannot list feeds");
+		goto done;
+	}
+	error = 0;
+	if (save_index(tmp_dir, path, feeds) < 0)
+		civic_error_clear();
+done:
+	git_reference_iterator_free(it);
+	json_decref(cached);
+	json_decref(feeds);
+	if (error < 0) {
+		civic_attach_holdings_free(h.list, h.count);
+		return error;
+	}
+	*out = h.list;
+	*count = h.count;
+	return 0;
+}
+
+void civic_attach_holdings_free(civic_attach_holding *list, size_t count)
+{
+	size_t i;
+
+	for (i = 0; i < count; i++)
+		json_decref(list[i].attachments);
+	free(list);
+}

@@ -1,0 +1,35 @@
+/*
+ * attach_index.h - which records of the archive have attachments: what the
+ * attachment transfer starts from, without walking the whole archive on
+ * every sync.
+ *
+ *   <home>/tmp/attachment-index.json
+ *       {"format": "civic-attachment-index-1",
+ *        "feeds": {refname: {"head": id, "records": [record ids with attachments]}}}
+ *
+ * Per feed, the records that have attachments as of a head. When the feed
+ * has moved on, only the records it added since are read; when it moved
+ * otherwise (a fork settled), the feed is read again from its first record.
+ * Records in the archive were verified when they were taken, so they are
+ * read, not verified again. The index is a cache: a missing or damaged one
+ * is rebuilt, and it is never trusted over the archive.
+ */
+#ifndef CIVIC_ATTACH_INDEX_H
+#define CIVIC_ATTACH_INDEX_H
+
+#include <git2.h>
+#include <jansson.h>
+#include <stddef.h>
+
+typedef struct {
+	git_oid record;
+	json_t *attachments; /* the record's signed list (a reference held) */
+} civic_attach_holding;
+
+/* Every record of the archive that has attachments, the index brought up to
+ * date (and saved) on the way. *out is freed with civic_attach_holdings_free. */
+int civic_attach_index_read(civic_attach_holding **out, size_t *count, git_repository *repo,
+			    const char *tmp_dir);
+void civic_attach_holdings_free(civic_attach_holding *list, size_t count);
+
+#endif

@@ -130,17 +130,20 @@ test_expect_success 'the failure is remembered for that peer' '
 '
 
 test_expect_success 'a peer that accepts and then says nothing is given up after --timeout' '
+	rm -f silent.ready &&
 	python3 - "$((PORT_SERVE + 3))" <<-\EOF &
 	import socket, sys, time
 	s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 	s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(4); s.settimeout(0.2)
-	held, end = [], time.time() + 15
+	open("silent.ready", "w").close()
+	held, end = [], time.time() + 30
 	while time.time() < end:
 	    try: held.append(s.accept()[0])
 	    except socket.timeout: pass
 	EOF
 	silent=$! && SERVERS="$SERVERS $silent" &&
-	sleep 0.5 &&
+	for _i in $(seq 100); do test -f silent.ready && break; sleep 0.1; done &&
+	test -f silent.ready &&
 	start=$(date +%s) &&
 	test_refused 128 cc sync --timeout 1 "git://127.0.0.1:$((PORT_SERVE + 3))/archive.git" &&
 	err_has "sent nothing for 1 s, the link is down" &&

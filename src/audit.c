@@ -5,6 +5,7 @@
 #include "error.h"
 #include "fork.h"
 
+#include <libintl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,7 +58,7 @@ static void add_finding(audit_state *st, civic_finding_level level, const civic_
 	if (commit)
 		git_oid_tostr(f->commit, sizeof f->commit, commit);
 	va_start(ap, fmt);
-	vsnprintf(f->message, sizeof f->message, fmt, ap);
+	vsnprintf(f->message, sizeof f->message, dgettext("civic", fmt), ap);
 	va_end(ap);
 }
 
@@ -165,12 +166,14 @@ static int report_forks(audit_state *st, git_repository *repo, const char *netwo
 	for (i = 0; error == 0 && i < n; i++) {
 		const civic_fork *f = &forks[i];
 		const civic_pubkey *key = f->roster ? NULL : &f->author;
-		if (f->state == CIVIC_FORK_OPEN) {
+		if (f->state == CIVIC_FORK_OPEN && f->roster) {
 			st->report->forks++;
 			add_finding(st, CIVIC_FINDING_FORK, key, &f->head,
-				    f->roster ? "a second signed roster is kept as evidence at '%s'"
-					      : "a second signed history of this feed is kept as evidence at '%s'",
-				    f->refname);
+				    "a second signed roster is kept as evidence at '%s'", f->refname);
+		} else if (f->state == CIVIC_FORK_OPEN) {
+			st->report->forks++;
+			add_finding(st, CIVIC_FINDING_FORK, key, &f->head,
+				    "a second signed history of this feed is kept as evidence at '%s'", f->refname);
 		} else if (f->state == CIVIC_FORK_ABANDONED) {
 			st->report->forks_settled++;
 			add_finding(st, CIVIC_FINDING_NOTICE, key, &f->head,

@@ -2,6 +2,8 @@
 #include "object_limits.h"
 #include "error.h"
 
+#include <libintl.h>
+
 int civic_object_check(git_repository *repo, const git_oid *id, git_object_t type, size_t max,
 		       const char *what)
 {
@@ -10,6 +12,8 @@ int civic_object_check(git_repository *repo, const git_oid *id, git_object_t typ
 	size_t size;
 	int error;
 
+	/* `what` is a literal the callers mark for translation (xgettext -k). */
+	what = dgettext("civic", what);
 	if ((error = git_repository_odb(&odb, repo)) == 0)
 		error = git_odb_read_header(&size, &actual, odb, id);
 	git_odb_free(odb);

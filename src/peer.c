@@ -6,6 +6,7 @@
 #include "text.h"
 
 #include <jansson.h>
+#include <libintl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -277,7 +278,7 @@ void civic_peers_free(civic_peers *peers)
 
 static int bad_peers_file(const civic_peers *peers, const char *why)
 {
-	civic_error_set(CIVIC_ERROR_NODE, "'%s' is not a valid peer list: %s", peers->path, why);
+	civic_error_set(CIVIC_ERROR_NODE, "'%s' is not a valid peer list: %s", peers->path, dgettext("civic", why));
 	return CIVIC_EINVALID;
 }
 

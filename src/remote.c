@@ -2,6 +2,7 @@
 #include "remote.h"
 #include "error.h"
 
+#include <libintl.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -33,7 +34,8 @@ static int on_transfer(const git_indexer_progress *stats, void *payload)
 	r->bytes_received = stats->received_bytes;
 	r->objects_received = stats->received_objects;
 	if (stats->received_bytes > r->max_bytes) {
-		snprintf(r->cut, sizeof r->cut, "the peer sent more than %llu bytes", (unsigned long long)r->max_bytes);
+		snprintf(r->cut, sizeof r->cut, dgettext("civic", "the peer sent more than %llu bytes"),
+			 (unsigned long long)r->max_bytes);
 		return -1;
 	}
 	return civic_remote_progress(r, CIVIC_SYNC_PHASE_RECEIVE, stats->received_objects, stats->total_objects,
@@ -90,6 +92,7 @@ int civic_remote_error(civic_remote *r, int error, const char *what)
 	char peer[CIVIC_PEER_NAME_MAX + CIVIC_PEER_URL_MAX + 8];
 	const git_error *e = git_error_last();
 
+	what = dgettext("civic", what); /* a literal the callers mark (xgettext -k) */
 	if (strcmp(r->peer->name, r->peer->url))
 		snprintf(peer, sizeof peer, "'%s' (%s)", r->peer->name, r->peer->url);
 	else
@@ -104,7 +107,7 @@ int civic_remote_error(civic_remote *r, int error, const char *what)
 	}
 	if (r->key_refused) {
 		civic_error_set(CIVIC_ERROR_SYNC, "%s %s: the server refused the ssh key %s", what, peer,
-				r->peer->ssh_key[0] ? r->peer->ssh_key : "of the ssh agent");
+				r->peer->ssh_key[0] ? r->peer->ssh_key : dgettext("civic", "of the ssh agent"));
 		return CIVIC_ERROR;
 	}
 	if (e && e->message && strstr(e->message, "hostkey")) {

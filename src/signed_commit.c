@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <libintl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,7 +60,7 @@ done:
 
 static int bad_commit_bytes(const char *why)
 {
-	civic_error_set(CIVIC_ERROR_SIGN, "the commit's bytes are not what was signed: %s", why);
+	civic_error_set(CIVIC_ERROR_SIGN, "the commit's bytes are not what was signed: %s", dgettext("civic", why));
 	return CIVIC_EBADSIG;
 }
 

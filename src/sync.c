@@ -8,6 +8,7 @@
 #include "schema_store.h"
 #include "signed_commit.h"
 
+#include <libintl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,7 +106,7 @@ static int add_item(sync_state *st, civic_sync_outcome outcome, const char *refn
 	it->records = records;
 	if (fmt) {
 		va_start(ap, fmt);
-		vsnprintf(it->reason, sizeof it->reason, fmt, ap);
+		vsnprintf(it->reason, sizeof it->reason, dgettext("civic", fmt), ap);
 		va_end(ap);
 	}
 	switch (outcome) {

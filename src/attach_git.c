@@ -47,7 +47,7 @@ static uint64_t chunks_of(uint64_t size)
 static int write_chunks(git_oid *out, git_repository *repo, const char *path, uint64_t size)
 {
 	git_treebuilder *tb = NULL;
-	char *chunk = malloc(CIVIC_ATTACH_CHUNK_SIZE), name[16];
+	char *chunk = malloc(CIVIC_ATTACH_CHUNK_SIZE), name[24];
 	uint64_t done = 0, i;
 	struct stat st;
 	int fd = -1, error = 0;
@@ -165,7 +165,7 @@ static int read_chunks(git_repository *repo, const git_oid *id, const char *sha,
 	uint64_t n = chunks_of(size), i;
 	civic_attach_writer *w = NULL;
 	git_tree *tree = NULL;
-	char name[16];
+	char name[24];
 	int error;
 
 	/* Every object is size-checked before it is inflated. */

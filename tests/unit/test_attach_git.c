@@ -196,7 +196,7 @@ static void forged_batch(git_oid *out, const git_oid *chunks)
 static void chunk_tree(git_oid *out, const git_oid *blobs, size_t n, git_filemode_t mode)
 {
 	git_treebuilder *tb = NULL;
-	char name[16];
+	char name[24];
 	size_t i;
 
 	assert_git_ok(git_treebuilder_new(&tb, repo, NULL));

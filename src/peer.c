@@ -344,7 +344,7 @@ static int parse_file(civic_peers *peers, const civic_buf *text)
 	if (!json_is_object(doc) || !json_is_string(json_object_get(doc, "format")) ||
 	    strcmp(json_string_value(json_object_get(doc, "format")), PEERS_FORMAT) ||
 	    !json_is_array(list) || json_array_size(list) > CIVIC_PEERS_MAX)
-		error = bad_peers_file(peers, "not a " PEERS_FORMAT " file");
+		error = bad_peers_file(peers, "not a civic-peers-1 file");
 	json_array_foreach(list, i, j) {
 		if (error)
 			break;

@@ -139,9 +139,10 @@ int civic_remote_open(git_remote **out, civic_remote *r, git_repository *repo, g
 		return error;
 	git_remote_init_callbacks(&cb, GIT_REMOTE_CALLBACKS_VERSION);
 	set_callbacks(&cb, r);
-	if ((error = git_remote_connect(*out, direction, &cb, NULL, NULL)) < 0)
-		return civic_remote_error(r, error, direction == GIT_DIRECTION_PUSH ? "connecting for a push to"
-										    : "connecting to");
+	if ((error = git_remote_connect(*out, direction, &cb, NULL, NULL)) < 0 && direction == GIT_DIRECTION_PUSH)
+		return civic_remote_error(r, error, "connecting for a push to");
+	if (error < 0)
+		return civic_remote_error(r, error, "connecting to");
 	return 0;
 }
 

@@ -583,7 +583,8 @@ static int accept_run(sync_state *st, const char *peer_ref, const char *feed_ref
 	if ((error = verify_run(&good, st, &m->key, ours, ids, limit, why, sizeof why, NULL)) < 0)
 		return error;
 	if (!why[0] && limit < n)
-		snprintf(why, sizeof why, "%zu records come after the revocation of '%s'", n - limit, m->name);
+		snprintf(why, sizeof why, dgettext("civic", "%zu records come after the revocation of '%s'"), n - limit,
+			 m->name);
 	if (good == 0)
 		return add_item(st, CIVIC_SYNC_REJECTED, peer_ref, theirs, 0, "%s", why);
 	if ((error = add_objects(st, &ids[good - 1], ours)) < 0 ||

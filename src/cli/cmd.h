@@ -58,6 +58,19 @@ typedef struct {
 int cli_run_subcommand(const cli_context *ctx, int argc, char **argv, const cli_subcommand *subs,
 		       const char *usage);
 
+/* One option a subcommand takes, and where it goes: its argument into
+ * *text, or 1 into *flag for an option without one. */
+typedef struct {
+	const char *name;
+	const char **text;
+	int *flag;
+} cli_option;
+
+/* Parses argv by opts (ended by { NULL }) and --help. 0 when it parsed;
+ * -1 when --help printed usage (the command exits 0); CLI_EXIT_USAGE, with
+ * usage on stderr, for anything else. Operands are left from optind on. */
+int cli_parse_options(int argc, char **argv, const cli_option *opts, const char *usage);
+
 /* Prints "civic: <last error>" and returns the exit code for a civic error code. */
 int cli_error_civic(int code);
 /* Prints "civic: <message>" and returns CLI_EXIT_USAGE. */

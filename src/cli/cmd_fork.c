@@ -6,8 +6,8 @@
 #include "municipality.h"
 #include "text.h"
 
-#include <getopt.h>
 #include <string.h>
+#include <unistd.h>
 
 #define COMMAND_NAME "fork"
 
@@ -17,38 +17,6 @@ static const char usage[] =
 	   "  resolve: for this node's own feed, the history whose head is COMMIT stands\n"
 	   "  (the feed's head, or a fork kept as evidence); a signed fork-resolution\n"
 	   "  record abandons the other, and every node follows it when it syncs\n");
-
-static int parse(int argc, char **argv, int *json, const char **keep, const char **reason,
-		 const char **pass_file)
-{
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "keep", required_argument, NULL, 'k' },
-		{ "reason", required_argument, NULL, 'r' },
-		{ "passphrase-file", required_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
-
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (c == 'h') {
-			printf("%s", _(usage));
-			return -1;
-		}
-		if (c == 'j' && json)
-			*json = 1;
-		else if (c == 'k' && keep)
-			*keep = optarg;
-		else if (c == 'r' && reason)
-			*reason = optarg;
-		else if (c == 'p' && pass_file)
-			*pass_file = optarg;
-		else
-			return fprintf(stderr, "%s", _(usage)), CLI_EXIT_USAGE;
-	}
-	return optind == argc ? 0 : (fprintf(stderr, "%s", _(usage)), CLI_EXIT_USAGE);
-}
 
 static json_t *fork_json(const civic_fork *f, const civic_roster *roster)
 {
@@ -90,9 +58,12 @@ static int fork_list(const cli_context *ctx, int argc, char **argv)
 	json_t *list = NULL;
 	size_t n = 0, i;
 	int json = 0, error, code;
+	const cli_option opts[] = { { "json", NULL, &json }, { NULL, NULL, NULL } };
 
-	if ((code = parse(argc, argv, &json, NULL, NULL, NULL)) != 0)
+	if ((code = cli_parse_options(argc, argv, opts, _(usage))) != 0)
 		return code < 0 ? CLI_EXIT_OK : code;
+	if (optind != argc)
+		return fprintf(stderr, "%s", _(usage)), CLI_EXIT_USAGE;
 	if ((error = cli_open_node(&node, ctx, CIVIC_NODE_READ)) < 0 ||
 	    (error = cli_require_network(&network, node)) < 0 ||
 	    (error = civic_schemas_new(&schemas)) < 0)
@@ -131,10 +102,12 @@ static int fork_resolve(const cli_context *ctx, int argc, char **argv)
 	char hex[GIT_OID_HEXSZ + 1];
 	git_oid keep, id;
 	int error, code;
+	const cli_option opts[] = { { "keep", &keep_text, NULL }, { "reason", &reason, NULL },
+				    { "passphrase-file", &pass_file, NULL }, { NULL, NULL, NULL } };
 
-	if ((code = parse(argc, argv, NULL, &keep_text, &reason, &pass_file)) != 0)
+	if ((code = cli_parse_options(argc, argv, opts, _(usage))) != 0)
 		return code < 0 ? CLI_EXIT_OK : code;
-	if (!keep_text || !reason)
+	if (optind != argc || !keep_text || !reason)
 		return fprintf(stderr, "%s", _(usage)), CLI_EXIT_USAGE;
 	if ((error = civic_text_check_name(reason, 300, "the reason")) < 0 ||
 	    (error = cli_open_node(&node, ctx, CIVIC_NODE_WRITE)) < 0 ||

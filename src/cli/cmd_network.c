@@ -4,8 +4,8 @@
 #include "municipality.h"
 #include "text.h"
 
-#include <getopt.h>
 #include <string.h>
+#include <unistd.h>
 
 #define COMMAND_NAME "network"
 
@@ -13,35 +13,6 @@ static const char usage[] =
 	N_("usage: civic network create --name NAME [--passphrase-file FILE]\n"
 	   "       civic network join NETWORK_ID\n"
 	   "       civic network show [--json]\n");
-
-static int parse_simple(int argc, char **argv, const char **name, const char **pass_file, int *json)
-{
-	static const struct option opts[] = {
-		{ "name", required_argument, NULL, 'n' },
-		{ "passphrase-file", required_argument, NULL, 'p' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
-
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (c == 'h') {
-			printf("%s", _(usage));
-			return -1;
-		}
-		/* Each subcommand takes only the options it passes a place for. */
-		if (c == 'n' && name)
-			*name = optarg;
-		else if (c == 'p' && pass_file)
-			*pass_file = optarg;
-		else if (c == 'j' && json)
-			*json = 1;
-		else
-			return fprintf(stderr, "%s", _(usage)), CLI_EXIT_USAGE;
-	}
-	return 0;
-}
 
 /* A create interrupted after the roster's first commit but before the id was
  * pinned is finished by running it again: the roster here must be one this
@@ -74,7 +45,10 @@ static int network_create(const cli_context *ctx, int argc, char **argv)
 	git_oid id;
 	int error, code;
 
-	if ((code = parse_simple(argc, argv, &name, &pass_file, NULL)) != 0)
+	const cli_option opts[] = { { "name", &name, NULL }, { "passphrase-file", &pass_file, NULL },
+				    { NULL, NULL, NULL } };
+
+	if ((code = cli_parse_options(argc, argv, opts, _(usage))) != 0)
 		return code < 0 ? CLI_EXIT_OK : code;
 	if (optind != argc || !name)
 		return fprintf(stderr, "%s", _(usage)), CLI_EXIT_USAGE;
@@ -112,7 +86,9 @@ static int network_join(const cli_context *ctx, int argc, char **argv)
 	civic_node *node = NULL;
 	int error, code;
 
-	if ((code = parse_simple(argc, argv, NULL, NULL, NULL)) != 0)
+	const cli_option opts[] = { { NULL, NULL, NULL } };
+
+	if ((code = cli_parse_options(argc, argv, opts, _(usage))) != 0)
 		return code < 0 ? CLI_EXIT_OK : code;
 	if (optind + 1 != argc)
 		return fprintf(stderr, "%s", _(usage)), CLI_EXIT_USAGE;
@@ -174,7 +150,9 @@ static int network_show(const cli_context *ctx, int argc, char **argv)
 	size_t i;
 	int json = 0, error, code;
 
-	if ((code = parse_simple(argc, argv, NULL, NULL, &json)) != 0)
+	const cli_option opts[] = { { "json", NULL, &json }, { NULL, NULL, NULL } };
+
+	if ((code = cli_parse_options(argc, argv, opts, _(usage))) != 0)
 		return code < 0 ? CLI_EXIT_OK : code;
 	if (optind != argc)
 		return fprintf(stderr, "%s", _(usage)), CLI_EXIT_USAGE;

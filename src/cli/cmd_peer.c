@@ -3,8 +3,8 @@
 #include "error.h"
 #include "peer.h"
 
-#include <getopt.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #define COMMAND_NAME "peer"
@@ -16,34 +16,6 @@ static const char usage[] =
 	   "  URL is a path, file://, git://, ssh://, https:// or user@host:path\n"
 	   "  --relay     a plain git repository: 'civic sync' also pushes to it\n"
 	   "  --ssh-key   the private key file for an ssh:// peer (else the ssh agent)\n");
-
-static int parse(int argc, char **argv, int *relay, const char **ssh_key, int *json)
-{
-	static const struct option opts[] = {
-		{ "relay", no_argument, NULL, 'r' },
-		{ "ssh-key", required_argument, NULL, 's' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
-
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (c == 'h') {
-			printf("%s", _(usage));
-			return -1;
-		}
-		if (c == 'r' && relay)
-			*relay = 1;
-		else if (c == 's' && ssh_key)
-			*ssh_key = optarg;
-		else if (c == 'j' && json)
-			*json = 1;
-		else
-			return fprintf(stderr, "%s", _(usage)), CLI_EXIT_USAGE;
-	}
-	return 0;
-}
 
 /* Opens the node (locked: the list is rewritten) and its peer list. */
 static int open_peers(civic_node **node, civic_peers **peers, const cli_context *ctx, unsigned int flags)
@@ -61,8 +33,9 @@ static int peer_add(const cli_context *ctx, int argc, char **argv)
 	civic_peers *peers = NULL;
 	civic_node *node = NULL;
 	int relay = 0, error, code;
+	const cli_option opts[] = { { "relay", NULL, &relay }, { "ssh-key", &ssh_key, NULL }, { NULL, NULL, NULL } };
 
-	if ((code = parse(argc, argv, &relay, &ssh_key, NULL)) != 0)
+	if ((code = cli_parse_options(argc, argv, opts, _(usage))) != 0)
 		return code < 0 ? CLI_EXIT_OK : code;
 	if (argc - optind != 2)
 		return fprintf(stderr, "%s", _(usage)), CLI_EXIT_USAGE;
@@ -80,8 +53,9 @@ static int peer_remove(const cli_context *ctx, int argc, char **argv)
 	civic_peers *peers = NULL;
 	civic_node *node = NULL;
 	int error, code;
+	const cli_option opts[] = { { NULL, NULL, NULL } };
 
-	if ((code = parse(argc, argv, NULL, NULL, NULL)) != 0)
+	if ((code = cli_parse_options(argc, argv, opts, _(usage))) != 0)
 		return code < 0 ? CLI_EXIT_OK : code;
 	if (argc - optind != 1)
 		return fprintf(stderr, "%s", _(usage)), CLI_EXIT_USAGE;
@@ -136,8 +110,9 @@ static int peer_list(const cli_context *ctx, int argc, char **argv)
 	json_t *list = NULL;
 	size_t i;
 	int json = 0, error, code;
+	const cli_option opts[] = { { "json", NULL, &json }, { NULL, NULL, NULL } };
 
-	if ((code = parse(argc, argv, NULL, NULL, &json)) != 0)
+	if ((code = cli_parse_options(argc, argv, opts, _(usage))) != 0)
 		return code < 0 ? CLI_EXIT_OK : code;
 	if (argc != optind)
 		return fprintf(stderr, "%s", _(usage)), CLI_EXIT_USAGE;

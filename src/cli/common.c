@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -373,6 +374,36 @@ int cli_pick_peers(civic_peer ***out, size_t *n, civic_peer *adhoc, civic_peers 
 			civic_peer_init(&adhoc[i], args[i], args[i]);
 			(*out)[i] = &adhoc[i];
 		}
+	}
+	return 0;
+}
+
+#define CLI_OPTIONS_MAX 16
+
+int cli_parse_options(int argc, char **argv, const cli_option *opts, const char *usage)
+{
+	struct option table[CLI_OPTIONS_MAX + 2];
+	size_t n = 0;
+	int c;
+
+	for (; opts[n].name && n < CLI_OPTIONS_MAX; n++)
+		table[n] = (struct option){ opts[n].name, opts[n].text ? required_argument : no_argument, NULL,
+					    256 + (int)n };
+	table[n] = (struct option){ "help", no_argument, NULL, 'h' };
+	table[n + 1] = (struct option){ NULL, 0, NULL, 0 };
+	while ((c = getopt_long(argc, argv, "h", table, NULL)) != -1) {
+		if (c == 'h') {
+			printf("%s", usage);
+			return -1;
+		}
+		if (c < 256 || c >= 256 + (int)n) {
+			fprintf(stderr, "%s", usage);
+			return CLI_EXIT_USAGE;
+		}
+		if (opts[c - 256].text)
+			*opts[c - 256].text = optarg;
+		else
+			*opts[c - 256].flag = 1;
 	}
 	return 0;
 }

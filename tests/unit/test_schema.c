@@ -137,6 +137,9 @@ static const struct {
 			"\"corrects\":\"" COMMIT "\",\"reason\":\"грешна дата\",\"body\":\"Датата е 3 март.\"}" },
 	{ "retraction", "{\"kind\":\"retraction\",\"visibility\":\"network\",\"title\":\"Оттегляне\","
 			"\"retracts\":\"" COMMIT "\",\"reason\":\"качено по погрешка\"}" },
+	{ "fork-resolution", "{\"kind\":\"fork-resolution\",\"visibility\":\"network\","
+			     "\"title\":\"Важи историята на лаптоп 1\",\"abandons\":\"" COMMIT "\","
+			     "\"reason\":\"лаптоп 2 беше изгубен\"}" },
 };
 
 #define N_SAMPLES (sizeof samples / sizeof samples[0])

@@ -14,6 +14,10 @@
 #    civic_feed_append() alone, on a copy of it;
 # and, on the largest size, stock `git log --show-signature` over the newest
 # BENCH_GIT_COMMITS (default 2000) commits, extrapolated to the whole archive.
+# Then bench/sync.sh (issue 3): `civic sync` of 10 new records at each size and a
+# first full sync of the largest, against stock `git fetch` and `git clone
+# --mirror` from the same git daemon on 127.0.0.1 (BENCH_SYNC_RUNS, default 11;
+# BENCH_FULL_RUNS, default 3).
 #
 # Prints a table and rewrites docs/benchmarks.md; hand-written notes below
 # its marker line are kept. BENCH_REGEN=1 rebuilds the cached archives.
@@ -206,6 +210,13 @@ for n in $SIZES; do
 done
 
 # ---------------------------------------------------------------------------
+# Syncing (issue 3): bench/sync.sh serves each archive with a git daemon of its
+# own and writes its part of the report into $RES/sync-*.md.
+set --
+for n in $SIZES; do set -- "$@" "$n=$CACHE/archive-$n-$GEN_KEY"; done
+sh bench/sync.sh "$CIVIC" "$TIMEIT" "$RES" "$@"
+
+# ---------------------------------------------------------------------------
 # The report.
 ms() { fmt '%.1f' "$1 * 1000"; }
 sec() { fmt '%.2f' "$1"; }
@@ -314,6 +325,10 @@ $QUICK
 | audit of 100k records within 1.5x of the libsodium floor on one core | \`civic audit --no-rehash\` $(sec "$aud") s, floor $(sec "$flo") s: **$(fmt '%.2f' "$floor_ratio")x** (library \`civic_audit_run\` $(sec "$lib") s: $(fmt '%.2f' "$floor_ratio_lib")x) | **$V_FLOOR** |
 | audit at least 50x faster than stock \`git log --show-signature\` | git: $git_n commits in $(sec "$git_s") s ($(fmt '%.0f' "$git_rate") commits/s), **extrapolated** to $N commits: $(fmt '%.0f' "$git_full") s; civic audit $(sec "$aud") s: **$(fmt '%.0f' "$git_ratio")x** faster | **$V_GIT** |
 
+## Targets (issue 3): sync
+
+$(cat "$RES/sync-targets.md")
+
 ## Adding a record
 
 The archive is the cached one, packed by stock \`git repack -adq\` (every record and tree in one
@@ -358,6 +373,8 @@ signature\`. git runs \`ssh-keygen -Y\` for each commit, so it was timed over th
 run, not pinned) and the rate is **extrapolated** linearly to $N commits: $(sec "$git_s") s for
 $git_n commits, $(fmt '%.0f' "$git_rate") commits/s, about $(fmt '%.0f' "$git_full") s for $N.
 
+$(cat "$RES/sync-section.md")
+
 ## The archives
 
 Built by \`bench/gen_archive\` with the library's own \`civic_node_create\`, \`civic_roster_create\`,
@@ -382,4 +399,5 @@ printf 'audit of %s vs libsodium floor: %sx (library %sx), target <= 1.5x  %s\n'
 	"$(fmt '%.2f' "$floor_ratio")" "$(fmt '%.2f' "$floor_ratio_lib")" "$V_FLOOR"
 printf 'audit vs stock git log --show-signature (extrapolated from %s commits): %sx, target >= 50x  %s\n' \
 	"$git_n" "$(fmt '%.0f' "$git_ratio")" "$V_GIT"
+cat "$RES/sync-summary.txt"
 printf 'wrote %s in %s s\n' "${DOC#"$TOP"/}" "$ELAPSED"

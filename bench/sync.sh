@@ -1,0 +1,401 @@
+#!/bin/sh
+# The sync benchmarks of issue 3, run by bench/run.sh after the archives exist.
+#
+#   sh bench/sync.sh CIVIC TIMEIT RESULTS N=HOME [N=HOME ...]
+#
+# Each HOME is a cached bench archive of N records (bench/gen_archive, packed
+# by `git repack -adq`). For each one, `civic serve --listen 127.0.0.1:PORT`
+# runs a real git daemon over it, started here and stopped by a trap; civic
+# and stock git fetch from that same daemon and repository, over git:// on
+# loopback.
+#
+#  - 10 new records: a receiving civic node (its own `civic init
+#    --no-passphrase` and `network join`) holds the roster and the feed minus
+#    its newest 10 records: those objects only, packed with stock `git
+#    pack-objects`, the refs set with `git update-ref`. `civic sync --json
+#    URL` against stock `git fetch URL '+refs/civic/*:refs/civic/*'` into a
+#    bare repository holding the same pack and refs, with and without the
+#    commit-graph `git gc` would write (civic is held to the faster).
+#    BENCH_SYNC_RUNS rounds (default 11) after one warm-up round; each round
+#    takes every size in turn, each fetch on a fresh copy (the pack
+#    hard-linked), civic first and last in alternate rounds.
+#  - first full sync, at each size: a fresh node (`civic init
+#    --no-passphrase`, `network join`) syncing everything, verification
+#    included, against stock `git clone --mirror URL`; BENCH_FULL_RUNS rounds
+#    (default 3), order swapped every round. A civic sync still going after
+#    BENCH_FULL_TIMEOUT seconds (default 120) is killed, reported as a lower
+#    bound, and not run again at that size; one that took more than
+#    BENCH_FULL_ONCE seconds (default 20) is not run again either.
+# Wall time and peak RSS of each process (and the children it waited for)
+# come from bench/timeit. Writes RESULTS/sync-*.txt, the report's parts
+# RESULTS/sync-targets.md and RESULTS/sync-section.md, and a summary on
+# standard output.
+set -eu
+
+[ $# -ge 4 ] || { echo "usage: sh bench/sync.sh CIVIC TIMEIT RESULTS N=HOME..." >&2; exit 2; }
+CIVIC=$1 TIMEIT=$2 RES=$3
+shift 3
+RUNS=${BENCH_SYNC_RUNS:-11}
+FULL_RUNS=${BENCH_FULL_RUNS:-3}
+FULL_CAP=${BENCH_FULL_TIMEOUT:-120}
+FULL_ONCE=${BENCH_FULL_ONCE:-20}
+NEW=10   # records the peer holds that the receiver does not
+WORK=$(dirname "$RES")/sync-work   # next to the archives: packs are hard-linked
+# Stock git with its defaults, whatever the user's configuration says.
+export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
+
+say() { printf '%s\n' "bench: $*" >&2; }
+die() { say "$*"; exit 1; }
+kv() { tr ' ' '\n' < "$1" | sed -n "s/^$2=//p" | tail -n 1; }
+fmt() { awk "BEGIN { printf \"$1\", $2 }"; }
+short() { awk "BEGIN { n = $1; if (n >= 1000 && n % 1000 == 0) printf \"%dk\", n / 1000; else printf \"%d\", n }"; }
+# stats < "seconds maxrss_kb" lines: median, min, max of the times, the largest RSS
+stats() {
+	sort -g | awk '{ v[NR] = $1; if ($2 > rss) rss = $2 } END {
+		m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+		printf "runs=%d median_s=%.6f min_s=%.6f max_s=%.6f maxrss_kb=%d\n", NR, m, v[1], v[NR], rss }'
+}
+# sample TIMEIT-LINE: "seconds maxrss_kb" of one timed run
+sample() { echo "$1" | tr ' ' '\n' | awk -F= '$1 == "median_s" { s = $2 } $1 == "maxrss_kb" { r = $2 } END { print s, r }'; }
+# json_num FILE KEY: a number from civic sync --json
+json_num() { sed -n "s/^ *\"$2\": \([0-9]*\),\{0,1\}$/\1/p" "$1" | head -n 1; }
+
+# ---------------------------------------------------------------------------
+# The daemons: one per archive, each on a free port of 127.0.0.1.
+DAEMONS=""
+stop_daemons() {
+	for p in $DAEMONS; do kill "$p" 2>/dev/null || true; done
+	for p in $DAEMONS; do wait "$p" 2>/dev/null || true; done
+	DAEMONS=""
+}
+trap 'stop_daemons; rm -rf "$WORK"' EXIT
+trap 'exit 143' HUP INT TERM
+
+# serve HOME LOG: serves HOME's archive with civic serve, at $URL.
+PORT=$((20000 + $$ % 20000))
+serve() {
+	tries=0
+	while [ "$tries" -lt 20 ]; do
+		PORT=$((PORT + 1))
+		"$CIVIC" --home "$1" serve --listen "127.0.0.1:$PORT" > "$2" 2>&1 &
+		pid=$!
+		i=0
+		while [ "$i" -lt 50 ] && kill -0 "$pid" 2>/dev/null; do
+			# ours, and answering: not some other server on that port
+			if git ls-remote "git://127.0.0.1:$PORT/archive.git" refs/civic/roster > /dev/null 2>&1 &&
+			   kill -0 "$pid" 2>/dev/null; then
+				DAEMONS="$DAEMONS $pid"
+				URL=git://127.0.0.1:$PORT/archive.git
+				return 0
+			fi
+			sleep 0.1
+			i=$((i + 1))
+		done
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+		tries=$((tries + 1))
+	done
+	die "cannot start civic serve for $1: see $2"
+}
+
+# new_node HOME NETWORK: a fresh member node that joined NETWORK, holding nothing
+new_node() {
+	"$CIVIC" --home "$1" init --no-passphrase --name "Сдружение Читалище – Рила" \
+		--municipality rila > /dev/null
+	"$CIVIC" --home "$1" network join "$2" > /dev/null
+}
+
+rm -rf "$WORK"
+mkdir -p "$WORK" "$RES"
+
+# ---------------------------------------------------------------------------
+# Per archive: the daemon, and the receiving side's template (N - NEW records).
+SIZES=""
+LARGEST=0
+for arg in "$@"; do
+	n=${arg%%=*} home=${arg#*=}
+	SIZES="$SIZES $n"
+	[ "$n" -gt "$LARGEST" ] && LARGEST=$n
+	git=$home/archive.git
+	feed=$(git -C "$git" for-each-ref --format='%(refname)' refs/civic/feeds/)
+	[ "$(echo "$feed" | wc -l)" = 1 ] || die "$home: expected one feed"
+	net=$("$CIVIC" --home "$home" network show --json | sed -n 's/^ *"network": "\([0-9a-f]*\)".*/\1/p')
+	tip=$(git -C "$git" rev-parse "$feed")
+	old=$(git -C "$git" rev-parse "$feed~$NEW")
+	roster=$(git -C "$git" rev-parse refs/civic/roster)
+	t=$WORK/template-$n
+	mkdir -p "$t/pack"
+	printf 'feed=%s\nnetwork=%s\ntip=%s\nold=%s\nroster=%s\n' "$feed" "$net" "$tip" "$old" "$roster" > "$t/refs"
+
+	say "$n records: the receiving side: a member node holding $((n - NEW)) records (git pack-objects)"
+	new_node "$t/civic" "$net"
+	printf '%s\n%s\n' "$roster" "$old" |
+		git -C "$git" pack-objects -q --revs "$t/pack/pack" > /dev/null
+	chmod a-w "$t/pack"/*
+	git init -q --bare "$t/git.git"
+	git init -q --bare "$t/gitcg.git"
+	# The refs, set while the pack is in; the copies made for each run link it
+	# again. gitcg.git also gets the commit-graph that `git gc` would write.
+	for r in "$t/civic/archive.git" "$t/git.git" "$t/gitcg.git"; do
+		ln "$t/pack"/* "$r/objects/pack/"
+		git -C "$r" update-ref refs/civic/roster "$roster"
+		git -C "$r" update-ref "$feed" "$old"
+		[ "$r" != "$t/gitcg.git" ] || git -C "$r" commit-graph write --reachable --no-progress
+		rm -f "$r/objects/pack"/pack-*
+	done
+	serve "$home" "$WORK/daemon-$n.log"
+	echo "$URL" > "$t/url"
+	say "$n records: civic serve at $URL"
+	for v in civic git gitcg; do : > "$RES/sync-inc-$v-runs-$n.txt"; done
+done
+
+# fresh N: a fresh copy of the template of N, in $WORK/run-N/{civic,git.git}
+fresh() {
+	t=$WORK/template-$1 r=$WORK/run-$1
+	rm -rf "$r"
+	mkdir -p "$r"
+	cp -a "$t/civic" "$r/civic"
+	cp -a "$t/git.git" "$r/git.git"
+	cp -a "$t/gitcg.git" "$r/gitcg.git"
+	for d in civic/archive.git git.git gitcg.git; do ln "$t/pack"/* "$r/$d/objects/pack/"; done
+}
+
+inc_civic() { # N: one timed civic sync of the NEW records
+	r=$WORK/run-$1 t=$WORK/template-$1
+	s=$("$TIMEIT" -o "$RES/sync-inc-civic-out-$1.json" -- "$CIVIC" --home "$r/civic" sync --json "$(cat "$t/url")")
+	[ "$(json_num "$RES/sync-inc-civic-out-$1.json" records_accepted)" = "$NEW" ] ||
+		die "civic sync did not take $NEW records: see $RES/sync-inc-civic-out-$1.json"
+	[ "$(git -C "$r/civic/archive.git" rev-parse "$(kv "$t/refs" feed)")" = "$(kv "$t/refs" tip)" ] ||
+		die "civic sync did not move the feed to the peer's head"
+	sample "$s"
+}
+inc_git() { # N REPO: one timed stock git fetch of the same refs into git.git or gitcg.git
+	r=$WORK/run-$1/$2 t=$WORK/template-$1
+	s=$("$TIMEIT" -- git -C "$r" fetch -q --no-tags --no-write-fetch-head "$(cat "$t/url")" \
+		'+refs/civic/*:refs/civic/*')
+	[ "$(git -C "$r" rev-parse "$(kv "$t/refs" feed)")" = "$(kv "$t/refs" tip)" ] ||
+		die "git fetch did not move the feed to the peer's head"
+	sample "$s"
+}
+
+say "sync of $NEW new records, civic and stock git fetch: 1 warm-up round, then $RUNS rounds over the sizes"
+round=0
+while [ "$round" -le "$RUNS" ]; do
+	for n in $SIZES; do
+		fresh "$n"
+		if [ $((round % 2)) = 0 ]; then
+			c=$(inc_civic "$n"); g=$(inc_git "$n" git.git); h=$(inc_git "$n" gitcg.git)
+		else
+			h=$(inc_git "$n" gitcg.git); g=$(inc_git "$n" git.git); c=$(inc_civic "$n")
+		fi
+		if [ "$round" -ge 1 ]; then
+			echo "$c" >> "$RES/sync-inc-civic-runs-$n.txt"
+			echo "$g" >> "$RES/sync-inc-git-runs-$n.txt"
+			echo "$h" >> "$RES/sync-inc-gitcg-runs-$n.txt"
+		fi
+	done
+	round=$((round + 1))
+done
+for n in $SIZES; do
+	out=$RES/sync-inc-civic-out-$n.json
+	{ stats < "$RES/sync-inc-civic-runs-$n.txt"
+	  printf 'bytes=%s objects=%s\n' "$(json_num "$out" bytes_received)" "$(json_num "$out" objects_received)"
+	} > "$RES/sync-inc-civic-$n.txt"
+	stats < "$RES/sync-inc-git-runs-$n.txt" > "$RES/sync-inc-git-$n.txt"
+	stats < "$RES/sync-inc-gitcg-runs-$n.txt" > "$RES/sync-inc-gitcg-$n.txt"
+	rm -rf "$WORK/run-$n"
+done
+
+# ---------------------------------------------------------------------------
+# The first full sync, at each size; a civic run still going after FULL_CAP
+# seconds is killed (and not run again at that size), the result a lower bound;
+# one that took more than FULL_ONCE seconds is not run again.
+full_civic() { # N: prints "seconds maxrss_kb cut"
+	t=$WORK/template-$1
+	rm -rf "$WORK/full"
+	new_node "$WORK/full" "$(kv "$t/refs" network)"
+	s=$("$TIMEIT" -t "$FULL_CAP" -o "$RES/sync-full-civic-out-$1.json" -- \
+		"$CIVIC" --home "$WORK/full" sync --json "$(cat "$t/url")")
+	cut=$(echo "$s" | tr ' ' '\n' | sed -n 's/^timed_out=//p')
+	if [ "$cut" = 0 ]; then
+		[ "$(json_num "$RES/sync-full-civic-out-$1.json" records_accepted)" = "$1" ] ||
+			die "civic sync did not take $1 records: see $RES/sync-full-civic-out-$1.json"
+		du -sk "$WORK/full/archive.git" | cut -f1 > "$RES/sync-full-civic-size-$1.txt"
+	fi
+	rm -rf "$WORK/full"
+	echo "$(sample "$s") $cut"
+}
+full_git() { # N: prints "seconds maxrss_kb"
+	t=$WORK/template-$1
+	rm -rf "$WORK/mirror.git"
+	s=$("$TIMEIT" -- git clone -q --mirror "$(cat "$t/url")" "$WORK/mirror.git")
+	[ "$(git -C "$WORK/mirror.git" rev-parse "$(kv "$t/refs" feed)")" = "$(kv "$t/refs" tip)" ] ||
+		die "git clone --mirror did not get the peer's feed"
+	du -sk "$WORK/mirror.git" | cut -f1 > "$RES/sync-full-git-size-$1.txt"
+	rm -rf "$WORK/mirror.git"
+	sample "$s"
+}
+for n in $SIZES; do
+	say "$n records: first full sync, civic and stock git clone --mirror: $FULL_RUNS rounds (civic cut off after $FULL_CAP s)"
+	: > "$RES/sync-full-civic-runs-$n.txt"; : > "$RES/sync-full-git-runs-$n.txt"
+	: > "$RES/sync-full-civic-size-$n.txt"
+	round=0 cut=0 again=1
+	while [ "$round" -lt "$FULL_RUNS" ]; do
+		if [ $((round % 2)) = 1 ]; then
+			full_git "$n" >> "$RES/sync-full-git-runs-$n.txt"
+		fi
+		if [ "$again" = 1 ]; then
+			c=$(full_civic "$n")
+			echo "$c" >> "$RES/sync-full-civic-runs-$n.txt"
+			cut=${c##* }
+			if [ "$cut" = 1 ]; then
+				say "$n records: civic sync cut off after $FULL_CAP s"
+				again=0
+			elif awk "BEGIN { exit !(${c%% *} > $FULL_ONCE) }"; then
+				say "$n records: civic sync took ${c%% *} s, more than $FULL_ONCE s: not run again"
+				again=0
+			fi
+		fi
+		if [ $((round % 2)) = 0 ]; then
+			full_git "$n" >> "$RES/sync-full-git-runs-$n.txt"
+		fi
+		round=$((round + 1))
+	done
+	out=$RES/sync-full-civic-out-$n.json
+	{ stats < "$RES/sync-full-civic-runs-$n.txt"
+	  echo "cut=$cut size_kb=$(cat "$RES/sync-full-civic-size-$n.txt")"
+	  [ "$cut" = 1 ] || printf 'bytes=%s objects=%s\n' "$(json_num "$out" bytes_received)" \
+		"$(json_num "$out" objects_received)"
+	} > "$RES/sync-full-civic-$n.txt"
+	{ stats < "$RES/sync-full-git-runs-$n.txt"
+	  echo "size_kb=$(cat "$RES/sync-full-git-size-$n.txt")"
+	} > "$RES/sync-full-git-$n.txt"
+done
+N=$LARGEST
+stop_daemons
+
+# ---------------------------------------------------------------------------
+# The report's parts: the targets' rows and the section, in Markdown.
+ms() { fmt '%.0f' "$1 * 1000"; }
+sec() { fmt '%.2f' "$1"; }
+mib() { fmt '%.0f' "$1 / 1024"; }
+verdict() { awk "BEGIN { print ($1) ? \"PASS\" : \"MISS\" }"; }
+# The 1.3x target compares 100k with 10k; a quick run compares its largest
+# size with 10k if it has it, else with its smallest.
+# shellcheck disable=SC2086 # SIZES is a list
+REF=$(printf '%s\n' $SIZES | sort -n | head -n 1)
+for n in $SIZES; do [ "$n" = 10000 ] && [ "$N" != 10000 ] && REF=10000; done
+
+ci() { kv "$RES/sync-inc-civic-$1.txt" "$2"; }
+gi() { kv "$RES/sync-inc-git-$1.txt" "$2"; }
+gg() { kv "$RES/sync-inc-gitcg-$1.txt" "$2"; }
+cf() { kv "$RES/sync-full-civic-$1.txt" "$2"; }
+gf() { kv "$RES/sync-full-git-$1.txt" "$2"; }
+# full_time N: civic's full sync at N, "> 240 s (cut off)" when it was killed
+full_time() {
+	if [ "$(cf "$1" cut)" = 1 ]; then
+		echo "more than $(fmt '%.0f' "$(cf "$1" median_s)") s (cut off)"
+	else
+		echo "$(sec "$(cf "$1" median_s)") s"
+	fi
+}
+full_ratio() { # N
+	r=$(fmt '%.2f' "$(cf "$1" median_s) / $(gf "$1" median_s)")
+	if [ "$(cf "$1" cut)" = 1 ]; then echo "more than ${r}x"; else echo "${r}x"; fi
+}
+# peak RSS of civic's full sync at N; at least that when it was cut off
+full_rss() {
+	if [ "$(cf "$1" cut)" = 1 ]; then echo "at least $(mib "$(cf "$1" maxrss_kb)")"; else mib "$(cf "$1" maxrss_kb)"; fi
+}
+# civic is held to the faster of the two stock fetches at N (gi: no
+# commit-graph, gg: with one); "best" names it.
+if awk "BEGIN { exit !($(gg "$N" median_s) <= $(gi "$N" median_s)) }"; then
+	best=gg best_name="with a commit-graph" other=gi other_name="without one"
+else
+	best=gi best_name="without a commit-graph" other=gg other_name="with one"
+fi
+inc_ratio=$(fmt '%.6f' "$(ci "$N" median_s) / $($best "$N" median_s)")
+scale_ratio=$(fmt '%.6f' "$(ci "$N" median_s) / $(ci "$REF" median_s)")
+git_scale=$(fmt '%.6f' "$($best "$N" median_s) / $($best "$REF" median_s)")
+full_r=$(fmt '%.6f' "$(cf "$N" median_s) / $(gf "$N" median_s)")
+rss_inc=$(ci "$N" maxrss_kb) rss_full=$(cf "$N" maxrss_kb)
+V_INC=$(verdict "$inc_ratio <= 1.5")
+V_SCALE=$(verdict "$scale_ratio <= 1.3")
+V_FULL=$(verdict "$full_r <= 2")
+V_RSS=$(verdict "$rss_inc < 65536 && $rss_full < 65536")
+# A cut-off run only bounds its time and memory from below.
+if [ "$(cf "$N" cut)" = 1 ]; then
+	[ "$V_FULL" = MISS ] || V_FULL="UNKNOWN (cut off)"
+	[ "$V_RSS" = MISS ] || V_RSS="UNKNOWN (cut off)"
+fi
+
+cat > "$RES/sync-targets.md" <<EOF
+| target | measured | result |
+|---|---|---|
+| syncing $NEW new records from a peer holding $(short "$N") records, over \`git://\` on loopback, within 1.5x of stock \`git fetch\` of the same refs | \`civic sync\` $(ms "$(ci "$N" median_s)") ms; the faster stock \`git fetch\`, $best_name, $(ms "$($best "$N" median_s)") ms ($other_name: $(ms "$($other "$N" median_s)") ms); medians of $RUNS: **$(fmt '%.2f' "$inc_ratio")x** | **$V_INC** |
+| the same sync from a $(short "$REF")-record peer: $(short "$N") within 1.3x of $(short "$REF") | \`civic sync\` $(ms "$(ci "$REF" median_s)") ms at $(short "$REF"), $(ms "$(ci "$N" median_s)") ms at $(short "$N"): **$(fmt '%.2f' "$scale_ratio")x** (that stock \`git fetch\`: $(fmt '%.2f' "$git_scale")x) | **$V_SCALE** |
+| a first full sync of $(short "$N") records, verification included, within 2x of stock \`git clone --mirror\` | \`civic sync\` $(full_time "$N"), \`git clone --mirror\` $(sec "$(gf "$N" median_s)") s: **$(full_ratio "$N")** | **$V_FULL** |
+| peak memory of both syncs under 64 MiB | \`civic sync\`: $(mib "$rss_inc") MiB for $NEW new records, $(full_rss "$N") MiB for the full sync (stock git: $(mib "$($best "$N" maxrss_kb)") and $(mib "$(gf "$N" maxrss_kb)") MiB) | **$V_RSS** |
+EOF
+
+TABLE_INC="| records at the peer | \`civic sync\` (median of $RUNS) | min – max | \`git fetch\`, commit-graph (median) | min – max | \`git fetch\`, none (median) | min – max | civic / faster git | received by civic | peak RSS: civic, git (graph, none) |
+|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+TABLE_FULL="| records | \`civic sync\` (median) | min – max | \`git clone --mirror\` (median of $FULL_RUNS) | min – max | civic / git | peak RSS: civic, git | archive.git after: civic, git |
+|---:|---:|---:|---:|---:|---:|---:|---:|"
+# shellcheck disable=SC2086
+for n in $(printf '%s\n' $SIZES | sort -n); do
+	TABLE_INC="$TABLE_INC
+| $n | $(ms "$(ci "$n" median_s)") ms | $(ms "$(ci "$n" min_s)") – $(ms "$(ci "$n" max_s)") ms | $(ms "$(gg "$n" median_s)") ms | $(ms "$(gg "$n" min_s)") – $(ms "$(gg "$n" max_s)") ms | $(ms "$(gi "$n" median_s)") ms | $(ms "$(gi "$n" min_s)") – $(ms "$(gi "$n" max_s)") ms | $(fmt '%.2f' "$(ci "$n" median_s) / ($(gg "$n" median_s) < $(gi "$n" median_s) ? $(gg "$n" median_s) : $(gi "$n" median_s))")x | $(ci "$n" objects) objects, $(fmt '%.1f' "$(ci "$n" bytes) / 1024") KiB | $(mib "$(ci "$n" maxrss_kb)"); $(mib "$(gg "$n" maxrss_kb)"), $(mib "$(gi "$n" maxrss_kb)") MiB |"
+	runs=$(cf "$n" runs) spread="" size="–"
+	if [ "$(cf "$n" cut)" = 0 ]; then
+		spread="$(sec "$(cf "$n" min_s)") – $(sec "$(cf "$n" max_s)") s" size=$(mib "$(cf "$n" size_kb)")
+	fi
+	TABLE_FULL="$TABLE_FULL
+| $n | $(full_time "$n"), $runs run$([ "$runs" = 1 ] || echo s) | $spread | $(sec "$(gf "$n" median_s)") s | $(sec "$(gf "$n" min_s)") – $(sec "$(gf "$n" max_s)") s | $(full_ratio "$n") | $(full_rss "$n"), $(mib "$(gf "$n" maxrss_kb)") MiB | $size, $(mib "$(gf "$n" size_kb)") MiB |"
+done
+
+cat > "$RES/sync-section.md" <<EOF
+## Sync (issue 3)
+
+\`bench/sync.sh\`. For each archive, \`civic serve --listen 127.0.0.1:PORT\` runs a real \`git daemon\`
+over it (started by the benchmark, stopped by a trap); civic and stock git fetch from that same
+daemon and repository, \`git://127.0.0.1:PORT/archive.git\`, on loopback. Wall time and peak RSS are
+those of the fetching process and the children it waits for (\`bench/timeit\`); the daemon's side is
+the same for both and not counted. Stock git runs with its defaults (\`GIT_CONFIG_GLOBAL=/dev/null\`,
+\`GIT_CONFIG_NOSYSTEM=1\`).
+
+**$NEW new records.** The receiving node is a real member node (\`civic init --no-passphrase\`,
+\`network join\`) that holds the roster and the peer's feed minus its newest $NEW records: those
+objects only, packed by stock \`git pack-objects --revs\`, the two refs set by \`git update-ref\`.
+Timed: \`civic sync --json URL\` (connect, fetch the refs that differ into a quarantine, verify the
+$NEW new commits from the node's head, move the objects in as a pack, move the ref with
+compare-and-swap, fsync on). Against it: stock \`git fetch --no-tags URL '+refs/civic/*:refs/civic/*'\`
+into a bare repository holding the same pack and refs, twice: with the commit-graph that \`git gc\`
+writes (\`git commit-graph write --reachable\`), and without one, as the pack alone leaves it. Without
+it, stock git's fetch-pack (\`mark_complete_local_refs\`) parses every commit of the feed back to the
+roster's old date, which grows with the archive. civic is held to the faster of the two. Every run
+starts from a fresh copy (the pack hard-linked); one warm-up round, then $RUNS rounds, each taking
+every size in turn, civic first and last in alternate rounds; medians over the rounds. Every civic
+run must accept exactly $NEW records and every run must end at the peer's head.
+
+$TABLE_INC
+
+**First full sync.** At each size, a fresh member node (\`civic init --no-passphrase\`,
+\`network join\`, untimed) runs \`civic sync --json URL\`: it fetches everything into the
+quarantine, verifies the roster and every record (signatures, chain, trees, schemas), and moves the
+objects into the archive. Against it: stock \`git clone --mirror URL\` (index-pack checks every
+object's hash; no signatures). $FULL_RUNS rounds at each size, in alternating order, except that a
+\`civic sync\` that took more than $FULL_ONCE s (\`BENCH_FULL_ONCE\`) is not run again, and one still
+running after $FULL_CAP s (\`BENCH_FULL_TIMEOUT\`) is killed: its time and peak RSS are then lower
+bounds.
+
+$TABLE_FULL
+EOF
+
+printf '%s\n' \
+	"sync $NEW new records at $(short "$N") vs git fetch: $(fmt '%.2f' "$inc_ratio")x, target <= 1.5x  $V_INC" \
+	"sync $NEW new records, $(short "$N") vs $(short "$REF"): $(fmt '%.2f' "$scale_ratio")x, target <= 1.3x  $V_SCALE" \
+	"full sync of $(short "$N") vs git clone --mirror: $(full_ratio "$N"), target <= 2x  $V_FULL" \
+	"sync peak RSS: $(mib "$rss_inc") MiB ($NEW new), $(full_rss "$N") MiB (full), target < 64 MiB  $V_RSS" \
+	> "$RES/sync-summary.txt"
+printf '\n%s\n\n%s\n\n' "$TABLE_INC" "$TABLE_FULL"

@@ -27,6 +27,13 @@ int civic_global_init(void)
 	 * What each commit shares with the next is kept by the feed verifier. */
 	if ((error = git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)2 * 1024 * 1024)) < 0)
 		return civic_error_from_git(error, "cannot configure libgit2");
+	/* libgit2 maps packs in windows of 1 GiB, up to 8 GiB, and keeps what it
+	 * mapped: an audit or a first sync of 100k records held the whole pack
+	 * (200+ MiB). Old laptops: small windows, 32 MiB mapped at most, which
+	 * measured as fast (bench/, docs/benchmarks.md). */
+	if ((error = git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)4 * 1024 * 1024)) < 0 ||
+	    (error = git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)32 * 1024 * 1024)) < 0)
+		return civic_error_from_git(error, "cannot configure libgit2");
 	return 0;
 }
 

@@ -2,6 +2,7 @@
 #include "feed.h"
 #include "error.h"
 #include "object_limits.h"
+#include "oidset.h"
 #include "signed_commit.h"
 
 #include <errno.h>
@@ -526,6 +527,7 @@ struct civic_feed_verifier {
 	civic_feed_commit prev;
 	int have_prev;
 	git_tree *trees[PATH_TREES]; /* the previous commit's path trees */
+	civic_oidset *read;          /* collects the objects of verified commits, or NULL */
 };
 
 int civic_feed_verifier_new(civic_feed_verifier **out, git_repository *repo, const civic_pubkey *author,
@@ -543,6 +545,19 @@ int civic_feed_verifier_new(civic_feed_verifier **out, git_repository *repo, con
 	return 0;
 }
 
+static int collect_read(civic_feed_verifier *v, const civic_feed_commit *c)
+{
+	size_t i;
+	int error = civic_oidset_add(v->read, &c->id);
+
+	if (error == 0)
+		error = civic_oidset_add(v->read, &c->record_blob);
+	for (i = 0; i < PATH_TREES && error == 0; i++)
+		if (v->trees[i])
+			error = civic_oidset_add(v->read, git_tree_id(v->trees[i]));
+	return error;
+}
+
 int civic_feed_verifier_next(civic_feed_verifier *v, civic_feed_commit *out, json_t **record,
 			     const git_oid *commit_id)
 {
@@ -557,7 +572,12 @@ int civic_feed_verifier_next(civic_feed_verifier *v, civic_feed_commit *out, jso
 	memcpy(v->trees, now, sizeof now);
 	v->prev = *out;
 	v->have_prev = 1;
-	return 0;
+	return v->read ? collect_read(v, out) : 0;
+}
+
+void civic_feed_verifier_collect(civic_feed_verifier *v, civic_oidset *read)
+{
+	v->read = read;
 }
 
 /* The trees along the path of the record `c` added: what the next commit's

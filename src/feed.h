@@ -80,6 +80,11 @@ int civic_feed_verifier_new(civic_feed_verifier **out, git_repository *repo, con
  * On failure the verifier is unchanged: a feed stops at its first bad commit. */
 int civic_feed_verifier_next(civic_feed_verifier *v, civic_feed_commit *out, json_t **record,
 			     const git_oid *commit_id);
+/* Records in `read` (may be NULL) the id of every object of each commit
+ * that verifies from now on: the commit, its path trees, its record. */
+struct civic_oidset;
+void civic_feed_verifier_collect(civic_feed_verifier *v, struct civic_oidset *read);
+
 /* Continues a feed from a commit this node verified before (its own head):
  * the next commit verified must be the one after `trusted`. Nothing of
  * `trusted` is checked again, so what a sync verifies is only what is new. */

@@ -2,6 +2,10 @@
 #include "quarantine.h"
 #include "error.h"
 #include "fsutil.h"
+#include "oidset.h"
+
+#include <errno.h>
+#include <fcntl.h>
 
 #include <dirent.h>
 #include <ftw.h>
@@ -227,6 +231,101 @@ done:
 	git_revwalk_free(walk);
 	git_packbuilder_free(pb);
 	return error;
+}
+
+/* Whether every object named in the pack index at path is allowed. The
+ * version 2 index: magic, version, 256 fan-out counts, then the sorted ids. */
+static int index_within(int *within, const char *path, const civic_oidset *allowed)
+{
+	unsigned char head[8 + 256 * 4], id[GIT_OID_RAWSZ];
+	uint32_t n, i;
+	FILE *f = fopen(path, "rb");
+	int error = 0;
+
+	*within = 0;
+	if (!f) {
+		civic_error_set_os("cannot read '%s'", path);
+		return CIVIC_ERROR;
+	}
+	if (fread(head, 1, sizeof head, f) != sizeof head || memcmp(head, "\377tOc\0\0\0\2", 8))
+		goto done; /* not an index this code knows: do not adopt */
+	n = (uint32_t)head[sizeof head - 4] << 24 | (uint32_t)head[sizeof head - 3] << 16 |
+	    (uint32_t)head[sizeof head - 2] << 8 | head[sizeof head - 1];
+	for (i = 0; i < n; i++) {
+		git_oid oid;
+		if (fread(id, 1, sizeof id, f) != sizeof id)
+			goto done;
+		git_oid_fromraw(&oid, id);
+		if (!civic_oidset_has(allowed, &oid))
+			goto done;
+	}
+	*within = 1;
+done:
+	fclose(f);
+	return error;
+}
+
+/* Loose objects in the quarantine (objects/xx/): a fetch writes packs only. */
+static int has_loose(const char *objects)
+{
+	struct dirent *e;
+	DIR *d = opendir(objects);
+	int found = 0;
+
+	if (!d)
+		return 0;
+	while (!found && (e = readdir(d)))
+		found = strlen(e->d_name) == 2 && strspn(e->d_name, "0123456789abcdef") == 2;
+	closedir(d);
+	return found;
+}
+
+int civic_quarantine_adopt(civic_quarantine *q, git_repository *main, const civic_oidset *allowed)
+{
+	char dir[PATH_MAX], objects[PATH_MAX], path[PATH_MAX + 300], mdir[PATH_MAX];
+	struct dirent *e;
+	DIR *d;
+	int within = 1, error = 0, pass;
+
+	if (snprintf(objects, sizeof objects, "%s/objects", q->path) >= (int)sizeof objects ||
+	    snprintf(dir, sizeof dir, "%s/objects/pack", q->path) >= (int)sizeof dir ||
+	    snprintf(mdir, sizeof mdir, "%sobjects/pack", git_repository_path(main)) >= (int)sizeof mdir) {
+		civic_error_set(CIVIC_ERROR_GIT, "repository path too long");
+		return CIVIC_ERROR;
+	}
+	if (has_loose(objects))
+		return 0;
+	/* Pass 0 checks every index; pass 1 moves every pack, then its index. */
+	for (pass = 0; pass < 2 && within && error == 0; pass++) {
+		if (!(d = opendir(dir)))
+			return 0;
+		while (within && error == 0 && (e = readdir(d))) {
+			size_t n = strlen(e->d_name);
+			if (n < 10 || strncmp(e->d_name, "pack-", 5) || strcmp(e->d_name + n - 4, ".idx"))
+				continue;
+			snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+			if (pass == 0) {
+				error = index_within(&within, path, allowed);
+			} else {
+				char name[300];
+				snprintf(name, sizeof name, "%.*s", (int)(n - 9), e->d_name + 5);
+				if ((error = move_pack_file(q, main, name, "pack")) == 0)
+					error = move_pack_file(q, main, name, "idx");
+			}
+		}
+		closedir(d);
+	}
+	if (error < 0 || !within)
+		return error;
+	if ((error = civic_fs_sync_dir(mdir)) < 0)
+		return error;
+	{
+		git_odb *odb = NULL;
+		if ((error = git_repository_odb(&odb, main)) == 0 && (error = git_odb_refresh(odb)) < 0)
+			error = civic_error_from_git(error, "cannot read the archive's new objects");
+		git_odb_free(odb);
+	}
+	return error < 0 ? error : 1;
 }
 
 /* A pack without its index is invisible to git and to civic: what a

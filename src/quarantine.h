@@ -32,6 +32,15 @@ git_repository *civic_quarantine_repository(const civic_quarantine *q);
 int civic_quarantine_migrate(civic_quarantine *q, git_repository *main, const git_oid *tips,
 			     size_t ntips, const git_oid *bases, size_t nbases);
 
+/* When every object of the quarantine's packs is in `allowed` (the objects
+ * that verified), moves those packs into main as they are, index last, and
+ * returns 1: a first sync of a large archive then costs no repacking. 0,
+ * with nothing moved, when anything else is in them (a refused commit, a
+ * local peer's other refs) or loose objects were written: then
+ * civic_quarantine_migrate() must pick the verified objects out. */
+struct civic_oidset;
+int civic_quarantine_adopt(civic_quarantine *q, git_repository *main, const struct civic_oidset *allowed);
+
 /* Removes the quarantine from disk. */
 void civic_quarantine_free(civic_quarantine *q);
 

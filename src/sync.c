@@ -3,6 +3,7 @@
 #include "chain.h"
 #include "error.h"
 #include "feed.h"
+#include "oidset.h"
 #include "quarantine.h"
 #include "roster.h"
 #include "schema_store.h"
@@ -42,6 +43,7 @@ typedef struct {
 	ref_move *moves;              /* refs to move once the objects are in */
 	size_t nmoves, moves_alloc;
 	civic_remote remote;          /* the connection, and what it saw */
+	civic_oidset *read;           /* every object of what verified */
 } sync_state;
 
 const char *civic_sync_outcome_name(civic_sync_outcome outcome)
@@ -421,6 +423,38 @@ static int roster_relation(relation *rel, git_repository *repo, const git_oid *t
 	return 0;
 }
 
+/* Every object of the roster commits `theirs` adds to `ours` (NULL: all):
+ * roster trees are small, and read whole. */
+static int tree_object(const char *root, const git_tree_entry *e, void *payload)
+{
+	(void)root;
+	return civic_oidset_add(payload, git_tree_entry_id(e)) < 0 ? -1 : 0;
+}
+
+static int collect_roster(sync_state *st, const git_oid *theirs, const git_oid *ours)
+{
+	git_oid *ids = NULL;
+	size_t n = 0, i;
+	int reached, error;
+
+	if ((error = civic_chain_collect_until(&ids, &n, &reached, st->q, theirs, ours, ROSTER_CHAIN_MAX)) < 0)
+		return error;
+	for (i = 0; i < n && error == 0; i++) {
+		git_commit *c = NULL;
+		git_tree *tree = NULL;
+		if ((error = civic_oidset_add(st->read, &ids[i])) < 0)
+			break;
+		if (git_commit_lookup(&c, st->q, &ids[i]) == 0 && git_commit_tree(&tree, c) == 0 &&
+		    civic_oidset_add(st->read, git_tree_id(tree)) == 0)
+			git_tree_walk(tree, GIT_TREEWALK_PRE, tree_object, st->read);
+		git_tree_free(tree);
+		git_commit_free(c);
+	}
+	git_error_clear();
+	free(ids);
+	return error;
+}
+
 /* The roster the peer sends: taken when it verifies from the network id and
  * extends ours; a signed roster beside ours is kept as evidence. */
 static int sync_roster(sync_state *st, const char *refname, const git_oid *theirs)
@@ -446,7 +480,8 @@ static int sync_roster(sync_state *st, const char *refname, const git_oid *their
 		civic_roster_free(st->roster);
 		st->roster = candidate;
 		st->report->roster_updated = 1;
-		if ((error = add_objects(st, theirs, have ? &ours : NULL)) < 0 ||
+		if ((error = collect_roster(st, theirs, have ? &ours : NULL)) < 0 ||
+		    (error = add_objects(st, theirs, have ? &ours : NULL)) < 0 ||
 		    (error = add_move(st, CIVIC_ROSTER_REF, theirs, have ? &ours : NULL)) < 0)
 			return error;
 		return add_item(st, CIVIC_SYNC_ACCEPTED, refname, theirs, civic_roster_count(candidate), NULL);
@@ -455,7 +490,8 @@ static int sync_roster(sync_state *st, const char *refname, const git_oid *their
 	if (rel == REL_BEHIND)
 		return strcmp(refname, CIVIC_ROSTER_REF) ? 0
 			: add_item(st, CIVIC_SYNC_PEER_BEHIND, refname, theirs, 0, NULL);
-	if ((error = add_objects(st, theirs, &ours)) < 0 || (error = add_move(st, evidence, theirs, NULL)) < 0)
+	if ((error = collect_roster(st, theirs, &ours)) < 0 || (error = add_objects(st, theirs, &ours)) < 0 ||
+	    (error = add_move(st, evidence, theirs, NULL)) < 0)
 		return error;
 	return add_item(st, CIVIC_SYNC_FORK, refname, theirs, 0,
 			"the network's admins signed two different rosters; the peer's is kept as %s", evidence);
@@ -532,6 +568,7 @@ static int verify_run(size_t *good, sync_state *st, const civic_pubkey *author, 
 	why[0] = '\0';
 	if ((error = civic_feed_verifier_new(&v, st->q, author, st->network, st->schemas)) < 0)
 		return error;
+	civic_feed_verifier_collect(v, st->read);
 	if (resume && civic_feed_verifier_resume(v, resume) < 0) {
 		snprintf(why, why_size, "%s", civic_error_last()->message);
 		goto done;
@@ -811,10 +848,14 @@ static int accept_all(sync_state *st)
 {
 	char message[128];
 	size_t i;
-	int error;
+	int adopted = 0, error = 0;
 
-	if ((error = civic_quarantine_migrate(st->quarantine, st->main, st->tips,
-					      st->ntips, st->bases, st->nbases)) < 0)
+	/* The packs as they came, when they hold only what verified (a first
+	 * sync of 100k records: no repacking); else the verified objects alone. */
+	if (st->ntips > 0 && (adopted = civic_quarantine_adopt(st->quarantine, st->main, st->read)) < 0)
+		return adopted;
+	if (!adopted && (error = civic_quarantine_migrate(st->quarantine, st->main, st->tips, st->ntips,
+							  st->bases, st->nbases)) < 0)
 		return error;
 	snprintf(message, sizeof message, "civic: sync from %s", st->peer->name);
 	for (i = 0; i < st->nmoves && error == 0; i++) {
@@ -951,6 +992,7 @@ static int remember_advertisement(sync_state *st)
 static void state_dispose(sync_state *st)
 {
 	civic_quarantine_free(st->quarantine);
+	civic_oidset_free(st->read);
 	civic_roster_free(st->roster);
 	civic_schemas_free(st->schemas);
 	free(st->adv);
@@ -989,6 +1031,8 @@ int civic_sync_peer(civic_sync_report *report, civic_node *node, civic_peer *pee
 		    (error = civic_quarantine_new(&st.quarantine, st.main, civic_node_tmp_dir(node))) < 0)
 			goto done;
 		st.q = civic_quarantine_repository(st.quarantine);
+		if ((error = civic_oidset_new(&st.read)) < 0)
+			goto done;
 		if (!(st.fetched = calloc(st.nadv, 1))) {
 			error = civic_error_nomem();
 			goto done;

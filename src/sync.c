@@ -716,7 +716,7 @@ static int keep_fork(sync_state *st, const char *peer_ref, const civic_member *m
 {
 	git_oid *mine = NULL, *other = NULL;
 	oid_list ours_say = { NULL, 0, 0 }, theirs_say = { NULL, 0, 0 };
-	size_t nm = 0, no = 0, c, good, mine_good;
+	size_t nm = 0, no = 0, c, good, mine_good, n_check;
 	char why[512];
 	civic_buf evidence = CIVIC_BUF_INIT;
 	standing s;
@@ -728,18 +728,20 @@ static int keep_fork(sync_state *st, const char *peer_ref, const civic_member *m
 		goto done;
 	}
 	c = common_prefix(mine, nm, other, no);
-	if ((error = verify_run(&good, st, &m->key, c ? &mine[c - 1] : NULL, other + c, no - c, why,
-				sizeof why, &theirs_say)) < 0)
-		goto done;
-	if (good == 0) {
-		error = add_item(st, CIVIC_SYNC_REJECTED, peer_ref, theirs, 0, "%s", why);
-		goto done;
-	}
-	/* A revoked key's history beside its revocation point comes after the
-	 * revocation: not kept, or a thief could spread any number of them. */
-	if (m->revoked && (!m->has_last_valid || !find_id(other + c, good, &m->last_valid))) {
+	/* A revoked key's history counts up to its revocation point only, and
+	 * one beside that point not at all: after the revocation nothing is
+	 * read or kept, or a thief could spread any number of histories. */
+	n_check = no - c;
+	if (m->revoked && !(n_check = m->has_last_valid ? find_id(other + c, no - c, &m->last_valid) : 0)) {
 		error = add_item(st, CIVIC_SYNC_REJECTED, peer_ref, theirs, 0,
 				 "%zu records come after the revocation of '%s'", no - c, m->name);
+		goto done;
+	}
+	if ((error = verify_run(&good, st, &m->key, c ? &mine[c - 1] : NULL, other + c, n_check, why,
+				sizeof why, &theirs_say)) < 0)
+		goto done;
+	if (good == 0 || (m->revoked && good < n_check)) {
+		error = add_item(st, CIVIC_SYNC_REJECTED, peer_ref, theirs, 0, "%s", why);
 		goto done;
 	}
 	/* Our own history after the parting was verified when it came; it is

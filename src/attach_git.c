@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,9 +44,14 @@ static uint64_t chunks_of(uint64_t size)
  * Writing
  */
 
-/* The chunk tree of the file at path, which must be `size` bytes. */
-static int write_chunks(git_oid *out, git_repository *repo, const char *path, uint64_t size)
+/* The chunk tree of the file at path, which must be the `size` bytes whose
+ * SHA-256 is sha: a damaged local copy is never sent on to a relay, where
+ * it would stand in for the good bytes for everyone. */
+static int write_chunks(git_oid *out, git_repository *repo, const char *path, const char *sha, uint64_t size)
 {
+	unsigned char digest[crypto_hash_sha256_BYTES];
+	char hex[CIVIC_SHA256_HEX_LEN + 1];
+	crypto_hash_sha256_state hash;
 	git_treebuilder *tb = NULL;
 	char *chunk = malloc(CIVIC_ATTACH_CHUNK_SIZE), name[24];
 	uint64_t done = 0, i;
@@ -62,6 +68,7 @@ static int write_chunks(git_oid *out, git_repository *repo, const char *path, ui
 	}
 	if ((error = git_treebuilder_new(&tb, repo, NULL)) < 0)
 		goto git_error;
+	crypto_hash_sha256_init(&hash);
 	for (i = 0; done < size; i++) {
 		size_t want = size - done < CIVIC_ATTACH_CHUNK_SIZE ? (size_t)(size - done) : CIVIC_ATTACH_CHUNK_SIZE;
 		size_t got = 0;
@@ -77,11 +84,19 @@ static int write_chunks(git_oid *out, git_repository *repo, const char *path, ui
 			}
 			got += (size_t)n;
 		}
+		crypto_hash_sha256_update(&hash, (unsigned char *)chunk, want);
 		snprintf(name, sizeof name, "%08llu", (unsigned long long)i);
 		if ((error = git_blob_create_from_buffer(&blob, repo, chunk, want)) < 0 ||
 		    (error = git_treebuilder_insert(NULL, tb, name, &blob, GIT_FILEMODE_BLOB)) < 0)
 			goto git_error;
 		done += want;
+	}
+	crypto_hash_sha256_final(&hash, digest);
+	sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
+	if (strcmp(hex, sha)) {
+		civic_error_set(CIVIC_ERROR_ATTACH, "this node's copy of attachment %.12s… is damaged: not sent", sha);
+		error = CIVIC_EBADSIG;
+		goto done;
 	}
 	if ((error = git_treebuilder_write(out, tb)) < 0)
 		goto git_error;
@@ -131,7 +146,7 @@ int civic_attach_batch_write(git_oid *out, git_repository *repo, const git_oid *
 		uint64_t size;
 		if ((error = attachment_fields(&sha, &size, a)) < 0 ||
 		    (error = civic_attach_path(&path, store_dir, sha)) < 0 ||
-		    (error = write_chunks(&chunks, repo, path.ptr, size)) < 0)
+		    (error = write_chunks(&chunks, repo, path.ptr, sha, size)) < 0)
 			goto done;
 		if ((error = git_treebuilder_insert(NULL, tb, sha, &chunks, GIT_FILEMODE_TREE)) < 0)
 			goto git_error;
@@ -192,8 +207,11 @@ static int read_chunks(git_repository *repo, const git_oid *id, const char *sha,
 					(unsigned long long)i);
 			error = CIVIC_EINVALID;
 		} else if ((error = civic_object_check(repo, git_tree_entry_id(e), GIT_OBJECT_BLOB, want,
-						      "an attachment's chunk")) == 0 &&
-			   (error = git_blob_lookup(&blob, repo, git_tree_entry_id(e))) < 0) {
+						      "an attachment's chunk")) < 0) {
+			char why[sizeof civic_error_last()->message];
+			snprintf(why, sizeof why, "%s", civic_error_last()->message);
+			civic_error_set(CIVIC_ERROR_ATTACH, "attachment %.12s…: %.400s", sha, why);
+		} else if ((error = git_blob_lookup(&blob, repo, git_tree_entry_id(e))) < 0) {
 			error = civic_error_from_git(error, "cannot read an attachment's chunk");
 		} else if (error == 0 && (size_t)git_blob_rawsize(blob) != want) {
 			civic_error_set(CIVIC_ERROR_ATTACH, "attachment %.12s…: chunk %llu has the wrong size", sha,

@@ -57,7 +57,7 @@ done:
 	return error;
 }
 
-static int add_holding(holdings *h, const git_oid *record, json_t *attachments)
+static int add_holding(holdings *h, const civic_pubkey *author, const git_oid *record, json_t *attachments)
 {
 	if (h->count == h->alloc) {
 		size_t n = h->alloc ? h->alloc * 2 : 32;
@@ -67,13 +67,15 @@ static int add_holding(holdings *h, const git_oid *record, json_t *attachments)
 		h->alloc = n;
 	}
 	h->list[h->count].record = *record;
+	h->list[h->count].author = *author;
 	h->list[h->count++].attachments = json_incref(attachments);
 	return 0;
 }
 
 /* Reads the records ids[0..n) add; those with attachments go to h and to
  * the feed's list in the index. */
-static int read_new(holdings *h, json_t *ids_out, git_repository *repo, const git_oid *ids, size_t n)
+static int read_new(holdings *h, json_t *ids_out, git_repository *repo, const civic_pubkey *author,
+		    const git_oid *ids, size_t n)
 {
 	char hex[GIT_OID_HEXSZ + 1];
 	size_t i;
@@ -84,7 +86,7 @@ static int read_new(holdings *h, json_t *ids_out, git_repository *repo, const gi
 		if ((error = read_record(&record, repo, &ids[i])) < 0)
 			break;
 		list = json_object_get(record, "attachments");
-		if (json_array_size(list) && (error = add_holding(h, &ids[i], list)) == 0)
+		if (json_array_size(list) && (error = add_holding(h, author, &ids[i], list)) == 0)
 			json_array_append_new(ids_out, json_string(git_oid_tostr(hex, sizeof hex, &ids[i])));
 		json_decref(record);
 	}
@@ -93,8 +95,8 @@ static int read_new(holdings *h, json_t *ids_out, git_repository *repo, const gi
 
 /* The records of the feed with attachments, from the cached entry when
  * it still holds (the feed extends its head). */
-static int index_feed(holdings *h, json_t *entry_out, git_repository *repo, const git_oid *head,
-		      const json_t *cached)
+static int index_feed(holdings *h, json_t *entry_out, git_repository *repo, const civic_pubkey *author,
+		      const git_oid *head, const json_t *cached)
 {
 	const char *cached_head = json_string_value(json_object_get(cached, "head"));
 	json_t *ids = json_array(), *v;
@@ -115,7 +117,7 @@ static int index_feed(holdings *h, json_t *entry_out, git_repository *repo, cons
 				json_decref(record);
 				continue;
 			}
-			if (add_holding(h, &id, json_object_get(record, "attachments")) == 0)
+			if (add_holding(h, author, &id, json_object_get(record, "attachments")) == 0)
 				json_array_append(ids, v);
 			json_decref(record);
 		}
@@ -126,7 +128,7 @@ static int index_feed(holdings *h, json_t *entry_out, git_repository *repo, cons
 			goto done;
 	}
 	git_error_clear();
-	if ((error = read_new(h, ids, repo, chain, n)) < 0)
+	if ((error = read_new(h, ids, repo, author, chain, n)) < 0)
 		goto done;
 	json_object_set_new(entry_out, "head", json_string(git_oid_tostr(hex, sizeof hex, head)));
 	json_object_set(entry_out, "records", ids);
@@ -197,10 +199,12 @@ int civic_attach_index_read(civic_attach_holding **out, size_t *count, git_repos
 	while ((error = git_reference_next(&ref, it)) == 0) {
 		const char *name = git_reference_name(ref);
 		json_t *entry = json_object();
+		civic_pubkey author;
 		int e = entry ? 0 : civic_error_nomem();
-		if (e == 0 && git_reference_target(ref))
-			e = index_feed(&h, entry, repo, git_reference_target(ref),
+		if (e == 0 && git_reference_target(ref) && civic_feed_author_from_refname(&author, name) == 0)
+			e = index_feed(&h, entry, repo, &author, git_reference_target(ref),
 				       json_object_get(json_object_get(cached, "feeds"), name));
+		civic_error_clear();
 		if (e == 0)
 			json_object_set(feeds, name, entry);
 		json_decref(entry);

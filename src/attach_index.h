@@ -21,8 +21,11 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "key.h"
+
 typedef struct {
 	git_oid record;
+	civic_pubkey author;
 	json_t *attachments; /* the record's signed list (a reference held) */
 } civic_attach_holding;
 

@@ -5,6 +5,7 @@
 #include "attach_index.h"
 #include "error.h"
 #include "quarantine.h"
+#include "roster.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,25 +60,52 @@ static void measure(holding *h, const char *store)
 
 /* The records with attachments (attach_index.h: read only where the
  * archive changed since the last time), and what this node lacks of them. */
+/* Whether a record counts: a revoked key's records do up to its revocation
+ * point only (catalog.h), and their attachments travel no further. */
+static int counts(git_repository *repo, const civic_roster *roster, const civic_attach_holding *h)
+{
+	const civic_member *m = roster ? civic_roster_find(roster, &h->author) : NULL;
+	int ok;
+
+	if (!m || !m->revoked)
+		return 1;
+	if (!m->has_last_valid)
+		return 0;
+	ok = git_oid_equal(&h->record, &m->last_valid) ||
+	     git_graph_descendant_of(repo, &m->last_valid, &h->record) == 1;
+	git_error_clear();
+	return ok;
+}
+
 static int collect(attach_state *st)
 {
+	git_repository *repo = civic_node_repository(st->node);
 	civic_attach_holding *held = NULL;
+	civic_roster *roster = NULL;
 	size_t n = 0, i;
-	int error = civic_attach_index_read(&held, &n, civic_node_repository(st->node), civic_node_tmp_dir(st->node));
+	int error = civic_attach_index_read(&held, &n, repo, civic_node_tmp_dir(st->node));
 
 	if (error < 0)
 		return error;
+	if (civic_roster_load(&roster, repo, civic_node_network(st->node)) < 0)
+		roster = NULL;
+	civic_error_clear();
 	if (n && !(st->list = calloc(n, sizeof *st->list))) {
 		civic_attach_holdings_free(held, n);
+		civic_roster_free(roster);
 		return civic_error_nomem();
 	}
 	for (i = 0; i < n; i++) {
-		holding *h = &st->list[st->count++];
+		holding *h;
+		if (!counts(repo, roster, &held[i]))
+			continue;
+		h = &st->list[st->count++];
 		h->record = held[i].record;
 		h->attachments = json_incref(held[i].attachments);
 		measure(h, st->store);
 	}
 	civic_attach_holdings_free(held, n);
+	civic_roster_free(roster);
 	return 0;
 }
 
@@ -204,6 +232,7 @@ static int fetch_group(attach_state *st, const size_t *group, size_t n)
 static int fetch_all(attach_state *st)
 {
 	size_t *group = calloc(st->count ? st->count : 1, sizeof *group), at = 0, n, i;
+	char broken[sizeof civic_error_last()->message] = "";
 	int error = 0;
 
 	if (!group)
@@ -216,11 +245,30 @@ static int fetch_all(attach_state *st)
 		}
 	}
 	while (error == 0 && (n = next_group(group, st->count, st, &at, pick_fetch)) > 0) {
+		int failed;
 		if (!st->quarantine &&
 		    (error = civic_quarantine_new(&st->quarantine, civic_node_repository(st->node),
 						  civic_node_tmp_dir(st->node))) < 0)
 			break;
-		error = fetch_group(st, group, n);
+		if ((failed = fetch_group(st, group, n)) == 0)
+			continue;
+		/* Cut off (too much) or cancelled: stop. A group that broke off
+		 * midway (a link that drops) is tried one record at a time, and so
+		 * are the groups after it: each record that arrives whole is kept,
+		 * and the run says what failed at its end. */
+		if (st->remote.cut[0] || st->remote.cancelled || civic_error_last()->klass == CIVIC_ERROR_OS) {
+			error = failed;
+			break;
+		}
+		if (!broken[0])
+			snprintf(broken, sizeof broken, "%s", civic_error_last()->message);
+		for (i = 0; i < n; i++)
+			if (n > 1 && fetch_group(st, &group[i], 1) < 0 && civic_error_last()->klass == CIVIC_ERROR_OS)
+				break;
+	}
+	if (error == 0 && broken[0]) {
+		civic_error_set(CIVIC_ERROR_SYNC, "%s", broken);
+		error = CIVIC_ERROR;
 	}
 	free(group);
 	return error;
@@ -257,7 +305,7 @@ static int push_group(attach_state *st, const size_t *group, size_t n)
 	git_remote *remote = NULL;
 	char **specs = calloc(n, sizeof *specs);
 	git_reference *ref = NULL;
-	size_t i;
+	size_t i, m = 0;
 	int error = 0;
 
 	if (!specs)
@@ -265,21 +313,27 @@ static int push_group(attach_state *st, const size_t *group, size_t n)
 	for (i = 0; i < n && error == 0; i++) {
 		holding *h = &st->list[group[i]];
 		git_oid batch;
-		if ((error = civic_attach_batch_write(&batch, q, &h->record, h->attachments, st->store)) < 0 ||
-		    (error = civic_attach_batch_refname(&name, &h->record)) < 0)
+		/* A damaged local copy is not sent (the audit reports it). */
+		if ((error = civic_attach_batch_write(&batch, q, &h->record, h->attachments, st->store)) == CIVIC_EBADSIG) {
+			st->report->push_failed++;
+			snprintf(st->report->why, sizeof st->report->why, "%s", civic_error_last()->message);
+			error = 0;
+			continue;
+		}
+		if (error < 0 || (error = civic_attach_batch_refname(&name, &h->record)) < 0)
 			break;
 		if ((error = git_reference_create(&ref, q, name.ptr, &batch, 1, NULL)) < 0) {
 			error = civic_error_from_git(error, "cannot stage '%s'", name.ptr);
 			break;
 		}
 		git_reference_free(ref);
-		if (!(specs[i] = refspec(&h->record, 0)))
+		if (!(specs[m++] = refspec(&h->record, 0)))
 			error = civic_error_nomem();
 	}
 	st->remote.push_status = on_push_status;
 	st->remote.push_data = st;
-	if (error == 0 && (error = civic_remote_open(&remote, &st->remote, q, GIT_DIRECTION_PUSH)) == 0)
-		error = civic_remote_upload(&st->remote, remote, specs, n);
+	if (error == 0 && m > 0 && (error = civic_remote_open(&remote, &st->remote, q, GIT_DIRECTION_PUSH)) == 0)
+		error = civic_remote_upload(&st->remote, remote, specs, m);
 	civic_remote_close(remote);
 	free_specs(specs, n);
 	civic_buf_dispose(&name);

@@ -1,6 +1,7 @@
 /* cmd_fetch_attachments.c - civic fetch-attachments: the attachment bytes
  * this node still lacks, from its peers. */
 #include "cmd.h"
+#include "attach_index.h"
 #include "attach_sync.h"
 #include "error.h"
 
@@ -50,15 +51,29 @@ static int parse(fetch_args *a, int argc, char **argv)
 	return 0;
 }
 
+/* The records named: each must be one of the archive that has attachments. */
 static int resolve_ids(git_oid **out, civic_node *node, char **args, size_t n)
 {
-	size_t i;
-	int error = 0;
+	civic_attach_holding *held = NULL;
+	size_t nheld = 0, i, j;
+	int error;
 
 	if (!(*out = calloc(n ? n : 1, sizeof **out)))
 		return civic_error_nomem();
-	for (i = 0; i < n && error == 0; i++)
-		error = cli_resolve_commit(&(*out)[i], civic_node_repository(node), args[i]);
+	if ((error = civic_attach_index_read(&held, &nheld, civic_node_repository(node),
+					     civic_node_tmp_dir(node))) < 0)
+		return error;
+	for (i = 0; i < n && error == 0; i++) {
+		if ((error = cli_resolve_commit(&(*out)[i], civic_node_repository(node), args[i])) < 0)
+			break;
+		for (j = 0; j < nheld && !git_oid_equal(&held[j].record, &(*out)[i]); j++)
+			;
+		if (j == nheld) {
+			civic_error_set(CIVIC_ERROR_ARGS, "'%s' is not a record with attachments", args[i]);
+			error = CIVIC_ENOTFOUND;
+		}
+	}
+	civic_attach_holdings_free(held, nheld);
 	return error;
 }
 
@@ -99,17 +114,25 @@ int cmd_fetch_attachments(const cli_context *ctx, int argc, char **argv)
 		error = civic_attach_sync_peer(&r, node, targets[i], &o);
 		if (error < 0) {
 			failed++;
-			fprintf(stderr, "civic: %s\n", civic_error_last()->message);
+			if (!a.json)
+				cli_error_civic(error);
 		}
 		total.stored += r.stored;
 		total.refused += r.refused;
 		if (a.json)
-			json_array_append_new(out, json_pack("{s:s, s:b, s:I, s:I, s:I, s:s}", "peer", targets[i]->name,
-				"ok", error == 0, "stored", (json_int_t)r.stored, "refused", (json_int_t)r.refused,
+			json_array_append_new(out, json_pack("{s:s, s:b, s:s, s:I, s:I, s:I, s:s}", "peer", targets[i]->name,
+				"ok", error == 0, "error", error < 0 ? civic_error_last()->message : "",
+				"stored", (json_int_t)r.stored, "refused", (json_int_t)r.refused,
 				"not_on_peer", (json_int_t)r.not_on_peer, "reason", r.why));
-		else
+		else if (error == 0) {
 			printf(_("%s: %zu attachments stored, %zu refused; %zu records' attachments not there\n"),
 			       targets[i]->name, r.stored, r.refused, r.not_on_peer);
+			if (r.refused) {
+				fputs("  ", stdout);
+				cli_print_safe(r.why, 0);
+				putchar('\n');
+			}
+		}
 	}
 	if (a.json && cli_print_json(out) < 0)
 		code = cli_error_civic(CIVIC_ERROR);

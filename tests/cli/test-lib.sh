@@ -45,9 +45,15 @@ test_must_fail() {
 	return 0
 }
 
+# A test's body runs in a function of its own, so that a `return` in it ends
+# the test (as failed or passed), not test_expect_success before it reports.
+_test_body() {
+	eval "$1"
+}
+
 test_expect_success() {
 	test_count=$((test_count + 1))
-	if { eval "$2"; } >"$TEST_DIR/.out" 2>&1; then
+	if _test_body "$2" >"$TEST_DIR/.out" 2>&1; then
 		echo "ok $test_count - $1"
 	else
 		echo "not ok $test_count - $1"

@@ -1,0 +1,1124 @@
+#!/bin/sh
+# Attachment bytes over git (src/attach_git.h, src/attach_sync.c): batches of
+# 1 MiB chunk blobs at refs/civic/attachments/<record>, fetched after the
+# records by `civic sync` and `civic fetch-attachments`, checked against the
+# signed record, pushed to relays by the nodes that hold them whole.
+#
+#   1. author -> relay (bare repository behind a real git daemon) -> member;
+#      the batch is the same on every node, and stock git makes it too
+#   2. records first (--no-attachments), then fetch-attachments ID, --all;
+#      --json; usage errors
+#   3. hostile relays (bare repositories forged with stock git)
+#   4. a link that drops (a proxy that cuts each connection after 3 MB)
+#   5. a 50 MB attachment in bounded memory; kill -9 in the middle
+#   6. a member pushes to an empty relay the batches it holds whole, and
+#      only those (in section 2, where such a member is at hand)
+#   7. the attachments of records after their key's revocation
+# A test once marked "BUG:" showed a fault of civic that was fixed since; its
+# comment says what went wrong.
+. "$(dirname "$0")/test-lib.sh"
+
+# Servers started here stop with the script, whatever happens to it; each
+# also runs under `timeout`, so none outlives a script that was killed -9.
+SERVERS=""
+stop_servers() {
+	for _p in $SERVERS; do kill "$_p" 2>/dev/null; done
+	for _p in $SERVERS; do wait "$_p" 2>/dev/null; done
+	SERVERS=""
+}
+trap 'stop_servers; rm -rf "$TEST_DIR"' EXIT
+trap 'exit 143' HUP INT TERM
+
+# start_server LOG COMMAND...: runs COMMAND in the background, output to LOG.
+start_server() {
+	_log=$1
+	shift
+	timeout -k 3 150 "$@" >"$_log" 2>&1 &
+	SERVERS="$SERVERS $!"
+}
+
+# Two free ports on 127.0.0.1: git daemon, and the proxy that cuts the link.
+PORTS=$(python3 - $((20000 + ($$ % 4000) * 8 + 3)) <<-\EOF
+	import socket, sys
+	p, found = int(sys.argv[1]), []
+	while len(found) < 2 and p < 65000:
+	    s = socket.socket()
+	    try:
+	        s.bind(("127.0.0.1", p))
+	        found.append(p)
+	    except OSError:
+	        pass
+	    s.close()
+	    p += 1
+	print(*found)
+	EOF
+)
+set -- $PORTS
+PORT_DAEMON=$1 PORT_CUT=$2
+set --
+CUT=3000000
+RELAY_URL="git://127.0.0.1:$PORT_DAEMON/relay.git"
+DROP_URL="git://127.0.0.1:$PORT_CUT/drop.git"
+TAB=$(printf '\t')
+
+# wait_port PORT: until something accepts on 127.0.0.1:PORT (5 s at most).
+wait_port() {
+	python3 - "$1" <<-\EOF
+	import socket, sys, time
+	for _ in range(100):
+	    try:
+	        socket.create_connection(("127.0.0.1", int(sys.argv[1])), 0.2).close()
+	        sys.exit(0)
+	    except OSError:
+	        time.sleep(0.05)
+	sys.exit(1)
+	EOF
+}
+
+sha() { sha256sum "$1" | cut -c1-64; }
+
+# same FILE1 FILE2: the files are equal; the difference is shown when not.
+same() { cmp -s "$1" "$2" || { diff "$1" "$2" >&2; return 1; }; }
+
+# wait_lines N FILE REGEX: until FILE has N lines that match (5 s at most):
+# the proxy notes a connection once it is over, maybe after civic exits.
+wait_lines() {
+	for _i in $(seq 50); do
+		test "$(grep -c -e "$3" "$2" 2>/dev/null)" -ge "$1" && return 0
+		sleep 0.1
+	done
+	echo "# $2 has fewer than $1 lines matching '$3':" >&2
+	cat "$2" >&2
+	return 1
+}
+store() { echo "$1/attachments/sha256/$2"; }
+short() { cut -c1-12 "$1"; }
+
+# pg PEER ARGS...: stock git in the bare repository $TEST_DIR/PEER.git.
+pg() {
+	_p=$1
+	shift
+	git --git-dir "$TEST_DIR/$_p.git" "$@"
+}
+
+# batch_commit PEER TREE RECORD: a batch commit as civic writes it.
+batch_commit() {
+	GIT_AUTHOR_NAME=civic GIT_AUTHOR_EMAIL=attachments@civic GIT_AUTHOR_DATE="@0 +0000" \
+	GIT_COMMITTER_NAME=civic GIT_COMMITTER_EMAIL=attachments@civic GIT_COMMITTER_DATE="@0 +0000" \
+	pg "$1" commit-tree "$2" -m "civic: attachments of record $3"
+}
+
+# mkbatch PEER RECORD FILE...: the batch of RECORD, whose attachments are
+# FILE..., made with stock git alone (split, hash-object, mktree,
+# commit-tree); prints the commit id.
+mkbatch() {
+	_mp=$1 _mr=$2
+	shift 2
+	: >"$TEST_DIR/mk.top"
+	for _mf in "$@"; do
+		rm -rf "$TEST_DIR/mk.chunks" && mkdir "$TEST_DIR/mk.chunks" &&
+		split -b 1048576 -d -a 8 "$_mf" "$TEST_DIR/mk.chunks/" &&
+		: >"$TEST_DIR/mk.list" || return 1
+		for _mc in $(ls "$TEST_DIR/mk.chunks"); do
+			printf "100644 blob %s\t%s\n" "$(pg "$_mp" hash-object -w "$TEST_DIR/mk.chunks/$_mc")" \
+				"$_mc" >>"$TEST_DIR/mk.list" || return 1
+		done
+		printf "040000 tree %s\t%s\n" "$(pg "$_mp" mktree <"$TEST_DIR/mk.list")" "$(sha "$_mf")" \
+			>>"$TEST_DIR/mk.top" || return 1
+	done
+	batch_commit "$_mp" "$(pg "$_mp" mktree <"$TEST_DIR/mk.top")" "$_mr"
+}
+
+# quick_repack PEER: one pack, made without a delta search or compression
+# (random bytes gain nothing), so that git daemon serves it as it is.
+quick_repack() { pg "$1" -c pack.compression=0 repack -a -d -q --window=0; }
+
+# with_entry PEER TREE NAME [LINE]: TREE without its entry NAME, and with
+# LINE ("MODE TYPE ID<TAB>NAME") if given; prints the new tree's id.
+with_entry() {
+	{ pg "$1" ls-tree "$2" | grep -v "$TAB$3\$"; test -z "${4:-}" || printf "%s\n" "$4"; } |
+		pg "$1" mktree
+}
+
+# forge PEER RECORD SHA NAME [LINE]: PEER's batch of RECORD, with entry NAME
+# of the chunk tree of attachment SHA replaced by LINE (or removed).
+forge() {
+	_fb=$(pg "$1" rev-parse "refs/civic/attachments/$2") &&
+	_fc=$(with_entry "$1" "$_fb:$3" "$4" "${5:-}") &&
+	_ft=$(with_entry "$1" "$_fb^{tree}" "$3" "040000 tree $_fc$TAB$3") &&
+	pg "$1" update-ref "refs/civic/attachments/$2" "$(batch_commit "$1" "$_ft" "$2")"
+}
+
+# evil NAME: a bare repository NAME.git holding everything the relay holds:
+# roster, feeds and the genuine batches, to be forged further.
+evil() {
+	rm -rf "$TEST_DIR/$1.git" && git init -q --bare "$TEST_DIR/$1.git" &&
+	pg "$1" fetch -q "$TEST_DIR/srv/relay.git" "refs/civic/*:refs/civic/*"
+}
+
+# fresh NAME [TEMPLATE]: a copy of a receiver that holds every record and
+# no attachment (r0 unless named).
+fresh() { rm -rf "$1" && cp -a "${2:-r0}" "$1"; }
+
+# fetch_json HOME CODE ARGS...: `civic --home HOME fetch-attachments --json
+# ARGS...` must exit with CODE; one line per peer goes to $TEST_DIR/fa:
+# "OK STORED REFUSED NOT_ON_PEER REASON" (shown when a test fails).
+fetch_json() {
+	_h=$1 _want=$2
+	shift 2
+	"$CIVIC" --home "$_h" fetch-attachments --json "$@" >"$TEST_DIR/fa.json" 2>"$TEST_DIR/fa.err"
+	_rc=$?
+	cat "$TEST_DIR/fa.err" >&2
+	python3 - "$TEST_DIR/fa.json" >"$TEST_DIR/fa" <<-\EOF || { cat "$TEST_DIR/fa.json" >&2; return 1; }
+	import json, sys
+	d = json.load(open(sys.argv[1]))
+	assert isinstance(d, list) and d, d
+	for p in d:
+	    assert sorted(p) == ["error", "not_on_peer", "ok", "peer", "reason", "refused", "stored"], p
+	    print(p["ok"], p["stored"], p["refused"], p["not_on_peer"], p["reason"])
+	EOF
+	sed 's/^/# peer: /' "$TEST_DIR/fa" >&2
+	if [ "$_rc" != "$_want" ]; then
+		echo "# fetch-attachments exited $_rc, expected $_want: $*" >&2
+		return 1
+	fi
+}
+
+# fa_is OK STORED REFUSED NOT_ON_PEER [TEXT...]: what the last fetch_json
+# reported for its (only) peer; the reason holds each TEXT.
+fa_is() {
+	_line=$(head -n 1 "$TEST_DIR/fa")
+	case "$_line" in
+	"$1 $2 $3 $4"*) ;;
+	*) echo "# expected '$1 $2 $3 $4 ...', got '$_line'" >&2; return 1 ;;
+	esac
+	shift 4
+	for _t in "$@"; do
+		case "$_line" in
+		*"$_t"*) ;;
+		*) echo "# the reason lacks '$_t': $_line" >&2; return 1 ;;
+		esac
+	done
+}
+
+# stored_list HOME: the names in HOME's attachment store, sorted (all, the
+# hidden ones too).
+stored_list() { ls -A "$1/attachments/sha256" 2>/dev/null | LC_ALL=C sort; }
+
+# stored_count HOME: how many attachments HOME holds.
+stored_count() { stored_list "$1" | { grep -c '^[0-9a-f]\{64\}$' || true; }; }
+
+# store_is HOME FILE...: HOME's store holds exactly the attachments FILE...
+# (the same bytes), no temporary file, and HOME no quarantine.
+store_is() {
+	_h=$1
+	shift
+	for _f in "$@"; do sha "$_f"; done | LC_ALL=C sort -u >"$TEST_DIR/store.want"
+	stored_list "$_h" >"$TEST_DIR/store.have"
+	if ! cmp -s "$TEST_DIR/store.want" "$TEST_DIR/store.have"; then
+		echo "# the store of $_h is not as expected:" >&2
+		diff "$TEST_DIR/store.want" "$TEST_DIR/store.have" >&2
+		return 1
+	fi
+	for _f in "$@"; do
+		cmp "$_f" "$(store "$_h" "$(sha "$_f")")" || return 1
+	done
+	clean "$_h"
+}
+
+# clean HOME: no temporary file in the store, every stored file holds the
+# bytes its name says, no quarantine left in HOME/tmp.
+clean() {
+	for _f in $(stored_list "$1"); do
+		case "$_f" in
+		*[!0-9a-f]* | "")
+			echo "# a stray file in the store of $1: $_f" >&2
+			return 1 ;;
+		esac
+		test "$(sha "$(store "$1" "$_f")")" = "$_f" || {
+			echo "# $1 stored wrong bytes as $_f" >&2
+			return 1
+		}
+	done
+	if ls -d "$1"/tmp/quarantine-* >/dev/null 2>&1; then
+		echo "# a quarantine is left in $1/tmp:" >&2
+		ls -la "$1/tmp" >&2
+		return 1
+	fi
+}
+
+# fsck_clean GITDIR: git fsck --strict --full of a bare repository passes
+# and says nothing but the usual notices.
+fsck_clean() {
+	git --git-dir "$1" fsck --strict --full --no-dangling >"$TEST_DIR/fsck.out" 2>&1 &&
+	! grep -v "^Checking\|unborn" "$TEST_DIR/fsck.out" || {
+		echo "# git fsck of $1:" >&2
+		cat "$TEST_DIR/fsck.out" >&2
+		return 1
+	}
+}
+
+# Test bodies below never say `return`: test-lib evals a body inside
+# test_expect_success itself, so a `return 1` there would leave it before it
+# prints "not ok" (the test would vanish, and the script pass). Loops that
+# must stop run in a subshell and `exit 1`.
+
+# archive_only HOME: archive_state without the attachment store.
+archive_only() { archive_state "$1" | grep -v "^attachments"; }
+save_archive() { archive_only "$1" >"$TEST_DIR/$1.archive"; }
+archive_unchanged() {
+	archive_only "$1" >"$TEST_DIR/$1.archive.now"
+	cmp -s "$TEST_DIR/$1.archive" "$TEST_DIR/$1.archive.now" || {
+		echo "# the archive of $1 changed:" >&2
+		diff "$TEST_DIR/$1.archive" "$TEST_DIR/$1.archive.now" >&2
+		return 1
+	}
+}
+
+# audit_says HOME TEXT: civic audit of HOME is sound and says TEXT.
+audit_says() {
+	"$CIVIC" --home "$1" audit >"$TEST_DIR/audit.out" 2>&1 &&
+	tail -n 1 "$TEST_DIR/audit.out" | grep -q "^audit: sound$" &&
+	grep -q -F -e "$2" "$TEST_DIR/audit.out" || {
+		echo "# audit of $1 is not sound or lacks '$2':" >&2
+		cat "$TEST_DIR/audit.out" >&2
+		return 1
+	}
+}
+
+# batches URL|PATH: the batch refs there, "id ref" sorted.
+batches() { git ls-remote "$1" "refs/civic/attachments/*" | awk '{print $1" "$2}' | LC_ALL=C sort; }
+
+# peak_rss_kb FILE COMMAND...: runs COMMAND, writes its peak RSS in KiB to FILE.
+peak_rss_kb() {
+	_out=$1
+	shift
+	python3 - "$_out" "$@" <<-\EOF
+	import resource, subprocess, sys
+	rc = subprocess.call(sys.argv[2:])
+	kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+	open(sys.argv[1], "w").write("%d\n" % kb)
+	sys.exit(rc)
+	EOF
+}
+
+cat >"$TEST_DIR/cutproxy.py" <<-\EOF
+import socket, sys, threading
+port, upstream, cap, log = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+srv = socket.socket()
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("127.0.0.1", port))
+srv.listen(16)
+lock = threading.Lock()
+
+def note(line):
+    with open(log, "a") as f:
+        f.write(line + "\n")
+
+def serve(c):
+    try:
+        u = socket.create_connection(("127.0.0.1", upstream))
+    except OSError:
+        c.close()
+        return
+    st = {"n": 0, "cut": False}
+
+    def pump(a, b):
+        try:
+            while True:
+                d = a.recv(65536)
+                if not d:
+                    break
+                with lock:
+                    d = d[:max(cap - st["n"], 0)]
+                    st["n"] += len(d)
+                    full = st["n"] >= cap
+                if d:
+                    b.sendall(d)
+                if full:
+                    st["cut"] = True
+                    note("cut %d" % st["n"])
+                    break
+        except OSError:
+            pass
+        if st["cut"]:
+            for s in (a, b):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+        else:
+            try:
+                b.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
+
+    t = threading.Thread(target=pump, args=(u, c))
+    t.start()
+    pump(c, u)
+    t.join()
+    if not st["cut"]:
+        note("done %d" % st["n"])
+    c.close()
+    u.close()
+
+while True:
+    c, _ = srv.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+EOF
+
+# ---------------------------------------------------------------------------
+# 1. author -> relay -> member
+
+test_expect_success 'setup: a network; author a, members b, c, r, d, m, g; a relay behind git daemon' '
+	new_network cc "Мрежа Кюстендил" &&
+	join_network cc a "НПО Рила" rila &&
+	( for n in b c r d m g; do
+		join_network cc $n "НПО $n" dupnitsa || exit 1
+	done ) &&
+	( for n in a b c r d m g; do
+		fetch_roster cc $n || exit 1
+	done ) &&
+	mkdir srv &&
+	git init -q --bare srv/relay.git &&
+	start_server daemon.log "$(git --exec-path)/git-daemon" --reuseaddr --export-all \
+		--enable=receive-pack --informative-errors --listen=127.0.0.1 --port="$PORT_DAEMON" \
+		--base-path="$TEST_DIR/srv" "$TEST_DIR/srv" &&
+	start_server cut.out python3 "$TEST_DIR/cutproxy.py" "$PORT_CUT" "$PORT_DAEMON" "$CUT" \
+		"$TEST_DIR/cut.log" &&
+	wait_port "$PORT_DAEMON" && wait_port "$PORT_CUT" &&
+	timeout 30 git ls-remote "$RELAY_URL" >/dev/null
+'
+
+test_expect_success 'setup: a photo with a 2.5 MB, an empty and a tiny attachment; two documents with one each' '
+	head -c 2500000 /dev/urandom >"снимка 1.jpg" &&
+	: >празна.jpg &&
+	printf "малка" >tiny.jpg &&
+	head -c 100000 /dev/urandom >scan.pdf &&
+	head -c 1500000 /dev/urandom >report.pdf &&
+	civic --home a add photo --field title="Снимки от срещата" --field visibility=public \
+		--field date=2014-12-12 --attach "снимка 1.jpg" --attach празна.jpg --attach tiny.jpg >p.id &&
+	add_doc a "Сканиран протокол" --attach scan.pdf >d.id &&
+	add_doc a "Отчет" --attach report.pdf >q.id &&
+	add_doc a "Без приложения" >n.id &&
+	BIG=$(sha "снимка 1.jpg") EMPTY=$(sha празна.jpg) TINY=$(sha tiny.jpg) &&
+	SCAN=$(sha scan.pdf) REPORT=$(sha report.pdf) &&
+	P=$(cat p.id) D=$(cat d.id) Q=$(cat q.id) N=$(cat n.id) &&
+	test "$EMPTY" = e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
+'
+
+test_expect_success 'the author pushes records and three batches to the relay (git daemon)' '
+	civic --home a peer add relay "$RELAY_URL" --relay &&
+	timeout 60 "$CIVIC" --home a sync relay >out 2>err &&
+	cat out && test ! -s err &&
+	grep -q "^sync relay: .* 2 refs pushed$" out &&
+	grep -q "^attachments relay: 0 stored, 0 refused, 0 records'\'' attachments not on the peer; 3 records'\'' attachments pushed$" out &&
+	batches "$RELAY_URL" | cut -d" " -f2 | LC_ALL=C sort >relay.batches &&
+	printf "refs/civic/attachments/%s\n" "$P" "$D" "$Q" | LC_ALL=C sort >want.batches &&
+	same want.batches relay.batches &&
+	clean a
+'
+
+test_expect_success 'the relay is clean to git fsck --strict; no batch lives in the author'\''s archive' '
+	fsck_clean srv/relay.git &&
+	B=$(pg srv/relay rev-parse "refs/civic/attachments/$P") &&
+	! git_in a cat-file -e "$B" 2>/dev/null &&
+	test -z "$(git_in a for-each-ref refs/civic/attachments)"
+'
+
+test_expect_success 'the batch: one unsigned commit, attachments named by SHA-256, chunks of 1 MiB' '
+	B=$(pg srv/relay rev-parse "refs/civic/attachments/$P") &&
+	pg srv/relay cat-file commit "$B" >commit &&
+	! grep -q "^parent \|^gpgsig" commit &&
+	grep -q "^author civic <attachments@civic> 0 +0000$" commit &&
+	grep -q "^committer civic <attachments@civic> 0 +0000$" commit &&
+	grep -q "^civic: attachments of record $P$" commit &&
+	pg srv/relay ls-tree "$B" | cut -f2 | LC_ALL=C sort >names &&
+	printf "%s\n" "$BIG" "$EMPTY" "$TINY" | LC_ALL=C sort >want &&
+	cmp names want &&
+	pg srv/relay ls-tree -l "$B:$BIG" | awk "{print \$1, \$2, \$4, \$5}" >chunks &&
+	printf "100644 blob 1048576 00000000\n100644 blob 1048576 00000001\n100644 blob 402848 00000002\n" >want &&
+	cmp chunks want &&
+	test "$(pg srv/relay rev-parse "$B:$EMPTY")" = 4b825dc642cb6eb9a060e54bf8d69288fbee4904 &&
+	pg srv/relay ls-tree -l "$B:$TINY" | awk "{print \$4, \$5}" >chunks &&
+	test "$(cat chunks)" = "10 00000000"
+'
+
+test_expect_success 'stock git alone makes the same batch, byte for byte' '
+	git init -q --bare stock.git &&
+	test "$(mkbatch stock "$P" "снимка 1.jpg" празна.jpg tiny.jpg)" = \
+	     "$(pg srv/relay rev-parse "refs/civic/attachments/$P")" &&
+	test "$(mkbatch stock "$Q" report.pdf)" = "$(pg srv/relay rev-parse "refs/civic/attachments/$Q")"
+'
+
+test_expect_success 'a member that reaches only the relay gets the records and every attachment' '
+	civic --home b peer add relay "$RELAY_URL" --relay &&
+	timeout 60 "$CIVIC" --home b sync relay >out 2>err &&
+	cat out && test ! -s err &&
+	grep -q "^  accepted     НПО Рила (Рила): 4 new records$" out &&
+	grep -q "^attachments relay: 5 stored, 0 refused, 0 records'\'' attachments not on the peer; 0 records'\'' attachments pushed$" out &&
+	store_is b "снимка 1.jpg" празна.jpg tiny.jpg scan.pdf report.pdf &&
+	audit_says b "attachments: 5 present, 0 missing, 0 corrupt"
+'
+
+test_expect_success 'the member keeps files, not batches: no batch object or ref in its archive' '
+	B=$(pg srv/relay rev-parse "refs/civic/attachments/$P") &&
+	! git_in b cat-file -e "$B" 2>/dev/null &&
+	! git_in b cat-file -e "$(pg srv/relay rev-parse "$B:$BIG")" 2>/dev/null &&
+	test -z "$(git_in b for-each-ref refs/civic/attachments refs/incoming)" &&
+	fsck_clean b/archive.git &&
+	civic --home b show "$P" >show &&
+	test "$(grep -c "\[present\]$" show)" = 3
+'
+
+test_expect_success 'a second sync has nothing to move: no attachments line' '
+	timeout 60 "$CIVIC" --home b sync relay >out 2>err &&
+	test ! -s err &&
+	test "$(cat out)" = "sync relay: 0 new records in 0 feeds; 0 refused, 0 forks, 0 refs pushed"
+'
+
+test_expect_success 'two nodes push the same batch: the member'\''s batches equal the author'\''s' '
+	git init -q --bare srv/relay2.git &&
+	civic --home b peer add relay2 "$(abs srv/relay2.git)" --relay &&
+	timeout 60 "$CIVIC" --home b sync relay2 >out 2>err &&
+	cat out && test ! -s err &&
+	grep -q "; 3 records'\'' attachments pushed$" out &&
+	batches "$RELAY_URL" >one &&
+	batches srv/relay2.git >two &&
+	cmp one two &&
+	fsck_clean srv/relay2.git
+'
+
+# ---------------------------------------------------------------------------
+# 2. records first, attachments later
+
+test_expect_success 'sync --no-attachments brings the records and not the bytes' '
+	civic --home c peer add relay "$RELAY_URL" --relay &&
+	timeout 60 "$CIVIC" --home c sync --no-attachments relay >out 2>err &&
+	cat out && test ! -s err &&
+	grep -q "^  accepted     НПО Рила (Рила): 4 new records$" out &&
+	! grep -q "^attachments" out &&
+	test -z "$(stored_list c)" &&
+	clean c &&
+	audit_says c "attachments: 0 present, 5 missing, 0 corrupt" &&
+	grep -q "$BIG.* is missing" audit.out
+'
+
+test_expect_success 'status and show say the attachments are missing' '
+	civic --home c status >status &&
+	grep -q "4 records, 5 attachments missing" status &&
+	grep -q "^attachments: 0 present, 5 missing, 0 corrupt$" status &&
+	civic --home c show "$P" >show &&
+	test "$(grep -c "\[missing\]$" show)" = 3
+'
+
+test_expect_success 'sync --no-attachments --json: nothing asked, nothing moved' '
+	timeout 60 "$CIVIC" --home c sync --json --no-attachments relay >out.json &&
+	python3 - out.json <<-\EOF
+	import json, sys
+	d = json.load(open(sys.argv[1]))
+	a = d[0]["attachments"]
+	assert a == {"records_missing": 0, "stored": 0, "refused": 0, "not_on_peer": 0,
+	             "pushed": 0, "push_failed": 0, "reason": ""}, a
+	EOF
+'
+
+test_expect_success 'fetch-attachments ID brings that record'\''s attachments only' '
+	save_archive c &&
+	timeout 60 "$CIVIC" --home c fetch-attachments "$(short p.id)" >out 2>err &&
+	cat out && test ! -s err &&
+	test "$(cat out)" = "relay: 3 attachments stored, 0 refused; 0 records'\'' attachments not there" &&
+	store_is c "снимка 1.jpg" празна.jpg tiny.jpg &&
+	audit_says c "attachments: 3 present, 2 missing, 0 corrupt" &&
+	archive_unchanged c
+'
+
+test_expect_success 'fetch-attachments ID again: nothing to do' '
+	timeout 60 "$CIVIC" --home c fetch-attachments "$P" >out 2>err &&
+	test ! -s err &&
+	test "$(cat out)" = "relay: 0 attachments stored, 0 refused; 0 records'\'' attachments not there"
+'
+
+# 6. (pushing) comes here: c holds one record's attachments whole.
+test_expect_success 'a member pushes to an empty relay the batch it holds whole, not those it lacks' '
+	git init -q --bare srv/relay3.git &&
+	civic --home c peer add relay3 "$(abs srv/relay3.git)" --relay &&
+	timeout 60 "$CIVIC" --home c sync relay3 >out 2>err &&
+	cat out && test ! -s err &&
+	grep -q "^sync relay3: .* 2 refs pushed$" out &&
+	grep -q "^attachments relay3: 0 stored, 0 refused, 2 records'\'' attachments not on the peer; 1 records'\'' attachments pushed$" out &&
+	batches srv/relay3.git >three &&
+	grep "/$P\$" one >want &&
+	cmp want three
+'
+
+test_expect_success 'fetch-attachments --all --json: the rest, peer after peer' '
+	fetch_json c 0 --all &&
+	test "$(wc -l <fa)" = 2 &&
+	test "$(sed -n 1p fa)" = "True 2 0 0 " &&
+	test "$(sed -n 2p fa)" = "True 0 0 0 " &&
+	python3 - fa.json "$RELAY_URL" <<-\EOF &&
+	import json, sys
+	d = json.load(open(sys.argv[1]))
+	assert [p["peer"] for p in d] == ["relay", "relay3"], d
+	EOF
+	store_is c "снимка 1.jpg" празна.jpg tiny.jpg scan.pdf report.pdf &&
+	audit_says c "attachments: 5 present, 0 missing, 0 corrupt"
+'
+
+test_expect_success 'a record held in part is not pushed; sync --json reports the attachments' '
+	rm "$(store c "$SCAN")" &&
+	timeout 60 "$CIVIC" --home c sync --json relay3 >out.json 2>err &&
+	test ! -s err &&
+	python3 - out.json <<-\EOF &&
+	import json, sys
+	d = json.load(open(sys.argv[1]))
+	assert len(d) == 1 and d[0]["ok"] is True, d
+	a = d[0]["attachments"]
+	assert a == {"records_missing": 1, "stored": 0, "refused": 0, "not_on_peer": 1,
+	             "pushed": 1, "push_failed": 0, "reason": ""}, a
+	EOF
+	batches srv/relay3.git | cut -d" " -f2 | LC_ALL=C sort >three &&
+	printf "refs/civic/attachments/%s\n" "$P" "$Q" | LC_ALL=C sort >want &&
+	cmp want three
+'
+
+test_expect_success 'one sync of two peers: fetched from the first, pushed to the second' '
+	timeout 60 "$CIVIC" --home c sync relay relay3 >out 2>err &&
+	cat out && test ! -s err &&
+	grep -q "^attachments relay: 1 stored, 0 refused, 0 records'\'' attachments not on the peer; 0 records'\'' attachments pushed$" out &&
+	grep -q "^attachments relay3: 0 stored, 0 refused, 0 records'\'' attachments not on the peer; 1 records'\'' attachments pushed$" out &&
+	batches srv/relay3.git >three &&
+	cmp one three &&
+	fsck_clean srv/relay3.git
+'
+
+test_expect_success 'sync --no-push does not push attachments either' '
+	git init -q --bare srv/relay4.git &&
+	civic --home c peer add relay4 "$(abs srv/relay4.git)" --relay &&
+	timeout 60 "$CIVIC" --home c sync --no-push relay4 >out 2>err &&
+	test -z "$(git --git-dir srv/relay4.git for-each-ref)" &&
+	! grep -q "^attachments" out
+'
+
+test_expect_success 'fetch-attachments: usage errors exit 129' '
+	test_expect_code 129 civic --home c fetch-attachments 2>err &&
+	grep -q "^usage: civic fetch-attachments" err &&
+	test_expect_code 129 civic --home c fetch-attachments --all "$P" 2>err &&
+	test_expect_code 129 civic --home c fetch-attachments --bogus 2>err &&
+	test_expect_code 129 civic --home c fetch-attachments --from 2>err &&
+	civic --home c fetch-attachments --help >out &&
+	grep -q "^usage: civic fetch-attachments (--all | ID...)" out &&
+	civic --home c sync --help | grep -q -e "--no-attachments"
+'
+
+test_expect_success 'fetch-attachments: an unknown ID, not an ID, an unknown peer: one line, exit 1' '
+	test_refused 1 c fetch-attachments 0000000 &&
+	err_has "no record '\''0000000'\'' in this archive" &&
+	test_refused 1 c fetch-attachments "$P" nonsense &&
+	err_has "'\''nonsense'\'' is not a record id" &&
+	test_refused 1 c fetch-attachments --all --from nobody &&
+	err_has "there is no peer named '\''nobody'\''"
+'
+
+test_expect_success 'fetch-attachments from a peer that cannot be reached: exit 128, one line, ok false' '
+	rm "$(store c "$SCAN")" &&
+	archive_state c >state.before &&
+	test_expect_code 128 civic --home c fetch-attachments --all --from "$(abs nowhere)/archive.git" >out 2>err &&
+	test_one_error_line err && grep -q "nowhere" err &&
+	archive_state c >state.after && same state.before state.after &&
+	fetch_json c 128 --all --from "$(abs nowhere)/archive.git" &&
+	fa_is False 0 0 0
+'
+
+test_expect_success 'a node that lacks nothing stores nothing; one without a network is refused' '
+	new_node lone "Самотно НПО" rila &&
+	test_refused 1 lone fetch-attachments --all &&
+	err_has "network join" &&
+	timeout 60 "$CIVIC" --home b fetch-attachments --all >out 2>err &&
+	test ! -s err &&
+	grep -q "^relay: 0 attachments stored, 0 refused; 0 records'\'' attachments not there$" out
+'
+
+# Fixed: fetch-attachments takes any commit for a record id: the roster's
+# first commit (not a record) is accepted and nothing is said, where
+# `civic show` refuses it ("is not a record that verifies in this archive").
+test_expect_success 'fetch-attachments refuses a commit id that is not a record' '
+	test_refused 1 c show "$(git_in c rev-list --max-parents=0 refs/civic/roster)" &&
+	test_refused 1 c fetch-attachments "$(git_in c rev-list --max-parents=0 refs/civic/roster)"
+'
+
+# ---------------------------------------------------------------------------
+# 3. hostile relays: bare repositories forged with stock git. r0 holds every
+# record and no attachment; each case syncs a copy of it.
+
+test_expect_success 'setup: a receiver that holds every record and no attachment' '
+	timeout 60 "$CIVIC" --home r sync --no-attachments "$RELAY_URL" >out &&
+	grep -q "4 new records" out &&
+	test -z "$(stored_list r)" &&
+	rm -rf r0 && cp -a r r0 && save_archive r0
+'
+
+# refused_from HOME PEER TEXT [ID...]: HOME (a fresh copy of r0) fetches
+# from PEER the attachments of ID... (all when none): exit 1, at least one
+# attachment refused with TEXT in the reason; the archive unchanged, the
+# store clean. The reason goes to HOME.why.
+refused_from() {
+	_rh=$1 _rp=$2 _rt=$3
+	shift 3
+	test $# -gt 0 || set -- --all
+	fresh "$_rh" &&
+	fetch_json "$_rh" 1 "$@" --from "$(abs "$_rp.git")" &&
+	set -- "$_rh" "$_rp" "$_rt" &&
+	cut -d" " -f5- fa >"$1.why" &&
+	grep -q -F -e "$3" "$1.why" &&
+	test "$(cut -d" " -f3 fa)" -ge 1 &&
+	cp r0.archive "$1.archive" && archive_unchanged "$1" &&
+	clean "$1"
+}
+
+test_expect_success '3a. a chunk replaced (other bytes, same name and size): refused, naming it' '
+	evil evil_a &&
+	O=$(head -c 1048576 /dev/urandom | pg evil_a hash-object -w --stdin) &&
+	forge evil_a "$P" "$BIG" 00000001 "100644 blob $O${TAB}00000001" &&
+	test "$(pg evil_a ls-tree -l "refs/civic/attachments/$P:$BIG" | sed -n 2p | awk "{print \$4}")" = 1048576 &&
+	refused_from ra evil_a "the bytes are not those the record signed (sha256 $(echo $BIG | cut -c1-12)" &&
+	fa_is True 4 1 0 &&
+	store_is ra празна.jpg tiny.jpg scan.pdf report.pdf
+'
+
+test_expect_success '3a. the same through civic sync: exit 1, the reason under the attachments line' '
+	fresh ra2 &&
+	{ timeout 60 "$CIVIC" --home ra2 sync "$(abs evil_a.git)" >out 2>err; rc=$?; } &&
+	cat out err && test $rc = 1 && test ! -s err &&
+	grep -A1 "^attachments .*evil_a.git: 4 stored, 1 refused, 0 records'\'' attachments not on the peer; 0 records'\'' attachments pushed$" out |
+		tail -n 1 | grep -q "^  the bytes are not those the record signed (sha256 $(echo $BIG | cut -c1-12)" &&
+	store_is ra2 празна.jpg tiny.jpg scan.pdf report.pdf
+'
+
+test_expect_success '3a. the honest relay then brings the refused one; the archive is sound' '
+	timeout 60 "$CIVIC" --home ra fetch-attachments --all --from "$RELAY_URL" >out &&
+	grep -q ": 1 attachments stored, 0 refused" out &&
+	store_is ra "снимка 1.jpg" празна.jpg tiny.jpg scan.pdf report.pdf &&
+	audit_says ra "attachments: 5 present, 0 missing, 0 corrupt"
+'
+
+# Fixed: in text mode fetch-attachments says "1 refused" and exits 1, but
+# never why (nothing on stderr, no reason line): DESIGN.md section 4, "a
+# rejected input ... says why in one clear line". civic sync prints it.
+test_expect_success 'fetch-attachments (text) says why an attachment was refused' '
+	fresh ra3 &&
+	{ timeout 60 "$CIVIC" --home ra3 fetch-attachments --all --from "$(abs evil_a.git)" >out 2>err; rc=$?; } &&
+	cat out err && test $rc = 1 &&
+	cat out err | grep -q "not those the record signed"
+'
+
+test_expect_success '3b. a chunk one byte larger than 1 MiB: refused' '
+	evil evil_b1 &&
+	O=$(head -c 1048577 /dev/urandom | pg evil_b1 hash-object -w --stdin) &&
+	forge evil_b1 "$P" "$BIG" 00000000 "100644 blob $O${TAB}00000000" &&
+	refused_from rb1 evil_b1 "too large" "$P" &&
+	fa_is True 2 1 0 &&
+	test ! -e "$(store rb1 "$BIG")"
+'
+
+test_expect_success '3b. more chunks than the size allows: refused' '
+	evil evil_b2 &&
+	O=$(printf x | pg evil_b2 hash-object -w --stdin) &&
+	forge evil_b2 "$Q" "$REPORT" 00000002 "100644 blob $O${TAB}00000002" &&
+	refused_from rb2 evil_b2 "3 chunks where 2 were due" "$Q" &&
+	fa_is True 0 1 0 &&
+	test ! -e "$(store rb2 "$REPORT")"
+'
+
+test_expect_success '3b. fewer chunks than the size needs: refused' '
+	evil evil_b3 &&
+	forge evil_b3 "$P" "$BIG" 00000002 &&
+	refused_from rb3 evil_b3 "2 chunks where 3 were due" "$P" &&
+	test ! -e "$(store rb3 "$BIG")"
+'
+
+test_expect_success '3b. a chunk that is a tree, not a blob: refused' '
+	evil evil_b4 &&
+	T=$(pg evil_b4 rev-parse "refs/civic/attachments/$Q:$REPORT") &&
+	forge evil_b4 "$D" "$SCAN" 00000000 "040000 tree $T${TAB}00000000" &&
+	refused_from rb4 evil_b4 "chunk 0 is not where it belongs" "$D" &&
+	fa_is True 0 1 0 &&
+	test ! -e "$(store rb4 "$SCAN")"
+'
+
+test_expect_success '3b. an executable chunk, a misnamed chunk: refused' '
+	evil evil_b5 &&
+	C=$(pg evil_b5 rev-parse "refs/civic/attachments/$Q:$REPORT/00000001") &&
+	forge evil_b5 "$Q" "$REPORT" 00000001 "100755 blob $C${TAB}00000001" &&
+	refused_from rb5 evil_b5 "chunk 1 is not where it belongs" "$Q" &&
+	evil evil_b6 &&
+	forge evil_b6 "$Q" "$REPORT" 00000001 "100644 blob $C${TAB}00000009" &&
+	refused_from rb6 evil_b6 "chunk 1 is not where it belongs" "$Q"
+'
+
+test_expect_success '3b. the empty attachment given a chunk (of 0 bytes): refused' '
+	evil evil_b7 &&
+	E=$(pg evil_b7 hash-object -w /dev/null) &&
+	forge evil_b7 "$P" "$EMPTY" 00000000 "100644 blob $E${TAB}00000000" &&
+	refused_from rb7 evil_b7 "1 chunks where 0 were due" "$P" &&
+	fa_is True 2 1 0 &&
+	test ! -e "$(store rb7 "$EMPTY")"
+'
+
+test_expect_success '3b. a batch that lacks an attachment, a batch of another record: refused' '
+	evil evil_b8 &&
+	B=$(pg evil_b8 rev-parse "refs/civic/attachments/$P") &&
+	T=$(with_entry evil_b8 "$B^{tree}" "$TINY") &&
+	pg evil_b8 update-ref "refs/civic/attachments/$P" "$(batch_commit evil_b8 "$T" "$P")" &&
+	pg evil_b8 update-ref "refs/civic/attachments/$D" "$(pg evil_b8 rev-parse "refs/civic/attachments/$Q")" &&
+	refused_from rb8 evil_b8 "the batch lacks attachment" "$P" "$D" &&
+	fa_is True 2 2 0 &&
+	store_is rb8 "снимка 1.jpg" празна.jpg
+'
+
+# Fixed: some refusals do not name the attachment: "an attachment's chunk is
+# too large: 1048577 bytes, larger than the 1048576 allowed" (from
+# civic_object_check in read_chunks) says neither which attachment nor which
+# record, where "chunk 0 is not where it belongs" does ("attachment
+# 1a2b3c4d5e6f…: ...").
+test_expect_success 'every refusal names the attachment it refused' '
+	grep -q "$(echo "$BIG" | cut -c1-12)" rb1.why &&
+	grep -q "$(echo "$REPORT" | cut -c1-12)" rb2.why &&
+	grep -q "$(echo "$SCAN" | cut -c1-12)" rb4.why &&
+	grep -q "$(echo "$EMPTY" | cut -c1-12)" rb7.why
+'
+
+test_expect_success '3c. batch refs at a blob, at a tree, at a commit of a huge tree: refused, no crash' '
+	evil evil_c &&
+	pg evil_c update-ref "refs/civic/attachments/$P" "$(printf x | pg evil_c hash-object -w --stdin)" &&
+	i=0 && : >entries && E=$(pg evil_c hash-object -w /dev/null) &&
+	while test $i -lt 20000; do
+		printf "100644 blob %s\t%064d\n" "$E" $i
+		i=$((i + 1))
+	done >entries &&
+	H=$(pg evil_c mktree <entries) &&
+	test "$(pg evil_c cat-file -s "$H")" -gt 1000000 &&
+	pg evil_c update-ref "refs/civic/attachments/$D" "$H" &&
+	pg evil_c update-ref "refs/civic/attachments/$Q" "$(batch_commit evil_c "$H" "$Q")" &&
+	refused_from rc evil_c "too large" &&
+	fa_is True 0 5 0 &&
+	test -z "$(stored_list rc)"
+'
+
+test_expect_success '3c. each reason says what was wrong' '
+	evil evil_c1 &&
+	pg evil_c1 update-ref "refs/civic/attachments/$P" "$(printf x | pg evil_c1 hash-object -w --stdin)" &&
+	refused_from rc1 evil_c1 "an attachment batch is a blob, not a commit" &&
+	fa_is True 2 3 0 &&
+	evil evil_c2 &&
+	pg evil_c2 fetch -q "$(abs evil_c.git)" "+refs/civic/attachments/$D:refs/civic/attachments/$D" &&
+	refused_from rc2 evil_c2 "is a tree, not a commit" "$D" &&
+	fa_is True 0 1 0 &&
+	evil evil_c3 &&
+	pg evil_c3 fetch -q "$(abs evil_c.git)" "+refs/civic/attachments/$Q:refs/civic/attachments/$Q" &&
+	refused_from rc3 evil_c3 "too large" "$Q" &&
+	fa_is True 0 1 0
+'
+
+test_expect_success '3d. batches of records the receiver lacks, or without attachments: not fetched' '
+	rm -rf evil_d.git && git init -q --bare evil_d.git &&
+	pg evil_d fetch -q "$TEST_DIR/srv/relay.git" "refs/civic/roster:refs/civic/roster" \
+		"refs/civic/feeds/*:refs/civic/feeds/*" &&
+	head -c 3000000 /dev/urandom >junk &&
+	J=$(mkbatch evil_d "$(printf "%040d" 7)" junk) &&
+	pg evil_d update-ref "refs/civic/attachments/$(printf "%040d" 7)" "$J" &&
+	pg evil_d update-ref "refs/civic/attachments/$N" "$J" &&
+	pg evil_d update-ref "refs/civic/attachments/$(echo "$P" | tr a-f A-F)" "$J" &&
+	pg evil_d update-ref "refs/civic/attachments/$P-x" "$J" &&
+	fresh rd &&
+	fetch_json rd 0 --all --from "$(abs evil_d.git)" &&
+	fa_is True 0 0 3 &&
+	test -z "$(stored_list rd)" &&
+	cp r0.archive rd.archive && archive_unchanged rd && clean rd &&
+	timeout 60 "$CIVIC" --home rd sync --json --max-bytes 1000000 "$(abs evil_d.git)" >out.json &&
+	python3 - out.json <<-\EOF
+	import json, sys
+	d = json.load(open(sys.argv[1]))[0]
+	assert d["ok"] is True and d["attachments"]["stored"] == 0, d
+	assert d["attachments"]["not_on_peer"] == 3 and d["attachments"]["records_missing"] == 3, d
+	EOF
+'
+
+# A chunk that inflates to much more than it takes on the wire is refused by
+# its header alone (object_limits.h), before it is read.
+test_expect_success 'setup: a relay whose chunk is 128 MB of zeros (a few hundred KB packed)' '
+	evil srv/bomb &&
+	Z=$(head -c 134217728 /dev/zero | pg srv/bomb hash-object -w --stdin) &&
+	forge srv/bomb "$P" "$TINY" 00000000 "100644 blob $Z${TAB}00000000" &&
+	test "$(du -sk srv/bomb.git | cut -f1)" -lt 8000
+'
+
+test_expect_success 'a 128 MB chunk over git:// is refused unread, in little memory' '
+	fresh rz1 &&
+	peak_rss_kb rss timeout 60 "$CIVIC" --home rz1 fetch-attachments --json "$P" \
+		--from "git://127.0.0.1:$PORT_DAEMON/bomb.git" >fa.json;
+	echo "peak RSS: $(cat rss) KiB" &&
+	python3 -c "import json,sys; d=json.load(open(\"fa.json\"))[0]; print(d); assert d[\"refused\"] == 1 and \"too large\" in d[\"reason\"]" &&
+	test "$(cat rss)" -lt 40960 &&
+	clean rz1
+'
+
+# A known limit, not fixed yet: a peer given as a path (a relay on a USB
+# stick, a shared folder) is read with libgit2 1.5's local transport, which
+# builds the pack inside civic's own process and inflates every object
+# whole before civic checks a size: a 128 MB chunk of zeros (a few hundred
+# KB on the stick) costs ~145 MB of memory, where over git:// (the test
+# before) it costs ~13 MB. It is still refused and nothing is stored (this
+# part is checked); the memory bound over a path is what is skipped.
+test_expect_success 'a 128 MB chunk from a path peer is refused, nothing stored' '
+	fresh rz2 &&
+	timeout 60 "$CIVIC" --home rz2 fetch-attachments --json "$P" --from "$(abs srv/bomb.git)" >fa.json;
+	python3 -c "import json,sys; d=json.load(open(\"fa.json\"))[0]; print(d); assert d[\"refused\"] == 1" &&
+	clean rz2
+'
+test_skip 'a 128 MB chunk from a path peer is refused in little memory too' \
+	'libgit2 1.5 local transport inflates objects whole in the process'
+
+# Fixed: a node whose copy of an attachment went bad on its disk (same size,
+# other bytes; `civic audit` says corrupt) pushes it to a relay as the batch
+# of that record: the check before a push is the size alone. Then the relay
+# holds a batch every member refuses, and the author, who holds the right
+# bytes, never replaces it: it pushes only batches the relay lacks.
+test_expect_success 'a node never pushes an attachment that is corrupt on its disk' '
+	fresh rot b &&
+	chmod u+w "$(store rot "$TINY")" &&
+	printf "МАЛКА" | head -c 10 >"$(store rot "$TINY")" &&
+	test "$(wc -c <"$(store rot "$TINY")")" = 10 &&
+	test_expect_code 1 civic --home rot audit >out &&
+	grep -q "attachments: 4 present, 0 missing, 1 corrupt" out &&
+	git init -q --bare srv/rot.git &&
+	civic --home rot peer add rot "$(abs srv/rot.git)" --relay &&
+	timeout 60 "$CIVIC" --home rot sync rot >out 2>err; cat out err;
+	civic --home a peer add rot "$(abs srv/rot.git)" --relay &&
+	timeout 60 "$CIVIC" --home a sync rot >out 2>err; cat out err;
+	fresh rv &&
+	fetch_json rv 0 --all --from "$(abs srv/rot.git)" &&
+	fa_is True 5 0 0
+'
+
+# ---------------------------------------------------------------------------
+# 4. a link that drops: git daemon behind a proxy that cuts each connection
+# once it has carried 3 MB. Three records of 5 MB each (3 MB + 2 MB), and
+# four of 1.5 MB, all in one relay.
+
+test_expect_success 'setup: a relay with three records of 5 MB and four of 1.5 MB, behind the cutting proxy' '
+	git init -q --bare srv/drop.git &&
+	( for i in 1 2 3; do
+		head -c 3000000 /dev/urandom >"r$i-a.jpg" &&
+		head -c 2000000 /dev/urandom >"r$i-b.jpg" &&
+		civic --home a add photo --field title="Голяма $i" --field visibility=public \
+			--field date=2014-12-12 --attach "r$i-a.jpg" --attach "r$i-b.jpg" >"r$i.id" || exit 1
+	done ) &&
+	( for i in 1 2 3 4; do
+		head -c 1500000 /dev/urandom >"s$i.jpg" &&
+		civic --home a add photo --field title="Средна $i" --field visibility=public \
+			--field date=2014-12-12 --attach "s$i.jpg" >"s$i.id" || exit 1
+	done ) &&
+	pg srv/drop fetch -q "$(abs a)/archive.git" "refs/civic/roster:refs/civic/roster" \
+		"refs/civic/feeds/*:refs/civic/feeds/*" &&
+	( for i in 1 2 3; do
+		B=$(mkbatch srv/drop "$(cat r$i.id)" "r$i-a.jpg" "r$i-b.jpg") &&
+		pg srv/drop update-ref "refs/civic/attachments/$(cat r$i.id)" "$B" || exit 1
+	done ) &&
+	( for i in 1 2 3 4; do
+		B=$(mkbatch srv/drop "$(cat s$i.id)" "s$i.jpg") &&
+		pg srv/drop update-ref "refs/civic/attachments/$(cat s$i.id)" "$B" || exit 1
+	done ) &&
+	test "$(batches srv/drop.git | wc -l)" = 7 &&
+	quick_repack srv/drop &&
+	civic --home d peer add drop "$DROP_URL" &&
+	rm -f cut.log
+'
+
+test_expect_success '4. the first sync through the drop fails in one line and keeps the records' '
+	{ timeout 60 "$CIVIC" --home d sync drop >out 2>err; rc=$?; } &&
+	cat out err cut.log && echo "exit status: $rc" &&
+	test $rc = 128 && test_one_error_line err &&
+	grep -q "^civic: fetching from '\''drop'\''" err &&
+	grep -q "^  accepted     НПО Рила (Рила): 11 new records$" out &&
+	wait_lines 1 cut.log "^cut $CUT$" &&
+	audit_says d "records: 11 valid" &&
+	clean d &&
+	stored_count d >count.1
+'
+
+test_expect_success '4. no run through the drop loses what an earlier one stored' '
+	( for run in 1 2 3; do
+		{ timeout 60 "$CIVIC" --home d sync drop >out 2>err; rc=$?; } &&
+		cat out err &&
+		echo "run $run: exit $rc, $(cat count.1) -> $(stored_count d) attachments" &&
+		{ test $rc = 0 || test $rc = 128; } &&
+		test "$(wc -l <err)" -le 1 &&
+		stored_count d >count.now &&
+		test "$(cat count.now)" -ge "$(cat count.1)" &&
+		cp count.now count.1 &&
+		clean d && audit_says d "records: 11 valid" || exit 1
+	done )
+'
+
+# A group of batches that breaks off midway is tried one record at a time,
+# and so are the groups after it: the runs above kept every record that fits
+# the link (s1..s4, 1.5 MB each) although their group (6 MB) does not.
+test_expect_success '4. every record that fits the link arrived through the drop' '
+	( for i in 1 2 3 4; do
+		test -f "$(store d "$(sha s$i.jpg)")" || { echo "# s$i missing"; exit 1; }
+		cmp "s$i.jpg" "$(store d "$(sha s$i.jpg)")" || exit 1
+	done )
+'
+
+# A record whose attachments are larger than what the link carries in one
+# connection (r1..r3, 5 MB each, through a link cut at 3 MB) cannot arrive
+# through it: a stock git server serves only whole refs, and a batch is one
+# ref per record. It is reported missing, never silently absent, and the run
+# fails in one line; it arrives over a better link (below).
+test_expect_success '4. a record larger than the link carries: missing, said so, the run fails in one line' '
+	test_expect_code 128 timeout 60 "$CIVIC" --home d fetch-attachments $(cat r1.id r2.id r3.id) >out 2>err &&
+	cat out err && test_one_error_line err &&
+	audit_says d "missing" &&
+	( for i in 1 2 3; do
+		test ! -f "$(store d "$(sha r$i-a.jpg)")" || exit 1
+	done )
+'
+
+test_expect_success '4. one 1.5 MB record at a time passes through the drop; each stays' '
+	( for i in 1 2 3 4; do
+		timeout 60 "$CIVIC" --home d fetch-attachments "$(cat s$i.id)" >out 2>err || {
+			cat out err; exit 1; }
+		test -f "$(store d "$(sha s$i.jpg)")" || exit 1
+	done ) &&
+	( for i in 1 2 3 4; do
+		cmp "s$i.jpg" "$(store d "$(sha s$i.jpg)")" || exit 1
+	done ) &&
+	clean d
+'
+
+test_expect_success '4. without the proxy everything arrives; nothing was lost on the way' '
+	timeout 60 "$CIVIC" --home d fetch-attachments --all --from "git://127.0.0.1:$PORT_DAEMON/drop.git" >out 2>err &&
+	cat out err && test ! -s err &&
+	( for i in 1 2 3; do
+		cmp "r$i-a.jpg" "$(store d "$(sha r$i-a.jpg)")" &&
+		cmp "r$i-b.jpg" "$(store d "$(sha r$i-b.jpg)")" || exit 1
+	done ) &&
+	grep -q "; 3 records'\'' attachments not there$" out &&
+	clean d &&
+	audit_says d "attachments: 10 present, 5 missing, 0 corrupt"
+'
+
+# ---------------------------------------------------------------------------
+# 5. a 50 MB attachment in bounded memory
+
+test_expect_success 'setup: a record with a 50 MB attachment, its batch on a relay (stock git)' '
+	head -c 52428800 /dev/urandom >big50.jpg &&
+	civic --home g add photo --field title="Голяма снимка" --field visibility=public \
+		--field date=2015-02-27 --attach big50.jpg >g.id &&
+	git init -q --bare srv/big.git &&
+	pg srv/big fetch -q "$(abs g)/archive.git" "refs/civic/roster:refs/civic/roster" \
+		"refs/civic/feeds/*:refs/civic/feeds/*" &&
+	pg srv/big update-ref "refs/civic/attachments/$(cat g.id)" "$(mkbatch srv/big "$(cat g.id)" big50.jpg)" &&
+	test "$(pg srv/big ls-tree "refs/civic/attachments/$(cat g.id):$(sha big50.jpg)" | wc -l)" = 50 &&
+	quick_repack srv/big &&
+	BIG_URL="git://127.0.0.1:$PORT_DAEMON/big.git" &&
+	timeout 60 "$CIVIC" --home m sync --no-attachments "$BIG_URL" >out &&
+	grep -q "1 new records" out
+'
+
+# With `ulimit -d` (the heap and every private writable mapping) of 16 MiB,
+# less than a third of the attachment.
+test_expect_success '5. the 50 MB attachment is fetched with 16 MiB of data memory' '
+	( ulimit -d 16384 && exec timeout 60 "$CIVIC" --home m fetch-attachments --all --from "$BIG_URL" ) >out 2>err;
+	rc=$? && cat out err && test $rc = 0 &&
+	grep -q ": 1 attachments stored, 0 refused" out &&
+	cmp big50.jpg "$(store m "$(sha big50.jpg)")" &&
+	clean m
+'
+
+# Fixed: the whole 50 MB pack is mapped into memory at once (libgit2's pack
+# windows are 1 GiB by default on 64-bit; civic sets neither
+# GIT_OPT_SET_MWINDOW_SIZE nor GIT_OPT_SET_MWINDOW_MAPPED_LIMIT), so under
+# `ulimit -v` of 48 MiB the fetch fails - with a misleading "unexpected data
+# at the end of the pack". A fetch of a small attachment needs ~17 MiB; a
+# standalone libgit2 1.5 fetch with 4 MiB windows and a 16 MiB mapped limit
+# takes the same 50 MB under 40 MiB.
+test_expect_success 'the 50 MB attachment is fetched under ulimit -v 48 MiB' '
+	rm -f "$(store m "$(sha big50.jpg)")" &&
+	( ulimit -v 49152 && exec timeout 60 "$CIVIC" --home m fetch-attachments --all --from "$BIG_URL" ) >out 2>err;
+	rc=$? && cat out err && test $rc = 0 &&
+	cmp big50.jpg "$(store m "$(sha big50.jpg)")"
+'
+
+test_expect_success '5. kill -9 while the 50 MB attachment is written: the next run cleans up and stores it' '
+	rm -f "$(store m "$(sha big50.jpg)")" &&
+	python3 - "$CIVIC" m "$BIG_URL" <<-\EOF &&
+	import os, signal, subprocess, sys, time
+	civic, home, url = sys.argv[1:4]
+	store = os.path.join(home, "attachments", "sha256")
+	p = subprocess.Popen([civic, "--home", home, "fetch-attachments", "--all", "--from", url],
+	                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+	end = time.time() + 50
+	while p.poll() is None and time.time() < end:
+	    tmp = [n for n in os.listdir(store) if n.startswith(".tmp-")] if os.path.isdir(store) else []
+	    if tmp and os.path.getsize(os.path.join(store, tmp[0])) > 0:
+	        p.send_signal(signal.SIGKILL)
+	        break
+	    time.sleep(0.001)
+	p.wait()
+	print("exit status", p.returncode)
+	assert p.returncode == -signal.SIGKILL, "civic was not caught writing"
+	EOF
+	ls -A m/attachments/sha256 | grep -q "^\.tmp-" &&
+	test ! -e "$(store m "$(sha big50.jpg)")" &&
+	timeout 60 "$CIVIC" --home m fetch-attachments --all --from "$BIG_URL" >out 2>err &&
+	cat out err &&
+	grep -q ": 1 attachments stored, 0 refused" out &&
+	cmp big50.jpg "$(store m "$(sha big50.jpg)")" &&
+	clean m &&
+	audit_says m "attachments: 1 present"
+'
+
+# ---------------------------------------------------------------------------
+# 7. records after a revocation: their attachments are not taken
+
+test_expect_success 'setup: a member writes two records with attachments, pushes them, and is revoked after the first' '
+	join_network cc v "НПО v" rila &&
+	head -c 5000 /dev/urandom >valid.pdf &&
+	head -c 6000 /dev/urandom >stolen.pdf &&
+	add_doc v "Преди" --attach valid.pdf >v1.id &&
+	add_doc v "След" --attach stolen.pdf >v2.id &&
+	git init -q --bare srv/vrel.git &&
+	civic --home v peer add vrel "$(abs srv/vrel.git)" --relay &&
+	timeout 60 "$CIVIC" --home v sync vrel >out &&
+	cat out &&
+	grep -q "; 2 records'\'' attachments pushed$" out &&
+	timeout 60 "$CIVIC" --home cc sync --no-attachments "$(abs srv/vrel.git)" >out &&
+	cat out &&
+	grep -q "2 new records" out &&
+	civic --home cc member revoke "$(node_fp v)" --after "$(cat v1.id)" --reason "откраднат лаптоп" &&
+	civic --home cc audit >out;
+	cat out &&
+	grep -q "records: 1 valid, 0 pending, 1 after revocation" out
+'
+
+# Fixed: the attachment index (src/attach_index.c, which replaced the catalog
+# walk in attach_sync.c collect()) lists every record of every feed; the
+# walk it replaced skipped records made after their key's revocation
+# point (CIVIC_STANDING_REVOKED). Now their attachments are fetched, and
+# pushed to relays, as if they counted.
+test_expect_success 'the attachments of a record after its key'\''s revocation are not fetched' '
+	fetch_json cc 0 --all --from "$(abs srv/vrel.git)" &&
+	test -f "$(store cc "$(sha valid.pdf)")" &&
+	test ! -e "$(store cc "$(sha stolen.pdf)")"
+'
+
+test_expect_success 'every server this script started is still running (none crashed)' '
+	alive=yes &&
+	for p in $SERVERS; do kill -0 "$p" || alive=no; done &&
+	test $alive = yes
+'
+
+test_done

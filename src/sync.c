@@ -1064,6 +1064,31 @@ done:
 	return error;
 }
 
+/* Whether `theirs` lies on a second history of refname that this node keeps
+ * as fork evidence: a fork, which civic fork resolve settles, not records
+ * this node lacks. */
+static int on_kept_fork(git_repository *repo, const char *refname, const git_oid *theirs)
+{
+	const char *hex = !strcmp(refname, CIVIC_ROSTER_REF) ? CIVIC_FORK_ROSTER_DIR
+			  : refname + strlen(CIVIC_FEED_REF_PREFIX);
+	git_reference_iterator *it = NULL;
+	git_reference *ref = NULL;
+	char glob[CIVIC_PEER_REF_MAX];
+	int found = 0;
+
+	snprintf(glob, sizeof glob, CIVIC_FORK_REF_PREFIX "%s/*", hex);
+	if (git_reference_iterator_glob_new(&it, repo, glob) < 0)
+		return 0;
+	while (!found && git_reference_next(&ref, it) == 0) {
+		const git_oid *head = git_reference_target(ref);
+		found = head && (git_oid_equal(head, theirs) || git_graph_descendant_of(repo, head, theirs) == 1);
+		git_reference_free(ref);
+	}
+	git_reference_iterator_free(it);
+	git_error_clear();
+	return found;
+}
+
 int civic_sync_check_not_behind(git_repository *repo, civic_peers *peers, const char *refname)
 {
 	git_oid ours, theirs;
@@ -1074,8 +1099,8 @@ int civic_sync_check_not_behind(git_repository *repo, civic_peers *peers, const 
 		civic_peer *p = civic_peers_get(peers, i);
 		if (civic_peer_known(&theirs, p, refname) < 0 || (have && git_oid_equal(&theirs, &ours)))
 			continue;
-		/* Theirs is ours or older: we are not behind. */
-		if (have && git_graph_descendant_of(repo, &ours, &theirs) == 1)
+		/* Theirs is ours or older, or on a fork this node keeps: not behind. */
+		if ((have && git_graph_descendant_of(repo, &ours, &theirs) == 1) || on_kept_fork(repo, refname, &theirs))
 			continue;
 		git_error_clear();
 		civic_error_set(CIVIC_ERROR_SYNC,

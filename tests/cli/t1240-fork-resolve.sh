@@ -101,6 +101,21 @@ test_expect_success 'the admins settle a fork of a lost key by its revocation po
 	civic --home b audit | tail -n 1 | grep -q "^audit: sound$"
 '
 
+test_expect_success 'a node whose saved peer holds the other history can still settle and write' '
+	new_network n2 &&
+	join_network n2 f "НПО Форк" rila &&
+	add_doc f "Общо" >/dev/null && cp -a f f2 &&
+	add_doc f "Ф1" >/dev/null && add_doc f2 "Ф2" >/dev/null &&
+	civic --home n2 sync "$(abs f2)/archive.git" >/dev/null &&
+	civic --home f peer add center "$(abs n2)/archive.git" &&
+	test_expect_code 1 civic --home f sync center >out &&
+	grep -q "^  fork  " out &&
+	civic --home f fork resolve --keep "$(git_in f rev-parse "$(node_feed f)")" --reason "Важи Ф1" >/dev/null &&
+	add_doc f "След" >/dev/null &&
+	civic --home n2 sync "$(abs f)/archive.git" >out &&
+	grep -q "this history stands" out
+'
+
 test_expect_success 'fork list --json' '
 	civic --home cc fork list --json >out.json &&
 	python3 - out.json "$(cat laptop2)" <<-\EOF

@@ -350,70 +350,8 @@ http_test 'http: a relay that refuses pushes: the fetch is kept, the push fails 
 # both sides once a connection has carried CUT bytes (either way).
 
 CUT=200000
-cat >"$TEST_DIR/cutproxy.py" <<-\EOF
-import socket, sys, threading
-port, upstream, cap, log = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-srv = socket.socket()
-srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-srv.bind(("127.0.0.1", port))
-srv.listen(16)
-lock = threading.Lock()
-
-def note(line):
-    with open(log, "a") as f:
-        f.write(line + "\n")
-
-def serve(c):
-    try:
-        u = socket.create_connection(("127.0.0.1", upstream))
-    except OSError:
-        c.close()
-        return
-    st = {"n": 0, "cut": False}
-
-    def pump(a, b):
-        try:
-            while True:
-                d = a.recv(65536)
-                if not d:
-                    break
-                with lock:
-                    d = d[:max(cap - st["n"], 0)]
-                    st["n"] += len(d)
-                    full = st["n"] >= cap
-                if d:
-                    b.sendall(d)
-                if full:
-                    st["cut"] = True
-                    note("cut %d" % st["n"])
-                    break
-        except OSError:
-            pass
-        if st["cut"]:
-            for s in (a, b):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-        else:
-            try:
-                b.shutdown(socket.SHUT_WR)
-            except OSError:
-                pass
-
-    t = threading.Thread(target=pump, args=(u, c))
-    t.start()
-    pump(c, u)
-    t.join()
-    if not st["cut"]:
-        note("done %d" % st["n"])
-    c.close()
-    u.close()
-
-while True:
-    c, _ = srv.accept()
-    threading.Thread(target=serve, args=(c,), daemon=True).start()
-EOF
+# The proxy that forwards bytes until N have gone either way, then cuts both sides.
+cp "$TEST_SRC/tests/cli/cutproxy.py" "$TEST_DIR/cutproxy.py"
 
 DAEMON_OK=no
 if ! test -x "$(git --exec-path)/git-daemon"; then

@@ -4,6 +4,7 @@
 #include "error.h"
 #include "feed.h"
 #include "fork.h"
+#include "state.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -116,6 +117,101 @@ static int count_forks(civic_status *s, git_repository *repo, const char *networ
 	return error;
 }
 
+/* Against our feeds: what the statement lacks, and what it holds that we do not. */
+static void compare_state(civic_node_status *n, const civic_status *s, const civic_state *state,
+			  git_repository *repo)
+{
+	civic_peer_status *h = &n->holds;
+	size_t i;
+
+	for (i = 0; i < s->count; i++) {
+		const civic_feed_status *f = &s->feeds[i];
+		const civic_state_feed *t = civic_state_find(state, &f->author);
+		if (f->head_seq == 0)
+			continue;
+		if (!t) {
+			h->feeds_lacking++;
+			h->records_lacking += f->head_seq;
+		} else if (git_oid_equal(&t->head, &f->head)) {
+			h->feeds_current++;
+		} else if (t->seq < f->head_seq && git_graph_descendant_of(repo, &f->head, &t->head) == 1) {
+			h->feeds_lacking++;
+			h->records_lacking += f->head_seq - t->seq;
+		} else if (t->seq > f->head_seq && git_graph_descendant_of(repo, &t->head, &f->head) != 0) {
+			/* Beyond our head, or a head we lack: its claim, counted as such. */
+			h->records_ahead += t->seq - f->head_seq;
+		} else {
+			h->feeds_other++;
+		}
+	}
+	for (i = 0; i < state->nfeeds; i++) {
+		const civic_state_feed *t = &state->feeds[i];
+		size_t j;
+		for (j = 0; j < s->count && !civic_pubkey_equal(&s->feeds[j].author, &t->author); j++)
+			;
+		if (j == s->count || s->feeds[j].head_seq == 0)
+			h->records_ahead += t->seq;
+	}
+	git_error_clear();
+}
+
+static int add_node(civic_status *s, size_t *alloc, const civic_state *state, const civic_member *m,
+		    git_repository *repo)
+{
+	civic_node_status *n;
+	git_oid roster;
+
+	if (s->nnodes == *alloc) {
+		size_t count = *alloc ? *alloc * 2 : 16;
+		civic_node_status *p = realloc(s->nodes, count * sizeof *p);
+		if (!p)
+			return civic_error_nomem();
+		s->nodes = p;
+		*alloc = count;
+	}
+	n = &s->nodes[s->nnodes++];
+	memset(n, 0, sizeof *n);
+	n->node = state->node;
+	n->member = m;
+	n->serial = state->serial;
+	n->time = state->time;
+	n->same_roster = git_reference_name_to_id(&roster, repo, CIVIC_ROSTER_REF) == 0 &&
+			 git_oid_equal(&roster, &state->roster);
+	compare_state(n, s, state, repo);
+	return 0;
+}
+
+/* Every node's signed statement this archive holds, verified. */
+static int collect_nodes(civic_status *s, git_repository *repo, const char *network, const civic_roster *roster)
+{
+	git_reference_iterator *it = NULL;
+	git_reference *ref = NULL;
+	size_t alloc = 0;
+	int error;
+
+	if (!roster)
+		return 0;
+	if ((error = git_reference_iterator_glob_new(&it, repo, CIVIC_STATE_REF_PREFIX "*")) < 0)
+		return civic_error_from_git(error, "cannot list the nodes' statements");
+	while ((error = git_reference_next(&ref, it)) == 0) {
+		const civic_member *m;
+		civic_state *state = NULL;
+		civic_pubkey key;
+		const git_oid *id = git_reference_target(ref);
+		if (id && civic_state_key_from_refname(&key, git_reference_name(ref)) == 0 &&
+		    (m = civic_roster_find(roster, &key)) && !m->revoked &&
+		    civic_state_verify(&state, repo, id, &key, network, NULL) == 0)
+			error = add_node(s, &alloc, state, m, repo);
+		civic_state_free(state);
+		git_reference_free(ref);
+		if (error < 0)
+			break;
+	}
+	git_reference_iterator_free(it);
+	civic_error_clear();
+	return error == GIT_ITEROVER ? 0 : error;
+}
+
 int civic_status_collect(civic_status *out, git_repository *repo, const char *network,
 			 const civic_roster *roster, const civic_schemas *schemas,
 			 const char *attachments_dir)
@@ -127,7 +223,8 @@ int civic_status_collect(civic_status *out, git_repository *repo, const char *ne
 
 	memset(out, 0, sizeof *out);
 	if ((error = civic_catalog_walk(repo, network, roster, schemas, NULL, &cb)) < 0 ||
-	    (error = cs.failed ? civic_error_nomem() : 0) < 0 || (error = count_forks(out, repo, network, roster, schemas)) < 0) {
+	    (error = cs.failed ? civic_error_nomem() : 0) < 0 || (error = count_forks(out, repo, network, roster, schemas)) < 0 ||
+	    (error = collect_nodes(out, repo, network, roster)) < 0) {
 		civic_status_dispose(out);
 		return error;
 	}
@@ -145,6 +242,7 @@ int civic_status_collect(civic_status *out, git_repository *repo, const char *ne
 void civic_status_dispose(civic_status *status)
 {
 	free(status->feeds);
+	free(status->nodes);
 	memset(status, 0, sizeof *status);
 }
 

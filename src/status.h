@@ -32,9 +32,13 @@ typedef struct {
 	size_t attachments_present, attachments_missing, attachments_corrupt;
 } civic_feed_status;
 
+typedef struct civic_node_status civic_node_status;
+
 typedef struct {
 	civic_feed_status *feeds;
 	size_t count, alloc;
+	civic_node_status *nodes;   /* the nodes' signed statements held (state.h) */
+	size_t nnodes;
 	size_t roster_forks;
 	size_t attachments_present, attachments_missing, attachments_corrupt;
 } civic_status;
@@ -44,9 +48,21 @@ typedef struct {
 	size_t feeds_lacking;   /* the peer holds less of the feed, or none of it */
 	size_t records_lacking; /* how many records it lacks in those */
 	size_t feeds_other;     /* it holds a head we do not hold, or not on our line */
+	size_t records_ahead;   /* it says it holds records we lack (statements only) */
 } civic_peer_status;
 
-/* Fills *out (civic_status_dispose). roster may be NULL. */
+/* What a node said it holds, in its signed statement, against what we hold. */
+struct civic_node_status {
+	civic_pubkey node;
+	const civic_member *member; /* NULL when not a member; borrowed from the roster */
+	uint64_t serial;
+	int64_t time;               /* when it signed, by its clock */
+	int same_roster;
+	civic_peer_status holds;
+};
+
+/* Fills *out (civic_status_dispose). roster may be NULL. Statements that
+ * do not verify, or of keys that are not members, are left out. */
 int civic_status_collect(civic_status *out, git_repository *repo, const char *network,
 			 const civic_roster *roster, const civic_schemas *schemas,
 			 const char *attachments_dir);

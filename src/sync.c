@@ -8,6 +8,7 @@
 #include "roster.h"
 #include "schema_store.h"
 #include "signed_commit.h"
+#include "state.h"
 
 #include <libintl.h>
 #include <stdarg.h>
@@ -103,6 +104,7 @@ static int add_item(sync_state *st, civic_sync_outcome outcome, const char *refn
 	it->roster = !strcmp(refname, CIVIC_ROSTER_REF) ||
 		     !strncmp(refname, CIVIC_FORK_REF_PREFIX CIVIC_FORK_ROSTER_DIR "/",
 			      strlen(CIVIC_FORK_REF_PREFIX CIVIC_FORK_ROSTER_DIR "/"));
+	it->state = !strncmp(refname, CIVIC_STATE_REF_PREFIX, strlen(CIVIC_STATE_REF_PREFIX));
 	if (theirs)
 		git_oid_cpy(&it->theirs, theirs);
 	it->records = records;
@@ -113,7 +115,9 @@ static int add_item(sync_state *st, civic_sync_outcome outcome, const char *refn
 	}
 	switch (outcome) {
 	case CIVIC_SYNC_ACCEPTED:
-		if (!it->roster) {
+		if (it->state)
+			r->states_accepted++;
+		else if (!it->roster) {
 			r->records_accepted += records;
 			r->feeds_accepted++;
 		}
@@ -188,7 +192,7 @@ static int report_progress(sync_state *st, civic_sync_phase phase, size_t done, 
  * Which refs a peer may send: the roster, feeds, and fork evidence
  */
 
-typedef enum { REF_OTHER, REF_ROSTER, REF_FEED, REF_FEED_FORK, REF_ROSTER_FORK } ref_kind;
+typedef enum { REF_OTHER, REF_ROSTER, REF_FEED, REF_FEED_FORK, REF_ROSTER_FORK, REF_STATE } ref_kind;
 
 static int is_hex(const char *s, size_t n)
 {
@@ -213,6 +217,8 @@ static ref_kind classify(const char *name, const git_oid *id)
 		return REF_ROSTER;
 	if (!strncmp(name, CIVIC_FEED_REF_PREFIX, strlen(CIVIC_FEED_REF_PREFIX)))
 		return civic_feed_author_from_refname(&key, name) == 0 ? REF_FEED : REF_OTHER;
+	if (!strncmp(name, CIVIC_STATE_REF_PREFIX, strlen(CIVIC_STATE_REF_PREFIX)))
+		return civic_state_key_from_refname(&key, name) == 0 ? REF_STATE : REF_OTHER;
 	if (strncmp(name, CIVIC_FORK_REF_PREFIX, plen))
 		return REF_OTHER;
 	rest = name + plen;
@@ -814,11 +820,44 @@ static int sync_feed(sync_state *st, const char *peer_ref, const char *feed_ref,
 	return error;
 }
 
+/* A node's signed statement of what it holds (state.h): taken when it
+ * verifies and is newer than the one held, so a relay cannot roll it back. */
+static int sync_state_ref(sync_state *st, const char *refname, const git_oid *theirs)
+{
+	const civic_member *m;
+	civic_pubkey node;
+	uint64_t mine = 0, serial = 0;
+	git_oid ours;
+	int have, error;
+
+	if ((error = civic_state_key_from_refname(&node, refname)) < 0)
+		return error;
+	have = current_head(&ours, st, refname);
+	if (have && git_oid_equal(&ours, theirs))
+		return 0;
+	if (!st->roster || !(m = civic_roster_find(st->roster, &node)))
+		return add_item(st, CIVIC_SYNC_REJECTED, refname, theirs, 0,
+				"the key is not a member of the network (yet)");
+	if (m->revoked)
+		return add_item(st, CIVIC_SYNC_REJECTED, refname, theirs, 0, "the key was revoked");
+	/* An older statement is not even checked, nor reported: the peer
+	 * gets ours when it syncs, and nothing of its own is taken. */
+	if (have && civic_state_serial(&mine, st->main, &ours) == 0 &&
+	    civic_state_serial(&serial, st->q, theirs) == 0 && serial <= mine)
+		return 0;
+	if (civic_state_verify(NULL, st->q, theirs, &node, st->network, st->read) < 0)
+		return add_item(st, CIVIC_SYNC_REJECTED, refname, theirs, 0, "%s", civic_error_last()->message);
+	if ((error = add_objects(st, theirs, NULL)) < 0 || (error = add_move(st, refname, theirs, have ? &ours : NULL)) < 0)
+		return error;
+	return add_item(st, CIVIC_SYNC_ACCEPTED, refname, theirs, 0, NULL);
+}
+
 /* The roster first (feeds are checked against it), then a second roster
- * the peer keeps, then feeds, then the peer's fork evidence of feeds. */
+ * the peer keeps, then feeds, then the peer's fork evidence of feeds, then
+ * the nodes' statements. */
 static int verify_all(sync_state *st)
 {
-	static const ref_kind order[] = { REF_ROSTER, REF_ROSTER_FORK, REF_FEED, REF_FEED_FORK };
+	static const ref_kind order[] = { REF_ROSTER, REF_ROSTER_FORK, REF_FEED, REF_FEED_FORK, REF_STATE };
 	char feed_ref[CIVIC_PEER_REF_MAX];
 	size_t pass, i;
 	int error = 0;
@@ -832,6 +871,8 @@ static int verify_all(sync_state *st)
 				error = sync_roster(st, h->refname, &h->id);
 			} else if (order[pass] == REF_FEED) {
 				error = sync_feed(st, h->refname, h->refname, &h->id);
+			} else if (order[pass] == REF_STATE) {
+				error = sync_state_ref(st, h->refname, &h->id);
 			} else {
 				fork_feed_ref(feed_ref, sizeof feed_ref, h->refname);
 				error = sync_feed(st, h->refname, feed_ref, &h->id);
@@ -1011,7 +1052,7 @@ int civic_sync_peer(civic_sync_report *report, civic_node *node, civic_peer *pee
 	want_list want = { NULL, NULL, 0, 0, 0 };
 	char why[sizeof civic_error_last()->message];
 	sync_state st;
-	int error, fetch_error = 0;
+	int error, fetch_error = 0, written;
 
 	memset(report, 0, sizeof *report);
 	memset(&st, 0, sizeof st);
@@ -1050,7 +1091,9 @@ int civic_sync_peer(civic_sync_report *report, civic_node *node, civic_peer *pee
 			goto done;
 		}
 	}
-	if (peer->relay && st.opts->push)
+	/* What this node holds now travels to the relay with the rest. */
+	if (peer->relay && st.opts->push &&
+	    (error = civic_state_refresh(&written, node, st.opts->state_key, st.opts->state_payload)) == 0)
 		error = push(&st);
 done:
 	if (error < 0)

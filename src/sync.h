@@ -34,6 +34,7 @@
 #include "node.h"
 #include "peer.h"
 #include "remote.h"
+#include "state.h"
 
 #define CIVIC_SYNC_MAX_REFS 100000
 #define CIVIC_SYNC_DEFAULT_MAX_BYTES (2ULL * 1024 * 1024 * 1024)
@@ -52,6 +53,7 @@ typedef struct {
 	civic_sync_outcome outcome;
 	char refname[CIVIC_PEER_REF_MAX]; /* as the peer names it */
 	int roster;                        /* the roster, or a second roster: records are its members */
+	int state;                         /* a node's signed statement of what it holds (state.h) */
 	git_oid theirs;                    /* the peer's head */
 	size_t records;                    /* taken, kept as a fork, or pushed */
 	char reason[512];                  /* why it was refused, or stopped early */
@@ -59,7 +61,7 @@ typedef struct {
 
 typedef struct {
 	size_t refs_advertised, refs_fetched;
-	size_t records_accepted, feeds_accepted, rejected, forks, refs_pushed, push_failed;
+	size_t records_accepted, feeds_accepted, states_accepted, rejected, forks, refs_pushed, push_failed;
 	int roster_updated;
 	uint64_t bytes_received;
 	size_t objects_received;
@@ -73,11 +75,15 @@ typedef struct {
 	int push;            /* push to relays (default on) */
 	civic_progress_cb progress; /* now and then; a non-zero return cancels the sync */
 	void *payload;
+	/* Asked for the node's key when its signed statement of what it holds
+	 * (state.h) changed, before pushing to a relay; NULL: never signed. */
+	civic_state_key_cb state_key;
+	void *state_payload;
 } civic_sync_options;
 
 #define CIVIC_SYNC_OPTIONS_VERSION 1
 #define CIVIC_SYNC_OPTIONS_INIT \
-	{ CIVIC_SYNC_OPTIONS_VERSION, CIVIC_SYNC_DEFAULT_MAX_BYTES, 1, NULL, NULL }
+	{ CIVIC_SYNC_OPTIONS_VERSION, CIVIC_SYNC_DEFAULT_MAX_BYTES, 1, NULL, NULL, NULL, NULL }
 
 /* Syncs with one peer. node must be open for writing and have a network.
  * peer's `known` heads are updated (the caller saves the peer list). The

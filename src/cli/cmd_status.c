@@ -7,6 +7,7 @@
 
 #include <getopt.h>
 #include <string.h>
+#include <time.h>
 
 #define COMMAND_NAME "status"
 
@@ -38,6 +39,55 @@ static json_t *peer_json(const civic_peer *p, const civic_peer_status *ps)
 			"current", (json_int_t)ps->feeds_current, "lacking", (json_int_t)ps->feeds_lacking,
 			"records_lacking", (json_int_t)ps->records_lacking, "other", (json_int_t)ps->feeds_other));
 	return j;
+}
+
+/* When a node signed its statement, by its clock: "2026-12-02 10:15 UTC"
+ * for people, "2026-12-02T10:15:07Z" (RFC 3339) for --json. */
+static void format_time(char *out, size_t size, int64_t t, int json)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!gmtime_r(&tt, &tm) || !strftime(out, size, json ? "%Y-%m-%dT%H:%M:%SZ" : "%Y-%m-%d %H:%M UTC", &tm))
+		snprintf(out, size, "?");
+}
+
+static json_t *node_json(const civic_node_status *n, const civic_pubkey *me)
+{
+	char hex[CIVIC_PUBKEY_HEX_LEN + 1], when[32];
+	const civic_peer_status *h = &n->holds;
+
+	civic_pubkey_to_hex(hex, &n->node);
+	format_time(when, sizeof when, n->time, 1);
+	return json_pack("{s:s, s:s?, s:s?, s:b, s:I, s:s, s:b, s:{s:I, s:I, s:I, s:I}, s:I}", "key", hex,
+		"name", n->member ? n->member->name : NULL,
+		"municipality", n->member ? n->member->municipality : NULL,
+		"this_node", me && civic_pubkey_equal(me, &n->node), "serial", (json_int_t)n->serial, "signed", when,
+		"same_roster", n->same_roster, "feeds", "current", (json_int_t)h->feeds_current,
+		"lacking", (json_int_t)h->feeds_lacking, "records_lacking", (json_int_t)h->records_lacking,
+		"other", (json_int_t)h->feeds_other, "records_ahead", (json_int_t)h->records_ahead);
+}
+
+static void print_node(const civic_node_status *n, const civic_pubkey *me)
+{
+	const civic_peer_status *h = &n->holds;
+	char when[32];
+
+	format_time(when, sizeof when, n->time, 0);
+	printf("  ");
+	cli_print_padded(civic_municipality_name(n->member->municipality), 15);
+	putchar(' ');
+	cli_print_safe(n->member->name, 0);
+	printf("%s\n", me && civic_pubkey_equal(me, &n->node) ? _(" (this node)") : "");
+	printf(_("    signed %s (statement %llu): holds %zu feeds as we do; lacks %zu records in %zu feeds"), when,
+	       (unsigned long long)n->serial, h->feeds_current, h->records_lacking, h->feeds_lacking);
+	if (h->records_ahead)
+		printf(_("; holds %zu records this node lacks"), h->records_ahead);
+	if (h->feeds_other)
+		printf(_("; %zu feeds differ"), h->feeds_other);
+	if (!n->same_roster)
+		printf("%s", _("; another roster"));
+	putchar('\n');
 }
 
 static void print_feed(const civic_feed_status *f)
@@ -95,7 +145,8 @@ static void print_peer(const civic_peer *p, const civic_peer_status *ps)
 
 static int print_status(const civic_node *node, const civic_status *st, civic_peers *peers, int json)
 {
-	json_t *out, *feeds = json_array(), *plist = json_array();
+	const civic_pubkey *me = civic_node_public_key(node);
+	json_t *out, *feeds = json_array(), *plist = json_array(), *nodes = json_array();
 	civic_peer_status ps;
 	size_t i;
 	int error = 0;
@@ -118,19 +169,28 @@ static int print_status(const civic_node *node, const civic_status *st, civic_pe
 		else
 			print_peer(p, &ps);
 	}
+	if (!json)
+		printf(_("nodes, as their signed statements say: %zu\n"), st->nnodes);
+	for (i = 0; i < st->nnodes; i++) {
+		if (json)
+			json_array_append_new(nodes, node_json(&st->nodes[i], me));
+		else
+			print_node(&st->nodes[i], me);
+	}
 	for (i = 0; json && i < st->count; i++)
 		json_array_append_new(feeds, feed_json(&st->feeds[i]));
 	if (json) {
-		out = json_pack("{s:s, s:o, s:I, s:{s:I, s:I, s:I}, s:o}", "network", civic_node_network(node),
+		out = json_pack("{s:s, s:o, s:I, s:{s:I, s:I, s:I}, s:o, s:o}", "network", civic_node_network(node),
 			"feeds", feeds, "roster_forks", (json_int_t)st->roster_forks,
 			"attachments", "present", (json_int_t)st->attachments_present,
 			"missing", (json_int_t)st->attachments_missing, "corrupt", (json_int_t)st->attachments_corrupt,
-			"peers", plist);
+			"peers", plist, "nodes", nodes);
 		error = out ? cli_print_json(out) : CIVIC_ERROR;
 		json_decref(out);
 	} else {
 		json_decref(feeds);
 		json_decref(plist);
+		json_decref(nodes);
 	}
 	return error;
 }

@@ -5,6 +5,7 @@
 #include "feed.h"
 #include "municipality.h"
 #include "peer.h"
+#include "state.h"
 #include "sync.h"
 
 #include <getopt.h>
@@ -17,12 +18,14 @@
 
 static const char usage[] =
 	N_("usage: civic sync [--json] [--no-push] [--no-attachments] [--max-bytes N] [--timeout S]\n"
-	   "                  [NAME|URL ...]\n"
+	   "                  [--passphrase-file FILE] [NAME|URL ...]\n"
 	   "  with no NAME, every peer in 'civic peer list'\n"
 	   "  --no-push     fetch only, even from relays\n"
 	   "  --no-attachments  records only: attachment bytes are not fetched or pushed\n"
 	   "  --max-bytes   cut off a peer that sends more than N bytes (default 2 GiB)\n"
-	   "  --timeout     give up on a peer that sends nothing for S seconds (default 60)\n");
+	   "  --timeout     give up on a peer that sends nothing for S seconds (default 60)\n"
+	   "  --passphrase-file  opens the key to sign what this node holds (also CIVIC_PASSPHRASE_FILE);\n"
+	   "                without it, an encrypted key is never asked for and the statement waits\n");
 
 #define DEFAULT_TIMEOUT 60
 
@@ -91,24 +94,67 @@ static int show_progress(const civic_sync_progress *p, void *payload)
 	return 0;
 }
 
+/* The node's key, to sign its statement of what it holds (state.h): opened
+ * at most once a run, and only without asking: a sync runs from cron too. */
+typedef struct {
+	civic_node *node;
+	const char *pass_file;
+	civic_key *key;
+	int tried;
+} state_signer;
+
+static const civic_key *state_key(void *payload)
+{
+	state_signer *s = payload;
+	int encrypted;
+
+	if (s->tried)
+		return s->key;
+	s->tried = 1;
+	if (!s->pass_file || !*s->pass_file)
+		s->pass_file = getenv("CIVIC_PASSPHRASE_FILE");
+	if ((encrypted = civic_node_key_is_encrypted(s->node)) < 0 ||
+	    (encrypted && (!s->pass_file || !*s->pass_file)))
+		return NULL;
+	if (cli_load_key(&s->key, s->node, s->pass_file) < 0) {
+		char why[sizeof civic_error_last()->message];
+		snprintf(why, sizeof why, "%s", civic_error_last()->message);
+		civic_error_set(CIVIC_ERROR_KEY, "this node's statement of what it holds is not signed: %s", why);
+		(void)cli_error_civic(CIVIC_ERROR);
+		s->key = NULL;
+	}
+	return s->key;
+}
+
+/* Where the key's hex starts in a feed, fork or state ref; NULL for others. */
+static const char *key_in_ref(const char *refname)
+{
+	static const char *const prefixes[] = { CIVIC_FEED_REF_PREFIX, "refs/civic/forks/", CIVIC_STATE_REF_PREFIX };
+	size_t i;
+
+	for (i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
+		if (!strncmp(refname, prefixes[i], strlen(prefixes[i])))
+			return refname + strlen(prefixes[i]);
+	return NULL;
+}
+
 /* "НПО Рила (Рила)" for a feed ref, from the roster; the ref when unknown. */
 static void print_ref(const char *refname, const civic_roster *roster)
 {
-	const char *feed = strstr(refname, "refs/civic/forks/") == refname
-				   ? refname + strlen("refs/civic/forks/") : refname + strlen(CIVIC_FEED_REF_PREFIX);
+	const char *hex = key_in_ref(refname);
 	const civic_member *m = NULL;
 	civic_pubkey key;
 
-	if (roster && (!strncmp(refname, CIVIC_FEED_REF_PREFIX, strlen(CIVIC_FEED_REF_PREFIX)) ||
-		       !strncmp(refname, "refs/civic/forks/", 17)) &&
-	    civic_pubkey_from_hex(&key, feed, CIVIC_PUBKEY_HEX_LEN) == 0)
+	if (roster && hex && civic_pubkey_from_hex(&key, hex, CIVIC_PUBKEY_HEX_LEN) == 0)
 		m = civic_roster_find(roster, &key);
-	if (m) {
-		cli_print_safe(m->name, 0);
-		printf(" (%s)", civic_municipality_name(m->municipality));
-	} else {
+	if (!m) {
 		cli_print_safe(refname, 0);
+		return;
 	}
+	if (!strncmp(refname, CIVIC_STATE_REF_PREFIX, strlen(CIVIC_STATE_REF_PREFIX)))
+		fputs(_("what this node holds, signed: "), stdout);
+	cli_print_safe(m->name, 0);
+	printf(" (%s)", civic_municipality_name(m->municipality));
 }
 
 static void print_report(const civic_peer *peer, const civic_sync_report *r, const civic_roster *roster)
@@ -147,11 +193,12 @@ static json_t *report_json(const civic_peer *peer, const civic_sync_report *r, i
 			"theirs", git_oid_is_zero(&it->theirs) ? "" : git_oid_tostr(hex, sizeof hex, &it->theirs),
 			"records", (json_int_t)it->records, "reason", it->reason));
 	}
-	return json_pack("{s:s, s:s, s:b, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
+	return json_pack("{s:s, s:s, s:b, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
 		"peer", peer->name, "url", peer->url, "ok", error == 0,
 		"error", error < 0 ? civic_error_last()->message : "", "roster_updated", r->roster_updated,
 		"records_accepted", (json_int_t)r->records_accepted, "rejected", (json_int_t)r->rejected,
-		"forks", (json_int_t)r->forks, "refs_pushed", (json_int_t)r->refs_pushed,
+		"forks", (json_int_t)r->forks, "states_accepted", (json_int_t)r->states_accepted,
+		"refs_pushed", (json_int_t)r->refs_pushed,
 		"push_failed", (json_int_t)r->push_failed, "bytes_received", (json_int_t)r->bytes_received,
 		"objects_received", (json_int_t)r->objects_received, "items", items);
 }
@@ -195,7 +242,7 @@ static int sync_attachments(civic_attach_sync_report *a, civic_node *node, civic
 /* One peer: sync, remember what it holds, say what happened. 0: all well;
  * 1: something was refused or forked; negative: the sync failed. */
 static int sync_one(civic_node *node, civic_peers *peers, civic_peer *peer, const civic_sync_options *o,
-		    int json, json_t *out)
+		    int json, json_t *out, int *took)
 {
 	const progress_state *ps = o->payload;
 	civic_attach_sync_report attach;
@@ -243,6 +290,7 @@ static int sync_one(civic_node *node, civic_peers *peers, civic_peer *peer, cons
 			cli_error_civic(error);
 		}
 	}
+	*took |= report.records_accepted > 0 || report.roster_updated;
 	if (error == 0 && (report.rejected || report.forks || report.push_failed || attach.refused ||
 			   attach.push_failed))
 		error = 1;
@@ -258,18 +306,20 @@ int cmd_sync(const cli_context *ctx, int argc, char **argv)
 		{ "no-attachments", no_argument, NULL, 'A' },
 		{ "max-bytes", required_argument, NULL, 'm' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "passphrase-file", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	civic_sync_options o = CIVIC_SYNC_OPTIONS_INIT;
 	progress_state ps = { NULL, DEFAULT_TIMEOUT, 0, 1 };
+	state_signer signer = { NULL, NULL, NULL, 0 };
 	unsigned long seconds;
 	civic_peer **targets = NULL, *adhoc = NULL;
 	civic_peers *peers = NULL;
 	civic_node *node = NULL;
 	json_t *out = NULL;
 	size_t n = 0, i;
-	int json = 0, failed = 0, refused = 0, c, error, code = CLI_EXIT_OK;
+	int json = 0, failed = 0, refused = 0, took = 0, written, c, error, code = CLI_EXIT_OK;
 	char *end;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -288,6 +338,7 @@ int cmd_sync(const cli_context *ctx, int argc, char **argv)
 				return cli_usage_error(_("--timeout takes seconds from 1 to 86400, not '%s'"), optarg);
 			ps.timeout = (unsigned int)seconds;
 			break;
+		case 'p': signer.pass_file = optarg; break;
 		case 'h': printf("%s", _(usage)); return CLI_EXIT_OK;
 		default: fprintf(stderr, "%s", _(usage)); return CLI_EXIT_USAGE;
 		}
@@ -305,12 +356,21 @@ int cmd_sync(const cli_context *ctx, int argc, char **argv)
 		code = cli_error_civic(error < 0 ? error : civic_error_nomem());
 		goto done;
 	}
+	signer.node = node;
+	o.state_key = state_key;
+	o.state_payload = &signer;
 	out = json ? json_array() : NULL;
 	for (i = 0; i < n; i++) {
 		ps.peer = targets[i]->name;
-		error = sync_one(node, peers, targets[i], &o, json, out);
+		error = sync_one(node, peers, targets[i], &o, json, out, &took);
 		failed += error < 0;
 		refused += error > 0;
+	}
+	/* For the peers that fetch from this node: what it holds after it all.
+	 * A sync that took nothing leaves the archive as it was. */
+	if (took && civic_state_refresh(&written, node, state_key, &signer) < 0) {
+		(void)cli_error_civic(CIVIC_ERROR);
+		failed++;
 	}
 	/* A peer that could not be synced is a job not done (128), though the
 	 * others were; something refused is a failed check (1). */
@@ -325,6 +385,7 @@ done:
 		civic_peer_dispose(&adhoc[i]);
 	free(adhoc);
 	free(targets);
+	civic_key_free(signer.key);
 	json_decref(out);
 	civic_peers_free(peers);
 	civic_node_free(node);

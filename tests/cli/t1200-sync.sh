@@ -21,8 +21,6 @@ wait_port() {
 	return 1
 }
 
-# refs HOME: the refs a node holds, one "id name" a line.
-refs() { git_in "$1" for-each-ref --format='%(objectname) %(refname)' refs/civic; }
 
 test_expect_success 'setup: a center and two members that joined but hold nothing yet' '
 	new_network cc "НПО Мрежа – област Кюстендил" &&
@@ -60,7 +58,7 @@ test_expect_success 'a member takes the roster and records from the center (a pa
 	grep -q "^  accepted     Граждански център cc (Кюстендил): 1 new records$" out &&
 	grep -q ": 1 new records in 1 feeds, roster updated; 0 refused, 0 forks, 0 refs pushed$" out &&
 	civic --home a audit >audit && test "$(tail -n 1 audit)" = "audit: sound" &&
-	test "$(refs a)" = "$(refs cc)"
+	test "$(archive_refs a)" = "$(archive_refs cc)"
 '
 
 test_expect_success 'a sync leaves no quarantine behind' '
@@ -74,13 +72,13 @@ test_expect_success 'the center syncs a member by peer name; a second sync is a 
 	grep -q "^  accepted     НПО Рила (Рила): 2 new records$" out &&
 	civic --home cc sync rila >out &&
 	test "$(cat out)" = "sync rila: 0 new records in 0 feeds; 0 refused, 0 forks, 0 refs pushed" &&
-	test "$(refs a | grep "$(node_feed a)")" = "$(refs cc | grep "$(node_feed a)")"
+	test "$(archive_refs a | grep "$(node_feed a)")" = "$(archive_refs cc | grep "$(node_feed a)")"
 '
 
 test_expect_success 'sync over file://' '
 	civic --home b sync "file://$(abs cc)/archive.git" >out &&
 	grep -q "2 new records\|new records in 2 feeds" out &&
-	test "$(refs b)" = "$(refs cc)"
+	test "$(archive_refs b)" = "$(archive_refs cc)"
 '
 
 test_expect_success 'what the peer holds is remembered in peers.json' '
@@ -158,7 +156,7 @@ test_expect_success 'civic serve: read-only git:// for a peer' '
 	add_doc a "Протокол 4" >/dev/null &&
 	civic --home b sync "git://127.0.0.1:$PORT_SERVE/archive.git" >out &&
 	grep -q "^  accepted     НПО Рила (Рила): 2 new records$" out &&
-	test "$(refs b | grep "$(node_feed a)")" = "$(refs a | grep "$(node_feed a)")"
+	test "$(archive_refs b | grep "$(node_feed a)")" = "$(archive_refs a | grep "$(node_feed a)")"
 '
 
 test_expect_success 'civic serve refuses pushes' '
@@ -196,17 +194,19 @@ test_expect_success 'the center pushes everything it holds to the relay' '
 	civic --home cc sync rila >/dev/null &&
 	civic --home cc peer add relay "git://127.0.0.1:$PORT_RELAY/relay.git" --relay &&
 	civic --home cc sync relay >out &&
-	test "$(grep -c "^  pushed  " out)" = "$(refs cc | wc -l)" &&
-	grep -q " $(refs cc | wc -l) refs pushed$" out &&
+	git_in cc for-each-ref --format="%(objectname) %(refname)" refs/civic >cc.refs &&
+	grep -q " $(node_state cc)$" cc.refs &&
+	test "$(grep -c "^  pushed  " out)" = "$(wc -l <cc.refs)" &&
+	grep -q " $(wc -l <cc.refs) refs pushed$" out &&
 	git ls-remote "git://127.0.0.1:$PORT_RELAY/relay.git" "refs/civic/*" |
 		awk "{print \$1\" \"\$2}" >relay.refs &&
-	test "$(cat relay.refs)" = "$(refs cc)"
+	cmp cc.refs relay.refs
 '
 
 test_expect_success 'a member that reaches only the relay gets everything from it' '
 	civic --home b peer add relay "git://127.0.0.1:$PORT_RELAY/relay.git" --relay &&
 	civic --home b sync relay >out &&
-	test "$(refs b)" = "$(refs cc)" &&
+	test "$(archive_refs b)" = "$(archive_refs cc)" &&
 	civic --home b audit | tail -n 1 | grep -q "^audit: sound$"
 '
 
@@ -216,7 +216,7 @@ test_expect_success 'a member pushes its new records through the relay to the ce
 	grep -q "^  pushed       НПО Дупница (Дупница)$" out &&
 	civic --home cc sync relay >out &&
 	grep -q "^  accepted     НПО Дупница (Дупница): 1 new records$" out &&
-	test "$(refs b)" = "$(refs cc)"
+	test "$(archive_refs b)" = "$(archive_refs cc)"
 '
 
 test_expect_success 'sync --no-push fetches from a relay without pushing' '

@@ -1007,6 +1007,7 @@ test_expect_success '9. from a peer holding a1..a4, only a2 is taken' '
 '
 
 test_expect_success '9. offered again, the records after the revocation are rejected, nothing stored' '
+	{ civic --home r9 sync --no-push "$(abs cc9)/archive.git" >/dev/null; test $? = 1; } &&
 	save_state r9 &&
 	sync_json r9 1 "$(abs a)/archive.git" &&
 	item_is rejected "$FEED_A" 0 "revocation" &&

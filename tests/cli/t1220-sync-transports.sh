@@ -74,8 +74,6 @@ wait_lines() {
 	return 1
 }
 
-# refs HOME: the refs a node holds under refs/civic, one "id name" a line.
-refs() { git_in "$1" for-each-ref --format='%(objectname) %(refname)' refs/civic; }
 
 # remote_refs URL: the refs/civic/ refs stock git sees there, sorted.
 remote_refs() {
@@ -196,7 +194,7 @@ ssh_test 'ssh: a member takes the roster from the center (key file without .pub)
 	grep -q "^  accepted     refs/civic/roster: 4 members$" out &&
 	grep -q "^  accepted     Граждански център cc (Кюстендил): 1 new records$" out &&
 	grep -q "^sync center: 1 new records in 1 feeds, roster updated; 0 refused, 0 forks, 0 refs pushed$" out &&
-	test "$(refs a)" = "$(refs cc)" &&
+	test "$(archive_refs a)" = "$(archive_refs cc)" &&
 	audit_sound a && no_quarantine a &&
 	grep -q "Accepted publickey for $USER_NAME" "$TEST_DIR/sshd.log"
 '
@@ -208,7 +206,7 @@ ssh_test 'ssh: the center takes a member'\''s new records over ssh' '
 	cat out && test ! -s err &&
 	grep -q "^  accepted     НПО a (Рила): 2 new records$" out &&
 	grep -q "^sync rila: 2 new records in 1 feeds; 0 refused, 0 forks, 0 refs pushed$" out &&
-	test "$(refs a)" = "$(refs cc)" &&
+	test "$(archive_refs a)" = "$(archive_refs cc)" &&
 	timeout 60 "$CIVIC" --home cc sync rila >out &&
 	test "$(cat out)" = "sync rila: 0 new records in 0 feeds; 0 refused, 0 forks, 0 refs pushed" &&
 	audit_sound cc
@@ -221,9 +219,10 @@ ssh_test 'ssh: a relay (bare repository) takes a push; stock git ls-remote sees 
 	cat out && test ! -s err &&
 	grep -q "^  pushed       refs/civic/roster$" out &&
 	grep -q "^  pushed       НПО a (Рила)$" out &&
-	grep -q "^sync r: 0 new records in 0 feeds; 0 refused, 0 forks, 3 refs pushed$" out &&
+	grep -q "^  pushed       what this node holds, signed: НПО a (Рила)$" out &&
+	grep -q "^sync r: 0 new records in 0 feeds; 0 refused, 0 forks, 4 refs pushed$" out &&
 	GIT_SSH_COMMAND="$STOCK_SSH" remote_refs "$SSH_BASE$TEST_DIR/relay-ssh.git" >relay.refs &&
-	refs a | LC_ALL=C sort >a.refs &&
+	all_refs a | LC_ALL=C sort >a.refs &&
 	cat relay.refs && test_cmp_files a.refs relay.refs &&
 	timeout 60 "$CIVIC" --home a sync r >out &&
 	test "$(cat out)" = "sync r: 0 new records in 0 feeds; 0 refused, 0 forks, 0 refs pushed"
@@ -234,7 +233,7 @@ ssh_test 'ssh: another member takes everything from the ssh relay' '
 	timeout 60 "$CIVIC" --home b sync --no-push r >out 2>err &&
 	cat out && test ! -s err &&
 	grep -q "^sync r: 3 new records in 2 feeds, roster updated; 0 refused, 0 forks, 0 refs pushed$" out &&
-	test "$(refs b)" = "$(refs a)" && audit_sound b
+	test "$(archive_refs b)" = "$(archive_refs a)" && audit_sound b
 '
 
 ssh_test 'ssh: a key the server does not know fails with one line, archive unchanged' '
@@ -303,7 +302,7 @@ http_test 'http: a member fetches the center'\''s archive through git http-backe
 	cat out && test ! -s err &&
 	grep -q "^  accepted     refs/civic/roster: 4 members$" out &&
 	grep -q ": [0-9]* new records in [0-9]* feeds, roster updated; 0 refused, 0 forks, 0 refs pushed$" out &&
-	test "$(refs c)" = "$(refs cc)" && audit_sound c && no_quarantine c
+	test "$(archive_refs c)" = "$(archive_refs cc)" && audit_sound c && no_quarantine c
 '
 
 http_test 'http: a relay takes a push (http.receivepack) and serves it to another node' '
@@ -316,7 +315,7 @@ http_test 'http: a relay takes a push (http.receivepack) and serves it to anothe
 	grep -q "^  pushed       НПО c (Рила)$" out &&
 	grep -q "refs pushed$" out &&
 	remote_refs "$HTTP_BASE/relay.git" >relay.refs &&
-	refs c | LC_ALL=C sort >c.refs &&
+	all_refs c | LC_ALL=C sort >c.refs &&
 	test_cmp_files c.refs relay.refs &&
 	new_node d "НПО d" rila &&
 	civic --home cc member add --name "НПО d" --municipality rila --role ngo --key "$(node_key d)" >/dev/null &&
@@ -324,7 +323,7 @@ http_test 'http: a relay takes a push (http.receivepack) and serves it to anothe
 	timeout 60 "$CIVIC" --home cc sync "$HTTP_BASE/relay.git" >out 2>err && test ! -s err &&
 	grep -q "^  accepted     НПО c (Рила): 1 new records$" out &&
 	timeout 60 "$CIVIC" --home d sync "$HTTP_BASE/center.git" >out 2>err && test ! -s err &&
-	test "$(refs d)" = "$(refs cc)" && audit_sound d
+	test "$(archive_refs d)" = "$(archive_refs cc)" && audit_sound d
 '
 
 http_test 'http: a relay that refuses pushes: the fetch is kept, the push fails in one line' '
@@ -340,7 +339,7 @@ http_test 'http: a relay that refuses pushes: the fetch is kept, the push fails 
 	git_in cc rev-parse "$(node_feed cc)" >cc.cc &&
 	test_cmp_files cc.cc d.cc &&
 	remote_refs "$HTTP_BASE/readonly.git" >ro.refs &&
-	refs cc | LC_ALL=C sort >cc.refs &&
+	all_refs cc | LC_ALL=C sort >cc.refs &&
 	test_cmp_files cc.refs ro.refs &&
 	audit_sound d && no_quarantine d
 '
@@ -453,7 +452,7 @@ cut_test 'git://: through a wider link the sync completes and the archives match
 	grep -q "^  accepted     НПО Голямо (Дупница): 12 new records$" out &&
 	wait_lines 1 wide.log "^done " &&
 	test "$(grep "^done " wide.log | tail -n 1 | cut -d" " -f2)" -gt "$CUT" &&
-	test "$(refs n)" = "$(refs served/big)" &&
+	test "$(archive_refs n)" = "$(archive_refs served/big)" &&
 	audit_sound n && git_in n fsck --strict --full && no_quarantine n
 '
 
@@ -479,7 +478,7 @@ cut_test 'git://: the same push through the wider link completes' '
 	timeout 60 "$CIVIC" --home n sync relay >out 2>err &&
 	cat out && test ! -s err &&
 	remote_refs "git://127.0.0.1:$PORT_DAEMON/relay.git" >relay.refs &&
-	refs n | LC_ALL=C sort >n.refs &&
+	all_refs n | LC_ALL=C sort >n.refs &&
 	test_cmp_files n.refs relay.refs &&
 	git --git-dir served/relay.git fsck --strict --full
 '
@@ -513,7 +512,7 @@ cut_http_test 'http: the same push, straight to lighttpd, completes' '
 	timeout 60 "$CIVIC" --home n sync web >out 2>err &&
 	cat out && test ! -s err &&
 	remote_refs "$HTTP_BASE/big-relay.git" >relay.refs &&
-	refs n | LC_ALL=C sort >n.refs &&
+	all_refs n | LC_ALL=C sort >n.refs &&
 	test_cmp_files n.refs relay.refs &&
 	git --git-dir "$TEST_DIR/git/big-relay.git" fsck --strict --full
 '

@@ -4,7 +4,6 @@
 # that a peer was seen ahead of refuses to write before it syncs.
 . "$(dirname "$0")/test-lib.sh"
 
-refs() { git_in "$1" for-each-ref --format='%(objectname) %(refname)' refs/civic; }
 
 test_expect_success 'setup: a member whose key is an OpenSSH key, with records at the center' '
 	new_network cc &&
@@ -26,7 +25,7 @@ test_expect_success 'init --restore: a new disk takes the roster and its own fee
 		--import-key laptop.key --restore "$(abs cc)/archive.git" --network "$(cat cc.net)" >out &&
 	cat out &&
 	grep -q "^restored from .*cc/archive.git: the roster, 2 records in 1 feeds; this node.s own feed holds 2 records$" out &&
-	test "$(refs a)" = "$(refs cc)" &&
+	test "$(archive_refs a)" = "$(archive_refs cc)" &&
 	civic --home a audit | tail -n 1 | grep -q "^audit: sound$"
 '
 
@@ -58,7 +57,7 @@ test_expect_success 'init --restore from a peer that cannot be reached: the node
 	grep -q "not restored yet: run .civic sync " err &&
 	test -f r2/config &&
 	civic --home r2 sync "$(abs cc)/archive.git" >/dev/null &&
-	test "$(refs r2)" = "$(refs cc)"
+	test "$(archive_refs r2)" = "$(archive_refs cc)"
 '
 
 test_expect_success 'a home restored from an old backup: add refuses while a peer was seen ahead' '

@@ -107,6 +107,8 @@ abs() {
 node_key() { civic --home "$1" id | sed -n 1p; }
 node_fp() { civic --home "$1" id | sed -n 2p; }
 node_feed() { civic --home "$1" id | sed -n 3p; }
+# node_state HOME: the ref of the node's signed statement of what it holds.
+node_state() { node_feed "$1" | sed "s|^refs/civic/feeds/|refs/civic/state/|"; }
 
 # new_node HOME NAME MUNICIPALITY [ROLE]: a node without passphrase.
 new_node() {
@@ -149,6 +151,16 @@ add_doc() {
 	civic --home "$_home" add document --field title="$_title" --field visibility=public \
 		--field date=2015-01-30 --field document_type=report "$@"
 }
+
+# archive_refs HOME: the refs of the archive proper, one "id name" a line:
+# roster, feeds, forks, attachments; not the nodes' statements of what they
+# hold (refs/civic/state/), which differ from node to node by nature.
+archive_refs() {
+	git_in "$1" for-each-ref --format='%(objectname) %(refname)' refs/civic | grep -v " refs/civic/state/"
+}
+
+# all_refs HOME: every ref under refs/civic/, statements included.
+all_refs() { git_in "$1" for-each-ref --format='%(objectname) %(refname)' refs/civic; }
 
 # archive_state HOME: everything a refused command must leave unchanged:
 # refs, the number of object files, attachments, config.

@@ -171,18 +171,26 @@ for n in $(nodes); do
 	civic "$n" audit | tail -n 1
 done
 civic civic-center audit | tail -n 2 | head -n 1 | sed 's/^/  /'
-first=$(git_of civic-center for-each-ref --format='%(objectname) %(refname)' refs/civic | sha256sum)
+# archive_refs NODE: the archive proper (roster, feeds, attachments), not
+# the nodes' statements of what they hold, which differ by nature.
+archive_refs() {
+	git_of "$1" for-each-ref --format='%(objectname) %(refname)' refs/civic | grep -v ' refs/civic/state/'
+}
+first=$(archive_refs civic-center | sha256sum)
 for n in $(nodes); do
-	[ "$(git_of "$n" for-each-ref --format='%(objectname) %(refname)' refs/civic | sha256sum)" = "$first" ] ||
+	[ "$(archive_refs "$n" | sha256sum)" = "$first" ] ||
 		{ echo "demo: $n holds a different archive" >&2; exit 1; }
 done
 echo "  all ten archives are identical"
+states=$(git_of rila for-each-ref refs/civic/state/ | wc -l)
+echo "  Рила holds the signed statements of what $states nodes hold, carried by the relay"
+[ "$states" = 10 ] || { echo "demo: Рила has $states statements, not 10" >&2; exit 1; }
 
 say "An auditor checks without civic: stock git and OpenSSH"
 civic civic-center allowed-signers > allowed_signers
 git_of civic-center fsck --strict --full --no-dangling 2>&1 | grep -v 'unborn branch' || true
 checked=0
-for c in $(git_of civic-center rev-list refs/civic/roster --glob="refs/civic/feeds/*"); do
+for c in $(git_of civic-center rev-list refs/civic/roster --glob="refs/civic/feeds/*" --glob="refs/civic/state/*"); do
 	git_of civic-center -c gpg.ssh.allowedSignersFile="$DEMO/allowed_signers" verify-commit "$c" 2>/dev/null ||
 		{ echo "demo: git verify-commit failed for $c" >&2; exit 1; }
 	checked=$((checked + 1))

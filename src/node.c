@@ -90,10 +90,15 @@ static int init_repository(const char *home)
 		return error;
 	if ((error = git_repository_init(&repo, path, 1)) < 0)
 		return civic_error_from_git(error, "cannot create repository '%s'", path);
-	/* Reflogs keep the history of every ref move: evidence for audits. */
+	/* Reflogs keep the history of every ref move: evidence for audits.
+	 * A pack's reverse index (.rev), which stock git before 2.41 does not
+	 * write by default, spares the upload-pack serving this archive from
+	 * rebuilding it (sorting every object of the pack) for each fetch
+	 * that uses the pack's bitmap. */
 	if ((error = git_repository_config(&cfg, repo)) < 0 ||
 	    (error = git_config_set_string(cfg, "core.logAllRefUpdates", "always")) < 0 ||
-	    (error = git_config_set_bool(cfg, "receive.fsckObjects", 1)) < 0)
+	    (error = git_config_set_bool(cfg, "receive.fsckObjects", 1)) < 0 ||
+	    (error = git_config_set_bool(cfg, "pack.writeReverseIndex", 1)) < 0)
 		error = civic_error_from_git(error, "cannot configure repository '%s'", path);
 	git_config_free(cfg);
 	git_repository_free(repo);

@@ -233,9 +233,12 @@ done:
 	return error;
 }
 
-/* Whether every object named in the pack index at path is allowed. The
- * version 2 index: magic, version, 256 fan-out counts, then the sorted ids. */
-static int index_within(int *within, const char *path, const civic_oidset *allowed)
+/* Whether every object named in the pack index at path is allowed, or is
+ * one main holds already: a thin pack (what a fetch of new commits gets)
+ * comes completed with the bases its deltas name, copied in from main
+ * through the alternates. The version 2 index: magic, version, 256 fan-out
+ * counts, then the sorted ids. */
+static int index_within(int *within, const char *path, const civic_oidset *allowed, git_odb *held)
 {
 	unsigned char head[8 + 256 * 4], id[GIT_OID_RAWSZ];
 	uint32_t n, i;
@@ -256,7 +259,7 @@ static int index_within(int *within, const char *path, const civic_oidset *allow
 		if (fread(id, 1, sizeof id, f) != sizeof id)
 			goto done;
 		git_oid_fromraw(&oid, id);
-		if (!civic_oidset_has(allowed, &oid))
+		if (!civic_oidset_has(allowed, &oid) && !git_odb_exists(held, &oid))
 			goto done;
 	}
 	*within = 1;
@@ -284,6 +287,7 @@ int civic_quarantine_adopt(civic_quarantine *q, git_repository *main, const civi
 {
 	char dir[PATH_MAX], objects[PATH_MAX], path[PATH_MAX + 300], mdir[PATH_MAX];
 	struct dirent *e;
+	git_odb *held = NULL;
 	DIR *d;
 	int within = 1, error = 0, pass;
 
@@ -295,17 +299,22 @@ int civic_quarantine_adopt(civic_quarantine *q, git_repository *main, const civi
 	}
 	if (has_loose(objects))
 		return 0;
+	/* main's own objects: the quarantine's packs are not among them. */
+	if ((error = git_repository_odb(&held, main)) < 0)
+		return civic_error_from_git(error, "cannot read the archive's objects");
 	/* Pass 0 checks every index; pass 1 moves every pack, then its index. */
 	for (pass = 0; pass < 2 && within && error == 0; pass++) {
-		if (!(d = opendir(dir)))
+		if (!(d = opendir(dir))) {
+			git_odb_free(held);
 			return 0;
+		}
 		while (within && error == 0 && (e = readdir(d))) {
 			size_t n = strlen(e->d_name);
 			if (n < 10 || strncmp(e->d_name, "pack-", 5) || strcmp(e->d_name + n - 4, ".idx"))
 				continue;
 			snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
 			if (pass == 0) {
-				error = index_within(&within, path, allowed);
+				error = index_within(&within, path, allowed, held);
 			} else {
 				char name[300];
 				snprintf(name, sizeof name, "%.*s", (int)(n - 9), e->d_name + 5);
@@ -315,6 +324,8 @@ int civic_quarantine_adopt(civic_quarantine *q, git_repository *main, const civi
 		}
 		closedir(d);
 	}
+	git_odb_free(held);
+	git_error_clear(); /* git_odb_exists of what main lacks */
 	if (error < 0 || !within)
 		return error;
 	if ((error = civic_fs_sync_dir(mdir)) < 0)

@@ -34,7 +34,9 @@ int civic_quarantine_migrate(civic_quarantine *q, git_repository *main, const gi
 
 /* When every object of the quarantine's packs is in `allowed` (the objects
  * that verified), moves those packs into main as they are, index last, and
- * returns 1: a first sync of a large archive then costs no repacking. 0,
+ * returns 1: a first sync of a large archive then costs no repacking, nor
+ * does a sync of a few new commits, whose thin pack comes completed with
+ * bases main holds already (those are allowed too). 0,
  * with nothing moved, when anything else is in them (a refused commit, a
  * local peer's other refs) or loose objects were written: then
  * civic_quarantine_migrate() must pick the verified objects out. */

@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 
 #include "chain.h"
+#include "oidset.h"
 #include "feed.h"
 #include "quarantine.h"
 #include "schema_store.h"
@@ -572,6 +573,94 @@ static void test_quarantine_clean_removes_any_quarantine(void **state)
 	q = NULL;
 }
 
+/*------------------------------------------------------------------------
+ * Adopting fetched packs as they came
+ */
+
+/* Packs objs (and `extra`, an object of main, when not NULL) into one pack
+ * of the quarantine, and removes its loose objects: what a fetch leaves. */
+static void pack_quarantine(git_repository *qr, const git_oid *objs, size_t n, const git_oid *extra)
+{
+	git_packbuilder *pb = NULL;
+	char dir[4300], sub[4400];
+	struct dirent *e;
+	DIR *d;
+	size_t i;
+
+	assert_git_ok(git_packbuilder_new(&pb, qr));
+	for (i = 0; i < n; i++)
+		assert_git_ok(git_packbuilder_insert(pb, &objs[i], NULL));
+	if (extra)
+		assert_git_ok(git_packbuilder_insert(pb, extra, NULL));
+	snprintf(dir, sizeof dir, "%sobjects/pack", git_repository_path(qr));
+	assert_git_ok(git_packbuilder_write(pb, dir, 0, NULL, NULL));
+	git_packbuilder_free(pb);
+	snprintf(dir, sizeof dir, "%sobjects", git_repository_path(qr));
+	d = opendir(dir);
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL)
+		if (strlen(e->d_name) == 2 && strcmp(e->d_name, "..")) {
+			snprintf(sub, sizeof sub, "%s/%s", dir, e->d_name);
+			test_tmpdir_remove(strdup(sub));
+		}
+	closedir(d);
+}
+
+static civic_oidset *oidset_of(const git_oid *objs, size_t n)
+{
+	civic_oidset *set = NULL;
+	size_t i;
+
+	assert_civic_ok(civic_oidset_new(&set));
+	for (i = 0; i < n; i++)
+		assert_civic_ok(civic_oidset_add(set, &objs[i]));
+	return set;
+}
+
+/* A fetch of new commits gets a thin pack, completed with the bases its
+ * deltas name, which the archive holds already: adopted as it is. */
+static void test_quarantine_adopt_takes_a_pack_with_bases_main_holds(void **state)
+{
+	git_repository *qr, *fresh;
+	git_oid q4, objs[OBJECTS_PER_RECORD];
+	civic_oidset *verified;
+	size_t i;
+
+	(void)state;
+	qr = new_quarantine();
+	append_in(&q4, qr, g.a, "Запис 4");
+	record_objects(objs, qr, &q4);
+	pack_quarantine(qr, objs, OBJECTS_PER_RECORD, &a[3]);
+	verified = oidset_of(objs, OBJECTS_PER_RECORD);
+	assert_int_equal(civic_quarantine_adopt(q, main_repo, verified), 1);
+	fresh = fx_repo_open(main_repo);
+	for (i = 0; i < OBJECTS_PER_RECORD; i++)
+		assert_true(has_object(fresh, &objs[i]));
+	assert_true(has_object(fresh, &a[3]));
+	git_repository_free(fresh);
+	civic_oidset_free(verified);
+}
+
+/* Anything neither verified nor held (a refused commit) keeps the pack out. */
+static void test_quarantine_adopt_refuses_a_pack_with_an_unverified_object(void **state)
+{
+	git_repository *qr;
+	git_oid q4, objs[OBJECTS_PER_RECORD];
+	civic_oidset *verified;
+	size_t npacks;
+
+	(void)state;
+	qr = new_quarantine();
+	append_in(&q4, qr, g.a, "Запис 4");
+	record_objects(objs, qr, &q4);
+	pack_quarantine(qr, objs, OBJECTS_PER_RECORD, &a[3]);
+	verified = oidset_of(objs + 1, OBJECTS_PER_RECORD - 1); /* not the commit */
+	assert_int_equal(civic_quarantine_adopt(q, main_repo, verified), 0);
+	assert_false(has_object(main_repo, &q4));
+	assert_int_equal(pack_objects(main_repo, &npacks), 0);
+	civic_oidset_free(verified);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -592,6 +681,8 @@ int main(void)
 		T(test_quarantine_free_removes_directory),
 		T(test_quarantine_clean_removes_leftovers),
 		T(test_quarantine_clean_removes_any_quarantine),
+		T(test_quarantine_adopt_takes_a_pack_with_bases_main_holds),
+		T(test_quarantine_adopt_refuses_a_pack_with_an_unverified_object),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -6,7 +6,7 @@
 # For each archive size (BENCH_SIZES, default "1000 10000 100000" records):
 #  - builds an archive with bench/gen_archive (cached under bench/.cache/,
 #    keyed by the size and the generator's source) and packs it with stock
-#    `git repack -adq`;
+#    `git repack -adq`, with its reverse index (pack.writeReverseIndex);
 #  - times `civic audit --no-rehash` and civic_audit_run() over it, pinned
 #    to one CPU, against the floor: libsodium verification of the same
 #    signatures on one CPU (bench/verify_floor);
@@ -79,6 +79,14 @@ TIMEIT=$BUILD/bench/timeit
 # audits as sound is regenerated (see ensure_archive).
 GEN_KEY=$(cat bench/gen_archive.c bench/bench_common.h | sha256sum | cut -c1-12)
 
+# repack HOME: one pack with its bitmap and reverse index (.rev), as git
+# 2.41 and later write by default and as a civic node asks for
+# (pack.writeReverseIndex): without the .rev, every upload-pack that uses
+# the bitmap sorts all of the pack's objects first.
+repack() {
+	git -C "$1/archive.git" -c pack.writeReverseIndex=true repack -adq
+}
+
 # generate N HOME: a fresh archive of N records, packed
 generate() {
 	rm -rf "$CACHE"/archive-"$1"-* "$CACHE"/archive-"$1"-*.gen
@@ -86,7 +94,7 @@ generate() {
 	t0=$(date +%s.%N)
 	"$BUILD/bench/gen_archive" "$2" "$1"
 	t1=$(date +%s.%N)
-	git -C "$2/archive.git" repack -adq
+	repack "$2"
 	t2=$(date +%s.%N)
 	printf 'gen_s=%s repack_s=%s\n' "$(calc "$t1 - $t0")" "$(calc "$t2 - $t1")" > "$2.gen"
 	touch "$2/.bench-complete"
@@ -122,6 +130,8 @@ for n in $SIZES; do
 		generate "$n" "$home"
 		fresh=1
 	fi
+	# Archives cached before the reverse index was written get one.
+	ls "$home/archive.git/objects/pack/" | grep -q '\.rev$' || repack "$home"
 	cp "$home.gen" "$RES/gen-$n.txt"
 	du -sk "$home/archive.git" | cut -f1 > "$RES/size-$n.txt"
 
@@ -331,7 +341,7 @@ $(cat "$RES/sync-targets.md")
 
 ## Adding a record
 
-The archive is the cached one, packed by stock \`git repack -adq\` (every record and tree in one
+The archive is the cached one, packed by stock \`git repack -adq\` with its reverse index (every record and tree in one
 pack; refs and reflogs loose, as civic writes them), copied before each size's runs. All N records
 are in the node's own feed, the case where \`civic add\` has the most to lose: an append reads and
 rewrites only its own feed's tree. \`civic add\` is the real command, with a Markdown body of about
@@ -381,7 +391,7 @@ Built by \`bench/gen_archive\` with the library's own \`civic_node_create\`, \`c
 \`civic_node_set_network\` and \`civic_feed_append\` (real signed, schema-checked records: half
 minutes, a quarter recommendations, a quarter documents, 0.4–0.9 KB of Bulgarian Markdown each, over
 the nine municipalities), with fsync off and objects packed every 10,000 records for speed, then
-\`git repack -adq\`. Cached in \`bench/.cache/\` by size and generator source; an archive the current
+\`git repack -adq\` (with \`pack.writeReverseIndex\`). Cached in \`bench/.cache/\` by size and generator source; an archive the current
 civic does not audit as sound is rebuilt.
 
 $TABLE_GEN

@@ -4,7 +4,7 @@
 #   sh bench/sync.sh CIVIC TIMEIT RESULTS N=HOME [N=HOME ...]
 #
 # Each HOME is a cached bench archive of N records (bench/gen_archive, packed
-# by `git repack -adq`). For each one, `civic serve --listen 127.0.0.1:PORT`
+# by `git repack -adq`, with its .rev). For each one, `civic serve --listen 127.0.0.1:PORT`
 # runs a real git daemon over it, started here and stopped by a trap; civic
 # and stock git fetch from that same daemon and repository, over git:// on
 # loopback.

@@ -169,7 +169,8 @@ static int parse_state(civic_state *s, const char *text, size_t len)
 
 	if ((error = parse_body(s, text, len)) < 0)
 		return error;
-	qsort(s->feeds, s->nfeeds, sizeof *s->feeds, compare_feeds);
+	if (s->nfeeds)
+		qsort(s->feeds, s->nfeeds, sizeof *s->feeds, compare_feeds);
 	if ((error = serialize(&again, s)) == 0 && (again.size != len || memcmp(again.ptr, text, len)))
 		error = bad_state("state.json is not in canonical form (sorted keys, two-space indent)", NULL);
 	civic_buf_dispose(&again);
@@ -294,8 +295,13 @@ static int held_state(git_oid *out, git_repository *repo, const civic_pubkey *no
 	int error;
 
 	if ((error = civic_state_refname(&ref, node)) == 0 &&
-	    (error = git_reference_name_to_id(out, repo, ref.ptr)) < 0)
-		error = error == GIT_ENOTFOUND ? CIVIC_ENOTFOUND : civic_error_from_git(error, "cannot read '%s'", ref.ptr);
+	    (error = git_reference_name_to_id(out, repo, ref.ptr)) == GIT_ENOTFOUND) {
+		git_error_clear();
+		civic_error_set(CIVIC_ERROR_SYNC, "this archive holds no statement of that node");
+		error = CIVIC_ENOTFOUND;
+	} else if (error < 0 && error != CIVIC_ERROR) {
+		error = civic_error_from_git(error, "cannot read '%s'", ref.ptr);
+	}
 	civic_buf_dispose(&ref);
 	return error;
 }
@@ -338,10 +344,16 @@ static int collect_feeds(civic_state *s, git_repository *repo)
 			break;
 	}
 	git_reference_iterator_free(it);
-	civic_error_clear();
 	if (error != GIT_ITEROVER && error < 0)
-		return error;
-	qsort(s->feeds, s->nfeeds, sizeof *s->feeds, compare_feeds);
+		return error == CIVIC_ERROR ? error : civic_error_from_git(error, "cannot list the feeds");
+	civic_error_clear(); /* a ref that is not a feed is passed over */
+	if (s->nfeeds > CIVIC_STATE_MAX_FEEDS) {
+		civic_error_set(CIVIC_ERROR_SYNC, "this node holds %zu feeds, more than a statement lists (%d)",
+				s->nfeeds, CIVIC_STATE_MAX_FEEDS);
+		return CIVIC_EINVALID;
+	}
+	if (s->nfeeds)
+		qsort(s->feeds, s->nfeeds, sizeof *s->feeds, compare_feeds);
 	return 0;
 }
 
@@ -356,8 +368,11 @@ static int current_body(civic_buf *out, git_repository *repo)
 		return error == GIT_ENOTFOUND ? (civic_error_set(CIVIC_ERROR_SYNC, "this node holds no roster yet"),
 						 CIVIC_ENOTFOUND)
 					      : civic_error_from_git(error, "cannot read the roster");
-	if ((error = collect_feeds(&s, repo)) == 0)
-		error = serialize(out, &s);
+	if ((error = collect_feeds(&s, repo)) == 0 && (error = serialize(out, &s)) == 0 &&
+	    out->size > CIVIC_STATE_MAX_SIZE) {
+		civic_error_set(CIVIC_ERROR_SYNC, "this node's statement would be larger than %d bytes", CIVIC_STATE_MAX_SIZE);
+		error = CIVIC_EINVALID;
+	}
 	free(s.feeds);
 	return error;
 }

@@ -34,7 +34,7 @@
 
 #define CIVIC_STATE_REF_PREFIX "refs/civic/state/"
 #define CIVIC_STATE_FILE "state.json"
-#define CIVIC_STATE_MAX_SIZE (512 * 1024)
+#define CIVIC_STATE_MAX_SIZE (1024 * 1024)   /* 4096 feeds take about 630 KB */
 #define CIVIC_STATE_MAX_FEEDS 4096
 #define CIVIC_STATE_MAX_SERIAL 9007199254740991ULL /* 2^53 - 1: exact in any JSON reader */
 

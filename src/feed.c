@@ -15,19 +15,12 @@
 
 int civic_feed_refname(civic_buf *out, const civic_pubkey *author)
 {
-	char hex[CIVIC_PUBKEY_HEX_LEN + 1];
-
-	civic_pubkey_to_hex(hex, author);
-	civic_buf_clear(out);
-	return civic_buf_printf(out, CIVIC_FEED_REF_PREFIX "%s", hex);
+	return civic_pubkey_refname(out, CIVIC_FEED_REF_PREFIX, author);
 }
 
 int civic_feed_author_from_refname(civic_pubkey *out, const char *refname)
 {
-	size_t plen = strlen(CIVIC_FEED_REF_PREFIX);
-
-	if (strncmp(refname, CIVIC_FEED_REF_PREFIX, plen) ||
-	    civic_pubkey_from_hex(out, refname + plen, strlen(refname + plen)) < 0) {
+	if (civic_pubkey_from_refname(out, CIVIC_FEED_REF_PREFIX, refname) < 0) {
 		civic_error_set(CIVIC_ERROR_FEED, "'%s' is not a feed ref", refname);
 		return CIVIC_EINVALID;
 	}

@@ -232,6 +232,26 @@ int civic_pubkey_from_hex(civic_pubkey *out, const char *hex, size_t len)
 	return 0;
 }
 
+int civic_pubkey_refname(civic_buf *out, const char *prefix, const civic_pubkey *pk)
+{
+	char hex[CIVIC_PUBKEY_HEX_LEN + 1];
+
+	civic_pubkey_to_hex(hex, pk);
+	civic_buf_clear(out);
+	return civic_buf_printf(out, "%s%s", prefix, hex);
+}
+
+int civic_pubkey_from_refname(civic_pubkey *out, const char *prefix, const char *refname)
+{
+	size_t plen = strlen(prefix);
+
+	if (strncmp(refname, prefix, plen) || civic_pubkey_from_hex(out, refname + plen, strlen(refname + plen)) < 0) {
+		civic_error_clear();
+		return -1;
+	}
+	return 0;
+}
+
 int civic_pubkey_equal(const civic_pubkey *a, const civic_pubkey *b)
 {
 	return sodium_memcmp(a->bytes, b->bytes, sizeof a->bytes) == 0;

@@ -122,6 +122,11 @@ void civic_pubkey_to_hex(char out[CIVIC_PUBKEY_HEX_LEN + 1], const civic_pubkey 
 /* Exactly 64 lowercase hex digits, else CIVIC_EINVALID. */
 int civic_pubkey_from_hex(civic_pubkey *out, const char *hex, size_t len);
 
+/* "<prefix><64 hex>": the refs named by a key (a feed, a node's statement). */
+int civic_pubkey_refname(civic_buf *out, const char *prefix, const civic_pubkey *pk);
+/* The key such a ref names; -1 (no error set) when refname is not one. */
+int civic_pubkey_from_refname(civic_pubkey *out, const char *prefix, const char *refname);
+
 /* 1 if equal, 0 if not. */
 int civic_pubkey_equal(const civic_pubkey *a, const civic_pubkey *b);
 

@@ -19,19 +19,12 @@
 
 int civic_state_refname(civic_buf *out, const civic_pubkey *node)
 {
-	char hex[CIVIC_PUBKEY_HEX_LEN + 1];
-
-	civic_pubkey_to_hex(hex, node);
-	civic_buf_clear(out);
-	return civic_buf_printf(out, CIVIC_STATE_REF_PREFIX "%s", hex);
+	return civic_pubkey_refname(out, CIVIC_STATE_REF_PREFIX, node);
 }
 
 int civic_state_key_from_refname(civic_pubkey *out, const char *refname)
 {
-	size_t plen = strlen(CIVIC_STATE_REF_PREFIX);
-
-	if (strncmp(refname, CIVIC_STATE_REF_PREFIX, plen) ||
-	    civic_pubkey_from_hex(out, refname + plen, strlen(refname + plen)) < 0) {
+	if (civic_pubkey_from_refname(out, CIVIC_STATE_REF_PREFIX, refname) < 0) {
 		civic_error_set(CIVIC_ERROR_SYNC, "'%s' is not a state ref", refname);
 		return CIVIC_EINVALID;
 	}

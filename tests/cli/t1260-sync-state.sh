@@ -125,16 +125,23 @@ unchanged() {
 	cmp "$1.saved" "$1.now"
 }
 
+# refused_from HOME PEER LINE: a sync of HOME from PEER exits 1, prints a
+# line that matches LINE (grep), and leaves HOME's archive as it was.
+refused_from() {
+	save "$1" &&
+	sync_rc "$1" --no-push "$2" &&
+	test "$rc" = 1 &&
+	grep -q "$3" out &&
+	unchanged "$1"
+}
+
 test_expect_success 'a statement signed by another key under a member'\''s name is refused, nothing kept' '
 	B_STATE=$(git_in b rev-parse "$(node_state b)") &&
 	git init -q --bare evil1.git &&
 	git --git-dir evil1.git fetch -q "$(abs b)/archive.git" "$(node_state b):$(node_state c)" &&
 	rm -rf c1 && cp -a c c1 && git_in c1 update-ref -d "$(node_state c)" &&
-	save c1 &&
-	sync_rc c1 --no-push "$(abs evil1.git)" &&
-	test "$rc" = 1 &&
-	grep -q "^  rejected     what this node holds, signed: НПО Трекляно (Трекляно): .*another key" out &&
-	unchanged c1
+	refused_from c1 "$(abs evil1.git)" \
+		"^  rejected     what this node holds, signed: НПО Трекляно (Трекляно): .*another key"
 '
 
 test_expect_success 'a tampered statement (its bytes no longer what was signed) is refused' '
@@ -144,11 +151,8 @@ test_expect_success 'a tampered statement (its bytes no longer what was signed) 
 		sed "s/^Civic-State: .*/Civic-State: 999/" >forged &&
 	F=$(git --git-dir evil2.git hash-object -t commit -w --literally forged) &&
 	git --git-dir evil2.git update-ref "$(node_state a)" "$F" &&
-	rm -rf c2 && cp -a c c2 && save c2 &&
-	sync_rc c2 --no-push "$(abs evil2.git)" &&
-	test "$rc" = 1 &&
-	grep -q "^  rejected     what this node holds, signed: НПО Рила (Рила): " out &&
-	unchanged c2
+	rm -rf c2 && cp -a c c2 && refused_from c2 "$(abs evil2.git)" \
+		"^  rejected     what this node holds, signed: НПО Рила (Рила): "
 '
 
 # a_state PEER FILE SERIAL [NETWORK]: a statement of a, signed with stock
@@ -170,11 +174,8 @@ test_expect_success 'a statement in another spelling of state.json is refused, t
 	test "$(wc -l <compact.json)" = 1 &&
 	S=$(a_state evil3.git compact.json 50) &&
 	git --git-dir evil3.git update-ref "$(node_state a)" "$S" &&
-	rm -rf c3 && cp -a c c3 && save c3 &&
-	sync_rc c3 --no-push "$(abs evil3.git)" &&
-	test "$rc" = 1 &&
-	grep -q "^  rejected     what this node holds, signed: НПО Рила (Рила): .*canonical form" out &&
-	unchanged c3
+	rm -rf c3 && cp -a c c3 && refused_from c3 "$(abs evil3.git)" \
+		"^  rejected     what this node holds, signed: НПО Рила (Рила): .*canonical form"
 '
 
 test_expect_success 'the same statement in canonical form, signed by stock git, is taken' '
@@ -189,11 +190,8 @@ test_expect_success 'the same statement in canonical form, signed by stock git, 
 test_expect_success 'a statement of another network is refused' '
 	S=$(a_state evil3.git canonical.json 61 "$(printf "%040d" 7)") &&
 	git --git-dir evil3.git update-ref "$(node_state a)" "$S" &&
-	save c3 &&
-	sync_rc c3 --no-push "$(abs evil3.git)" &&
-	test "$rc" = 1 &&
-	grep -q ": not a node state: it is of another network: 0000000000000000000000000000000000000007$" out &&
-	unchanged c3
+	refused_from c3 "$(abs evil3.git)" \
+		": not a node state: it is of another network: 0000000000000000000000000000000000000007$"
 '
 
 test_expect_success 'the statement of a key that is not a member is refused' '
@@ -205,11 +203,8 @@ test_expect_success 'the statement of a key that is not a member is refused' '
 	civic --home y sync relay2 >/dev/null &&
 	git init -q --bare evil4.git &&
 	git --git-dir evil4.git fetch -q "$(abs relay2.git)" "$(node_state y):$(node_state y)" &&
-	rm -rf c4 && cp -a c c4 && save c4 &&
-	sync_rc c4 --no-push "$(abs evil4.git)" &&
-	test "$rc" = 1 &&
-	grep -q "^  rejected     refs/civic/state/.*: the key is not a member of the network (yet)$" out &&
-	unchanged c4
+	rm -rf c4 && cp -a c c4 && refused_from c4 "$(abs evil4.git)" \
+		"^  rejected     refs/civic/state/.*: the key is not a member of the network (yet)$"
 '
 
 test_expect_success 'the statement of a revoked member is refused' '
@@ -219,11 +214,8 @@ test_expect_success 'the statement of a revoked member is refused' '
 	git_in c5 fetch -q "$(abs cc5)/archive.git" refs/civic/roster:refs/civic/roster &&
 	git init -q --bare evil5.git &&
 	git --git-dir evil5.git fetch -q "$(abs b)/archive.git" "$(node_state b):$(node_state b)" &&
-	save c5 &&
-	sync_rc c5 --no-push "$(abs evil5.git)" &&
-	test "$rc" = 1 &&
-	grep -q ": the key was revoked$" out &&
-	unchanged c5
+	refused_from c5 "$(abs evil5.git)" \
+		": the key was revoked$"
 '
 
 test_expect_success 'an encrypted key is never asked for: the sync runs, the statement waits' '

@@ -12,14 +12,14 @@ DESTDIR ?=
 CC      ?= cc
 BUILD   ?= build
 
-PKGS      := libgit2 libsodium libarchive jansson libcmark libpcre2-8
+PKGS      := libgit2 libsodium libarchive jansson libcmark libpcre2-8 zlib
 TEST_PKGS := cmocka
 # Debian packages that provide everything above, plus the stock tools the
 # tests use as independent verifiers.
 DEBS := build-essential pkg-config gettext libgit2-dev libsodium-dev \
-        libarchive-dev libjansson-dev libcmark-dev libpcre2-dev libcmocka-dev \
+        libarchive-dev libjansson-dev libcmark-dev libpcre2-dev libcmocka-dev zlib1g-dev \
         json-schema-test-suite git openssh-client openssh-server valgrind clang \
-        jq strace time lighttpd
+        jq strace time lighttpd python3
 
 WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS  ?= -O2 -g
@@ -103,10 +103,12 @@ deps:
 # Every test, twice: a -Werror build (its unit suites also under valgrind),
 # then an AddressSanitizer + UndefinedBehaviorSanitizer build; clang must
 # compile everything warning-free too. tests/run.sh prints "N passed, N failed".
+JOBS := $(shell nproc 2>/dev/null || echo 2)
+
 check: deps
-	@$(MAKE) --no-print-directory BUILD=build/check EXTRA_CFLAGS=-Werror all unit
-	@$(MAKE) --no-print-directory BUILD=build/clang CC=clang EXTRA_CFLAGS=-Werror all unit
-	@$(MAKE) --no-print-directory BUILD=build/asan CFLAGS="-O1 -g -fno-omit-frame-pointer" \
+	@$(MAKE) --no-print-directory -j$(JOBS) BUILD=build/check EXTRA_CFLAGS=-Werror all unit
+	@$(MAKE) --no-print-directory -j$(JOBS) BUILD=build/clang CC=clang EXTRA_CFLAGS=-Werror all unit
+	@$(MAKE) --no-print-directory -j$(JOBS) BUILD=build/asan CFLAGS="-O1 -g -fno-omit-frame-pointer" \
 	    EXTRA_CFLAGS="-Werror -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
 	    LDFLAGS="-fsanitize=address,undefined" all unit
 	@VALGRIND=1 sh tests/run.sh build/check build/asan

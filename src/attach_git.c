@@ -1,6 +1,7 @@
 /* attach_git.c - attachments as chunk trees and batch commits; see attach_git.h. */
 #include "attach_git.h"
 #include "attach.h"
+#include "attach_parts.h"
 #include "error.h"
 #include "object_limits.h"
 
@@ -15,8 +16,6 @@
 
 #define BATCH_AUTHOR "civic"
 #define BATCH_EMAIL "attachments@civic"
-#define BATCH_TREE_MAX (100 * 128)   /* a record lists at most 100 attachments */
-#define CHUNK_ENTRY_MAX 48           /* "100644 00000000\0" and 20 bytes of id */
 
 int civic_attach_batch_refname(civic_buf *out, const git_oid *record)
 {
@@ -126,17 +125,28 @@ static int attachment_fields(const char **sha, uint64_t *size, const json_t *a)
 	return 0;
 }
 
+static int lookup_all(git_commit **out, git_repository *repo, const git_oid *ids, size_t n)
+{
+	size_t i;
+	int error = 0;
+
+	for (i = 0; i < n && error == 0; i++)
+		error = git_commit_lookup(&out[i], repo, &ids[i]);
+	return error;
+}
+
 int civic_attach_batch_write(git_oid *out, git_repository *repo, const git_oid *record,
 			     const json_t *attachments, const char *store_dir)
 {
 	civic_buf path = CIVIC_BUF_INIT, message = CIVIC_BUF_INIT;
 	git_treebuilder *tb = NULL;
 	git_signature *sig = NULL;
+	git_commit *parents[CIVIC_ATTACH_MAX_SEGMENTS] = { NULL };
 	git_tree *tree = NULL;
-	git_oid tree_id, chunks;
+	git_oid tree_id, chunks, tips[CIVIC_ATTACH_MAX_SEGMENTS];
 	char hex[GIT_OID_HEXSZ + 1];
 	const json_t *a;
-	size_t i;
+	size_t i, ntips = 0;
 	int error;
 
 	if ((error = git_treebuilder_new(&tb, repo, NULL)) < 0)
@@ -155,18 +165,46 @@ int civic_attach_batch_write(git_oid *out, git_repository *repo, const git_oid *
 	/* Fixed author, date and message: the same bytes make the same batch everywhere. */
 	if ((error = git_treebuilder_write(&tree_id, tb)) < 0 || (error = git_tree_lookup(&tree, repo, &tree_id)) < 0 ||
 	    (error = git_signature_new(&sig, BATCH_AUTHOR, BATCH_EMAIL, 0, 0)) < 0 ||
-	    (error = git_commit_create(out, repo, NULL, sig, sig, NULL, message.ptr, tree, 0, NULL)) < 0)
+	    (error = civic_attach_parts_write(tips, &ntips, repo, tree, sig, record)) < 0 ||
+	    (error = lookup_all(parents, repo, tips, ntips)) < 0 ||
+	    (error = git_commit_create(out, repo, NULL, sig, sig, NULL, message.ptr, tree, ntips,
+				       (const git_commit **)parents)) < 0)
 		goto git_error;
 	goto done;
 git_error:
 	error = civic_error_from_git(error, "cannot write the attachments of record %s", git_oid_tostr(hex, sizeof hex, record));
 done:
+	for (i = 0; i < CIVIC_ATTACH_MAX_SEGMENTS; i++)
+		git_commit_free(parents[i]);
 	git_signature_free(sig);
 	git_tree_free(tree);
 	git_treebuilder_free(tb);
 	civic_buf_dispose(&path);
 	civic_buf_dispose(&message);
 	return error;
+}
+
+size_t civic_attach_batch_chunks(const json_t *attachments)
+{
+	const json_t *a, *b;
+	size_t i, j, n = 0;
+
+	json_array_foreach(attachments, i, a) {
+		const char *sha;
+		uint64_t size;
+		int seen = 0;
+		if (attachment_fields(&sha, &size, a) < 0)
+			continue;
+		/* One attachment listed twice is one tree entry. */
+		for (j = 0; j < i && !seen; j++) {
+			b = json_array_get(attachments, j);
+			seen = json_equal(json_object_get(a, "sha256"), json_object_get(b, "sha256"));
+		}
+		if (!seen)
+			n += (size_t)chunks_of(size);
+	}
+	civic_error_clear();
+	return n;
 }
 
 /* -------------------------------------------------------------------------
@@ -184,7 +222,7 @@ static int read_chunks(git_repository *repo, const git_oid *id, const char *sha,
 	int error;
 
 	/* Every object is size-checked before it is inflated. */
-	if ((error = civic_object_check(repo, id, GIT_OBJECT_TREE, (size_t)(n + 1) * CHUNK_ENTRY_MAX,
+	if ((error = civic_object_check(repo, id, GIT_OBJECT_TREE, (size_t)(n + 1) * CIVIC_ATTACH_CHUNK_ENTRY_MAX,
 				       "an attachment's chunk list")) < 0)
 		return error;
 	if ((error = git_tree_lookup(&tree, repo, id)) < 0)
@@ -243,7 +281,7 @@ int civic_attach_batch_read(size_t *stored, size_t *bad, char *why, size_t why_s
 	why[0] = '\0';
 	if ((error = civic_object_check(repo, commit, GIT_OBJECT_COMMIT, CIVIC_COMMIT_MAX_SIZE, "an attachment batch")) < 0 ||
 	    (error = git_commit_lookup(&c, repo, commit)) < 0 ||
-	    (error = civic_object_check(repo, git_commit_tree_id(c), GIT_OBJECT_TREE, BATCH_TREE_MAX,
+	    (error = civic_object_check(repo, git_commit_tree_id(c), GIT_OBJECT_TREE, CIVIC_ATTACH_BATCH_TREE_MAX,
 				       "an attachment batch's list")) < 0 ||
 	    (error = git_commit_tree(&tree, c)) < 0) {
 		if (error != CIVIC_EINVALID && error != CIVIC_ENOTFOUND)

@@ -3,13 +3,25 @@
 #include "attach.h"
 #include "attach_git.h"
 #include "attach_index.h"
+#include "attach_parts.h"
+#include "capture.h"
 #include "error.h"
+#include "fsutil.h"
 #include "quarantine.h"
 #include "roster.h"
+#include "salvage.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+/* <tmp>/attachment-parts/<record id>.git: one record's batch, fetched on
+ * its own after a link dropped, kept from run to run until it is whole. */
+#define PARTS_DIR "attachment-parts"
+#define PARTS_REF_PREFIX "refs/parts/"  /* the last part held of each segment: the "have"s */
+#define SALVAGE_MAX_OBJECT (1024 * 1024) /* a chunk, a chunk list, a commit */
 
 /* A record that has attachments, and where its batch stands. */
 typedef struct {
@@ -198,12 +210,26 @@ static int pick_fetch(const attach_state *st, const holding *h)
 	return h->missing && h->on_peer && wanted(st, h);
 }
 
-static int fetch_group(attach_state *st, const size_t *group, size_t n)
+/* Stores what h's batch in repo holds that this node lacks, checked. */
+static int store_batch(attach_state *st, git_repository *repo, const holding *h)
 {
-	git_repository *q = civic_quarantine_repository(st->quarantine);
+	char why[sizeof st->report->why];
+	size_t stored, bad;
+	int error = civic_attach_batch_read(&stored, &bad, why, sizeof why, repo, &h->batch, h->attachments, st->store);
+
+	st->report->stored += stored;
+	st->report->refused += bad;
+	if (bad)
+		snprintf(st->report->why, sizeof st->report->why, "%s", why);
+	return error;
+}
+
+/* Fetches the batches of group[0..n) into repo. */
+static int fetch_into(attach_state *st, git_repository *repo, const size_t *group, size_t n)
+{
 	git_remote *remote = NULL;
 	char **specs = calloc(n, sizeof *specs);
-	size_t i, stored, bad;
+	size_t i;
 	int error = 0;
 
 	if (!specs)
@@ -211,21 +237,169 @@ static int fetch_group(attach_state *st, const size_t *group, size_t n)
 	for (i = 0; i < n && error == 0; i++)
 		if (!(specs[i] = refspec(&st->list[group[i]].record, 1)))
 			error = civic_error_nomem();
-	if (error == 0 && (error = civic_remote_open(&remote, &st->remote, q, GIT_DIRECTION_FETCH)) == 0)
+	if (error == 0 && (error = civic_remote_open(&remote, &st->remote, repo, GIT_DIRECTION_FETCH)) == 0)
 		error = civic_remote_download(&st->remote, remote, specs, n);
 	civic_remote_close(remote);
 	st->report->bytes_received += st->remote.bytes_received;
 	free_specs(specs, n);
-	for (i = 0; i < n && error == 0; i++) {
-		holding *h = &st->list[group[i]];
-		char why[sizeof st->report->why];
-		error = civic_attach_batch_read(&stored, &bad, why, sizeof why, q, &h->batch, h->attachments,
-						st->store);
-		st->report->stored += stored;
-		st->report->refused += bad;
-		if (bad)
-			snprintf(st->report->why, sizeof st->report->why, "%s", why);
+	return error;
+}
+
+static int fetch_group(attach_state *st, const size_t *group, size_t n)
+{
+	git_repository *q = civic_quarantine_repository(st->quarantine);
+	size_t i;
+	int error = fetch_into(st, q, group, n);
+
+	for (i = 0; i < n && error == 0; i++)
+		error = store_batch(st, q, &st->list[group[i]]);
+	return error;
+}
+
+/* Whether a transfer's failure is one that trying again cannot mend: cut
+ * off for its size, cancelled (a stall), or this node's own disk. */
+static int final_failure(const attach_state *st)
+{
+	return st->remote.cut[0] || st->remote.cancelled || civic_error_last()->klass == CIVIC_ERROR_OS;
+}
+
+static int parts_path(char *out, size_t size, const attach_state *st, const git_oid *record)
+{
+	char hex[GIT_OID_HEXSZ + 1];
+
+	if (snprintf(out, size, "%s/" PARTS_DIR "/%s.git", civic_node_tmp_dir(st->node),
+		     git_oid_tostr(hex, sizeof hex, record)) >= (int)size) {
+		civic_error_set(CIVIC_ERROR_NODE, "path too long: '%s'", civic_node_tmp_dir(st->node));
+		return CIVIC_EINVALID;
 	}
+	return 0;
+}
+
+static int has_parts(const attach_state *st, const holding *h)
+{
+	char path[PATH_MAX];
+
+	return parts_path(path, sizeof path, st, &h->record) == 0 && civic_fs_exists(path) == 1;
+}
+
+/* The staging repository of a record whose attachments are here now. */
+static void forget_parts(const attach_state *st, const holding *h)
+{
+	char path[PATH_MAX];
+
+	if (parts_path(path, sizeof path, st, &h->record) < 0 || civic_fs_exists(path) != 1)
+		return;
+	civic_fs_remove_tree(path);
+	*strrchr(path, '/') = '\0';
+	rmdir(path); /* the last one out */
+}
+
+static int open_parts(git_repository **out, const char *path)
+{
+	char dir[PATH_MAX];
+	int error;
+
+	if (civic_fs_exists(path) == 1 && git_repository_open_bare(out, path) == 0)
+		return 0;
+	snprintf(dir, sizeof dir, "%s", path);
+	*strrchr(dir, '/') = '\0';
+	if ((error = civic_fs_mkdir_all(dir, 0700)) < 0)
+		return error;
+	if ((error = git_repository_init(out, path, 1)) < 0)
+		return civic_error_from_git(error, "cannot create '%s'", path);
+	return 0;
+}
+
+/* One try: fetches h's batch into repo, copying what arrives to capture. */
+static int fetch_captured(attach_state *st, git_repository *repo, size_t index, const char *capture)
+{
+	civic_capture cap;
+	int error;
+
+	memset(&cap, 0, sizeof cap);
+	if (!(cap.out = fopen(capture, "wb"))) {
+		civic_error_set_os("cannot write '%s'", capture);
+		return CIVIC_ERROR;
+	}
+	st->remote.capture = &cap;
+	error = fetch_into(st, repo, &index, 1);
+	st->remote.capture = NULL;
+	fclose(cap.out);
+	return error;
+}
+
+static void forget_loose(git_repository *repo, const git_oid *id)
+{
+	char hex[GIT_OID_HEXSZ + 1], path[PATH_MAX];
+
+	git_oid_tostr(hex, sizeof hex, id);
+	if (snprintf(path, sizeof path, "%sobjects/%.2s/%s", git_repository_path(repo), hex, hex + 2) < (int)sizeof path)
+		unlink(path);
+}
+
+/* Keeps what arrived whole of h's batch (from capture, when given): the
+ * last part held of each segment becomes a ref, a "have" of the next try.
+ * The number of chunks held now. */
+static size_t keep_parts(git_repository *repo, const holding *h, const char *capture)
+{
+	git_oid tips[CIVIC_ATTACH_MAX_SEGMENTS];
+	size_t ntips = 0, held = 0, written, i;
+	char name[64];
+
+	if (capture && civic_salvage_pack(&written, repo, capture, SALVAGE_MAX_OBJECT) < 0)
+		return 0;
+	if (civic_attach_parts_held(tips, &ntips, &held, repo, &h->batch, civic_attach_batch_chunks(h->attachments)) < 0)
+		held = ntips = 0;
+	/* A batch commit held makes libgit2 think the batch is here, and ask
+	 * for nothing: it goes, and comes again with the rest. */
+	forget_loose(repo, &h->batch);
+	for (i = 0; i < ntips; i++) {
+		git_reference *ref = NULL;
+		snprintf(name, sizeof name, PARTS_REF_PREFIX "%02zu", i);
+		if (git_reference_create(&ref, repo, name, &tips[i], 1, NULL) < 0)
+			held = 0;
+		git_reference_free(ref);
+	}
+	git_error_clear();
+	return held;
+}
+
+/* A record on its own, on a link that drops: its batch goes into its own
+ * staging repository; each try that breaks off keeps the parts that
+ * arrived whole, and the next asks only for the rest ("have" the last
+ * part held). Tries go on while each brings more. The repository is
+ * removed once the attachments are stored. */
+static int fetch_resumable(attach_state *st, size_t index)
+{
+	holding *h = &st->list[index];
+	char path[PATH_MAX], capture[PATH_MAX + 16], why[sizeof civic_error_last()->message];
+	git_repository *repo = NULL;
+	size_t held, now;
+	int error;
+
+	if ((error = parts_path(path, sizeof path, st, &h->record)) < 0 || (error = open_parts(&repo, path)) < 0)
+		return error;
+	snprintf(capture, sizeof capture, "%s/capture", path);
+	held = keep_parts(repo, h, NULL);
+	for (;;) {
+		if ((error = fetch_captured(st, repo, index, capture)) == 0) {
+			error = store_batch(st, repo, h);
+			break;
+		}
+		if (final_failure(st))
+			break;
+		snprintf(why, sizeof why, "%s", civic_error_last()->message);
+		if ((now = keep_parts(repo, h, capture)) <= held) {
+			civic_error_set(CIVIC_ERROR_SYNC, "%s", why);
+			break;
+		}
+		st->report->parts_kept += now - held;
+		held = now;
+	}
+	unlink(capture);
+	git_repository_free(repo);
+	if (error == 0)
+		forget_parts(st, h);
 	return error;
 }
 
@@ -233,7 +407,7 @@ static int fetch_all(attach_state *st)
 {
 	size_t *group = calloc(st->count ? st->count : 1, sizeof *group), at = 0, n, i;
 	char broken[sizeof civic_error_last()->message] = "";
-	int error = 0;
+	int error = 0, failed;
 
 	if (!group)
 		return civic_error_nomem();
@@ -244,8 +418,21 @@ static int fetch_all(attach_state *st)
 			st->report->not_on_peer += !h->on_peer;
 		}
 	}
+	/* Records that an earlier run fetched in part take up from there. */
+	for (i = 0; i < st->count && error == 0; i++) {
+		holding *h = &st->list[i];
+		if (!h->missing || !h->on_peer || !wanted(st, h) || !has_parts(st, h))
+			continue;
+		if ((failed = fetch_resumable(st, i)) < 0 && final_failure(st))
+			error = failed;
+		else if (failed < 0 && !broken[0])
+			snprintf(broken, sizeof broken, "%s", civic_error_last()->message);
+		if (failed < 0)
+			h->on_peer = 0; /* not again in this run */
+		else
+			h->missing = 0;
+	}
 	while (error == 0 && (n = next_group(group, st->count, st, &at, pick_fetch)) > 0) {
-		int failed;
 		if (!st->quarantine &&
 		    (error = civic_quarantine_new(&st->quarantine, civic_node_repository(st->node),
 						  civic_node_tmp_dir(st->node))) < 0)
@@ -253,18 +440,19 @@ static int fetch_all(attach_state *st)
 		if ((failed = fetch_group(st, group, n)) == 0)
 			continue;
 		/* Cut off (too much) or cancelled: stop. A group that broke off
-		 * midway (a link that drops) is tried one record at a time, and so
-		 * are the groups after it: each record that arrives whole is kept,
-		 * and the run says what failed at its end. */
-		if (st->remote.cut[0] || st->remote.cancelled || civic_error_last()->klass == CIVIC_ERROR_OS) {
+		 * midway (a link that drops) is fetched one record at a time,
+		 * each keeping what arrives whole, and the run says what failed
+		 * at its end. */
+		if (final_failure(st)) {
 			error = failed;
 			break;
 		}
-		if (!broken[0])
-			snprintf(broken, sizeof broken, "%s", civic_error_last()->message);
-		for (i = 0; i < n; i++)
-			if (n > 1 && fetch_group(st, &group[i], 1) < 0 && civic_error_last()->klass == CIVIC_ERROR_OS)
-				break;
+		for (i = 0; i < n && error == 0; i++) {
+			if ((failed = fetch_resumable(st, group[i])) < 0 && final_failure(st))
+				error = failed;
+			else if (failed < 0 && !broken[0])
+				snprintf(broken, sizeof broken, "%s", civic_error_last()->message);
+		}
 	}
 	if (error == 0 && broken[0]) {
 		civic_error_set(CIVIC_ERROR_SYNC, "%s", broken);
@@ -382,9 +570,13 @@ int civic_attach_sync_peer(civic_attach_sync_report *report, civic_node *node, c
 		goto done;
 	if (st.opts->fetch && (error = fetch_all(&st)) < 0)
 		goto done;
-	/* What was fetched just now can go on to the relay in the same run. */
-	for (i = 0; i < st.count; i++)
+	/* What was fetched just now can go on to the relay in the same run;
+	 * parts kept of what another peer has brought whole meanwhile go. */
+	for (i = 0; i < st.count; i++) {
 		measure(&st.list[i], st.store);
+		if (!st.list[i].missing)
+			forget_parts(&st, &st.list[i]);
+	}
 	if (st.opts->push && peer->relay)
 		error = push_all(&st);
 done:

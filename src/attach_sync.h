@@ -29,6 +29,7 @@ typedef struct {
 	size_t stored;           /* attachments fetched, checked and stored */
 	size_t refused;          /* attachments the peer served wrong */
 	size_t not_on_peer;      /* records whose attachments this node lacks and the peer has not */
+	size_t parts_kept;       /* chunks kept from transfers that broke off (attach_git.h) */
 	size_t batches_pushed;   /* records whose attachments a relay took */
 	size_t push_failed;
 	uint64_t bytes_received;

@@ -29,6 +29,10 @@ int civic_fs_tmpfile(int *out_fd, char *tmp_path, size_t tmp_path_size, const ch
 /* write() until done, retrying on EINTR; sets the error text from `what`. */
 int civic_fs_write_all(int fd, const void *data, size_t len, const char *what);
 
+/* Removes a directory and everything in it, not following symlinks; what
+ * cannot be removed stays. For staging areas only, never for the archive. */
+void civic_fs_remove_tree(const char *path);
+
 /* Whether path exists (any type). */
 int civic_fs_exists(const char *path);
 

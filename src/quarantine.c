@@ -8,7 +8,6 @@
 #include <fcntl.h>
 
 #include <dirent.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,22 +18,6 @@ struct civic_quarantine {
 	char path[PATH_MAX];
 	git_repository *repo;
 };
-
-static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	if (type == FTW_DP)
-		rmdir(path);
-	else
-		unlink(path);
-	return 0;
-}
-
-static void remove_tree(const char *path)
-{
-	nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
 
 void civic_quarantine_clean(const char *tmp_dir)
 {
@@ -47,7 +30,7 @@ void civic_quarantine_clean(const char *tmp_dir)
 	while ((e = readdir(d)))
 		if (!strncmp(e->d_name, CIVIC_QUARANTINE_PREFIX, strlen(CIVIC_QUARANTINE_PREFIX)) &&
 		    snprintf(path, sizeof path, "%s/%s", tmp_dir, e->d_name) < (int)sizeof path)
-			remove_tree(path);
+			civic_fs_remove_tree(path);
 	closedir(d);
 }
 
@@ -373,6 +356,6 @@ void civic_quarantine_free(civic_quarantine *q)
 		return;
 	git_repository_free(q->repo);
 	if (q->path[0])
-		remove_tree(q->path);
+		civic_fs_remove_tree(q->path);
 	free(q);
 }

@@ -1,6 +1,7 @@
 /* remote.c - one connection to a peer; see remote.h. */
 #include "remote.h"
 #include "error.h"
+#include "local_git.h"
 
 #include <libintl.h>
 #include <stdio.h>
@@ -78,8 +79,28 @@ static int on_credentials(git_credential **out, const char *url, const char *use
 	return GIT_PASSTHROUGH;
 }
 
+/* A path (a USB stick) through git upload-pack/receive-pack (local_git.h);
+ * a fetch to be copied through the capturing transport (capture.h); else
+ * libgit2's own. */
+static int open_transport(git_transport **out, git_remote *owner, void *payload)
+{
+	civic_remote *r = payload;
+	const char *url = git_remote_url(owner);
+
+	if (civic_local_git_url(url)) {
+		r->local.callback = civic_local_git_subtransport;
+		r->local.rpc = 0;
+		r->local.param = NULL;
+		return git_transport_smart(out, owner, &r->local);
+	}
+	if (r->capture)
+		return civic_capture_transport(out, owner, r->capture);
+	return git_transport_new(out, owner, url);
+}
+
 static void set_callbacks(git_remote_callbacks *cb, civic_remote *r)
 {
+	cb->transport = open_transport;
 	cb->transfer_progress = on_transfer;
 	cb->push_transfer_progress = on_push_transfer;
 	cb->push_update_reference = on_push_status;

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "capture.h"
 #include "peer.h"
 
 typedef enum {
@@ -38,6 +39,9 @@ typedef struct {
 	/* Called for each ref a push offered: status NULL when the peer took it. */
 	int (*push_status)(const char *refname, const char *status, void *data);
 	void *push_data;
+	/* When set, what a fetch receives is copied there (capture.h). */
+	civic_capture *capture;
+	git_smart_subtransport_definition local; /* for a path peer (local_git.h) */
 	/* What the last transfer saw. */
 	uint64_t bytes_received;
 	size_t objects_received;

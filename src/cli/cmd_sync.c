@@ -205,10 +205,11 @@ static json_t *report_json(const civic_peer *peer, const civic_sync_report *r, i
 
 static json_t *attach_json(const civic_attach_sync_report *a)
 {
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:s}", "records_missing", (json_int_t)a->records_missing,
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s}", "records_missing", (json_int_t)a->records_missing,
 			 "stored", (json_int_t)a->stored, "refused", (json_int_t)a->refused,
 			 "not_on_peer", (json_int_t)a->not_on_peer, "pushed", (json_int_t)a->batches_pushed,
-			 "push_failed", (json_int_t)a->push_failed, "reason", a->why);
+			 "push_failed", (json_int_t)a->push_failed, "parts_kept", (json_int_t)a->parts_kept,
+			 "reason", a->why);
 }
 
 static void print_attach(const civic_peer *peer, const civic_attach_sync_report *a)
@@ -218,6 +219,9 @@ static void print_attach(const civic_peer *peer, const civic_attach_sync_report 
 	printf(_("attachments %s: %zu stored, %zu refused, %zu records' attachments not on the peer; "
 		 "%zu records' attachments pushed\n"),
 	       peer->name, a->stored, a->refused, a->not_on_peer, a->batches_pushed);
+	if (a->parts_kept)
+		printf(_("  the link dropped: %zu chunks that had arrived whole were kept, not fetched again\n"),
+		       a->parts_kept);
 	if (a->refused) {
 		fputs("  ", stdout);
 		cli_print_safe(a->why, 0);

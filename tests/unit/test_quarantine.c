@@ -582,7 +582,7 @@ static void test_quarantine_clean_removes_any_quarantine(void **state)
 static void pack_quarantine(git_repository *qr, const git_oid *objs, size_t n, const git_oid *extra)
 {
 	git_packbuilder *pb = NULL;
-	char dir[4300], sub[4400];
+	char dir[4300], sub[4300 + 260];
 	struct dirent *e;
 	DIR *d;
 	size_t i;

@@ -1,4 +1,4 @@
-/* local_git.c - a local repository through git upload-pack / receive-pack; see local_git.h. */
+/* local_git.c - fetching from a local repository through git upload-pack; see local_git.h. */
 #include "local_git.h"
 #include "error.h"
 
@@ -18,7 +18,7 @@ extern char **environ;
 
 typedef struct local_sub local_sub;
 
-/* One child: upload-pack for a fetch, receive-pack for a push. */
+/* One child: git upload-pack. */
 typedef struct {
 	git_smart_subtransport_stream parent;
 	local_sub *sub;
@@ -71,7 +71,7 @@ static int stream_write(git_smart_subtransport_stream *stream, const char *buffe
 	while (len > 0) {
 		ssize_t n = send(s->fd, buffer, len, MSG_NOSIGNAL);
 		if (n < 0) {
-			git_error_set(GIT_ERROR_OS, "cannot write to git: %s", strerror(errno));
+			git_error_set(GIT_ERROR_OS, "cannot write to git upload-pack: %s", strerror(errno));
 			return -1;
 		}
 		buffer += n;
@@ -117,7 +117,7 @@ static int spawn(local_stream *s, const char *service, const char *url)
 {
 	const char *path = url_path(url);
 	char *dir = malloc(strlen(path) + 3);
-	char *argv[4];
+	char *argv[8];
 	posix_spawn_file_actions_t fa;
 	int sv[2] = { -1, -1 }, error = -1;
 
@@ -127,10 +127,17 @@ static int spawn(local_stream *s, const char *service, const char *url)
 	}
 	/* A path that starts with '-' is not taken for an option. */
 	snprintf(dir, strlen(path) + 3, "%s%s", path[0] == '-' ? "./" : "", path);
+	/* The stick is not trusted: no hooks of its own run, and its owner
+	 * (another machine's user, on a stick) does not matter to a fetch,
+	 * which upload-pack is made to serve from any repository. */
 	argv[0] = (char *)"git";
-	argv[1] = (char *)service;
-	argv[2] = dir;
-	argv[3] = NULL;
+	argv[1] = (char *)"-c";
+	argv[2] = (char *)"core.hooksPath=/dev/null";
+	argv[3] = (char *)"-c";
+	argv[4] = (char *)"safe.directory=*";
+	argv[5] = (char *)service;
+	argv[6] = dir;
+	argv[7] = NULL;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
 		git_error_set(GIT_ERROR_OS, "cannot make a socket pair: %s", strerror(errno));
 		goto done;
@@ -163,15 +170,16 @@ static int sub_action(git_smart_subtransport_stream **out, git_smart_subtranspor
 {
 	local_sub *t = (local_sub *)transport;
 	local_stream *s;
-	const char *service;
 
+	if (action == GIT_SERVICE_RECEIVEPACK_LS || action == GIT_SERVICE_RECEIVEPACK) {
+		git_error_set(GIT_ERROR_NET, "a push to a path does not go through git receive-pack");
+		return -1;
+	}
 	/* The listing's child carries the transfer that follows it. */
-	if ((action == GIT_SERVICE_UPLOADPACK || action == GIT_SERVICE_RECEIVEPACK) && t->current) {
+	if (action == GIT_SERVICE_UPLOADPACK && t->current) {
 		*out = &t->current->parent;
 		return 0;
 	}
-	service = action == GIT_SERVICE_RECEIVEPACK_LS || action == GIT_SERVICE_RECEIVEPACK ? "receive-pack"
-											 : "upload-pack";
 	if (!(s = calloc(1, sizeof *s))) {
 		git_error_set_oom();
 		return -1;
@@ -182,7 +190,7 @@ static int sub_action(git_smart_subtransport_stream **out, git_smart_subtranspor
 	s->parent.free = stream_free;
 	s->sub = t;
 	s->fd = -1;
-	if (spawn(s, service, url) < 0) {
+	if (spawn(s, "upload-pack", url) < 0) {
 		free(s);
 		return -1;
 	}

@@ -1,8 +1,10 @@
 /*
  * local_git.h - a repository on a path (a USB stick, a mounted share)
- * reached the way stock git reaches one: `git upload-pack` and
- * `git receive-pack` run as child processes, speaking the smart protocol
- * over pipes.
+ * fetched from the way stock git fetches from one: `git upload-pack` run
+ * as a child process, speaking the smart protocol on a socket pair. Its
+ * hooks are off (a stick is not trusted), and so is the check of who owns
+ * it. Pushes to a path stay with libgit2's local transport, in process:
+ * `git receive-pack` would run the stick's hooks.
  *
  * libgit2 1.5's own local transport ignores refspecs and copies the
  * objects of every ref the peer has, inflating each object whole in the
@@ -19,7 +21,7 @@
 /* Whether url names a local repository (a path, or file://). */
 int civic_local_git_url(const char *url);
 
-/* A git_smart_subtransport_cb for such URLs (use with rpc 0). */
+/* A git_smart_subtransport_cb for fetches from such URLs (use with rpc 0). */
 int civic_local_git_subtransport(git_smart_subtransport **out, git_transport *owner, void *param);
 
 #endif

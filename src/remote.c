@@ -79,7 +79,7 @@ static int on_credentials(git_credential **out, const char *url, const char *use
 	return GIT_PASSTHROUGH;
 }
 
-/* A path (a USB stick) through git upload-pack/receive-pack (local_git.h);
+/* A path (a USB stick) to fetch from through git upload-pack (local_git.h);
  * a fetch to be copied through the capturing transport (capture.h); else
  * libgit2's own. */
 static int open_transport(git_transport **out, git_remote *owner, void *payload)
@@ -87,7 +87,10 @@ static int open_transport(git_transport **out, git_remote *owner, void *payload)
 	civic_remote *r = payload;
 	const char *url = git_remote_url(owner);
 
-	if (civic_local_git_url(url)) {
+	/* Fetch only: a push to a path stays in this process (libgit2's local
+	 * transport), for git receive-pack would run the hooks of a stick that
+	 * nobody has checked. */
+	if (r->direction == GIT_DIRECTION_FETCH && civic_local_git_url(url)) {
 		r->local.callback = civic_local_git_subtransport;
 		r->local.rpc = 0;
 		r->local.param = NULL;
@@ -149,6 +152,7 @@ int civic_remote_open(git_remote **out, civic_remote *r, git_repository *repo, g
 	int error;
 
 	*out = NULL;
+	r->direction = direction;
 	r->key_offered = r->key_refused = r->cancelled = 0;
 	r->cut[0] = '\0';
 	git_remote_create_options_init(&o, GIT_REMOTE_CREATE_OPTIONS_VERSION);

@@ -42,6 +42,7 @@ typedef struct {
 	/* When set, what a fetch receives is copied there (capture.h). */
 	civic_capture *capture;
 	git_smart_subtransport_definition local; /* for a path peer (local_git.h) */
+	git_direction direction;                  /* of the connection being opened */
 	/* What the last transfer saw. */
 	uint64_t bytes_received;
 	size_t objects_received;

@@ -248,6 +248,26 @@ test_expect_success 'a second writer waits its turn' '
 	err_has "another civic process is writing"
 '
 
+# A relay on a stick is not trusted: its hooks never run, whether civic
+# fetches from it (git upload-pack, hooks off) or pushes to it (libgit2's
+# local transport, in process: no git receive-pack).
+test_expect_success 'a stick relay'"'"'s own hooks never run, fetching or pushing' '
+	git init -q --bare stick.git &&
+	for h in pre-receive update post-receive post-update reference-transaction; do
+		printf "#!/bin/sh\ntouch \"%s/hook-ran-%s\"\n" "$TEST_DIR" "$h" >stick.git/hooks/$h &&
+		chmod +x stick.git/hooks/$h || return 1
+	done &&
+	git --git-dir stick.git config uploadpack.packObjectsHook "touch $TEST_DIR/hook-ran-pack; false" &&
+	civic --home b peer add stick "$(abs stick.git)" --relay &&
+	civic --home b sync stick >out &&
+	grep -q " refs pushed$" out && ! grep -q " 0 refs pushed$" out &&
+	add_doc b "След флашката" >/dev/null &&
+	civic --home b sync stick >out &&
+	civic --home a sync "$(abs stick.git)" >out &&
+	grep -q "^  accepted     НПО Дупница (Дупница): " out &&
+	test -z "$(ls "$TEST_DIR" | grep "^hook-ran-")"
+'
+
 test_expect_success 'sync: usage errors' '
 	test_expect_code 129 civic --home b sync --max-bytes 0 2>err &&
 	test_expect_code 129 civic --home b sync --max-bytes lots 2>err &&

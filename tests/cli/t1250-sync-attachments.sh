@@ -576,6 +576,23 @@ test_expect_success 'a batch of 530 chunks: 16 segments of 34 but the last; stoc
 	rm -rf mk.chunks zeros.bin
 '
 
+# The relay as a path (a stick): fetched through git upload-pack, a
+# records-only sync takes the records' objects alone, not the batches
+# (libgit2's own local transport copied every ref's objects, photos too).
+test_expect_success 'a records-only sync from the relay as a path reads the records, not the photos' '
+	rm -rf bp && cp -a b bp &&
+	test "$(du -sk srv/relay.git | cut -f1)" -gt 2000 &&
+	timeout 60 "$CIVIC" --home bp sync --json --no-attachments "$(abs srv/relay.git)" >bp.json &&
+	python3 - bp.json <<-\EOF &&
+	import json, sys
+	d = json.load(open(sys.argv[1]))[0]
+	assert d["ok"] and d["records_accepted"] == 4, d
+	assert 0 < d["bytes_received"] < 100000, d
+	EOF
+	test -z "$(ls bp/attachments/sha256 2>/dev/null)" &&
+	rm -rf bp
+'
+
 test_expect_success 'a member that reaches only the relay gets the records and every attachment' '
 	civic --home b peer add relay "$RELAY_URL" --relay &&
 	timeout 60 "$CIVIC" --home b sync relay >out 2>err &&

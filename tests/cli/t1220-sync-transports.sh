@@ -29,21 +29,7 @@ start_server() {
 }
 
 # Six free ports on 127.0.0.1, from one picked by $$.
-PORTS=$(python3 - $((20000 + ($$ % 4000) * 8)) <<-\EOF
-	import socket, sys
-	p, found = int(sys.argv[1]), []
-	while len(found) < 6 and p < 65000:
-	    s = socket.socket()
-	    try:
-	        s.bind(("127.0.0.1", p))
-	        found.append(p)
-	    except OSError:
-	        pass
-	    s.close()
-	    p += 1
-	print(*found)
-	EOF
-)
+PORTS=$(free_ports 6 $((20000 + ($$ % 4000) * 8)))
 set -- $PORTS
 PORT_SSH=$1 PORT_HTTP=$2 PORT_DAEMON=$3 PORT_CUT=$4 PORT_WIDE=$5 PORT_HTTP_CUT=$6
 set --

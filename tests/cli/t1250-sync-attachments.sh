@@ -44,21 +44,7 @@ start_server() {
 
 # Three free ports on 127.0.0.1: git daemon, the proxy that cuts the link,
 # and one in front of it that lets only a few connections through.
-PORTS=$(python3 - $((20000 + ($$ % 4000) * 8 + 3)) <<-\EOF
-	import socket, sys
-	p, found = int(sys.argv[1]), []
-	while len(found) < 3 and p < 65000:
-	    s = socket.socket()
-	    try:
-	        s.bind(("127.0.0.1", p))
-	        found.append(p)
-	    except OSError:
-	        pass
-	    s.close()
-	    p += 1
-	print(*found)
-	EOF
-)
+PORTS=$(free_ports 3 $((20000 + ($$ % 4000) * 8 + 3)))
 set -- $PORTS
 PORT_DAEMON=$1 PORT_CUT=$2 PORT_FEW=$3
 set --

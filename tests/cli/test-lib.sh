@@ -152,6 +152,24 @@ add_doc() {
 		--field date=2015-01-30 --field document_type=report "$@"
 }
 
+# free_ports N FROM: N ports free on 127.0.0.1, the first at FROM or above.
+free_ports() {
+	python3 - "$1" "$2" <<-\EOF
+	import socket, sys
+	n, p, found = int(sys.argv[1]), int(sys.argv[2]), []
+	while len(found) < n and p < 65000:
+	    s = socket.socket()
+	    try:
+	        s.bind(("127.0.0.1", p))
+	        found.append(p)
+	    except OSError:
+	        pass
+	    s.close()
+	    p += 1
+	print(*found)
+	EOF
+}
+
 # archive_refs HOME: the refs of the archive proper, one "id name" a line:
 # roster, feeds, forks, attachments; not the nodes' statements of what they
 # hold (refs/civic/state/), which differ from node to node by nature.

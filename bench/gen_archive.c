@@ -124,6 +124,20 @@ static int recorder_new(recorder **out)
 	return 0;
 }
 
+/* Hands the pack to the indexer as the network would, in pieces: libgit2
+ * 1.5's indexer, with civic's 4 MiB pack windows, now and then refused a
+ * whole 20 MB pack given in one call ("unexpected data at the end of the
+ * pack"). */
+static int append_pieces(git_odb_writepack *wp, const git_buf *pack, git_indexer_progress *stats)
+{
+	size_t off, piece = 64 * 1024;
+	int error = 0;
+
+	for (off = 0; off < pack->size && error == 0; off += piece)
+		error = wp->append(wp, pack->ptr + off, pack->size - off < piece ? pack->size - off : piece, stats);
+	return error;
+}
+
 /* Writes the objects the recorder holds into the repository as one pack, then empties it. */
 static int flush(git_repository *repo, git_odb *odb, recorder *r)
 {
@@ -140,7 +154,7 @@ static int flush(git_repository *repo, git_odb *odb, recorder *r)
 		error = git_packbuilder_insert(pb, &r->ids[i], NULL);
 	if (error < 0 || (error = git_packbuilder_write_buf(&pack, pb)) < 0 ||
 	    (error = git_odb_write_pack(&wp, odb, NULL, NULL)) < 0 ||
-	    (error = wp->append(wp, pack.ptr, pack.size, &stats)) < 0 ||
+	    (error = append_pieces(wp, &pack, &stats)) < 0 ||
 	    (error = wp->commit(wp, &stats)) < 0) {
 		git_fail("cannot write a pack");
 		error = -1;

@@ -268,6 +268,46 @@ static void test_chain_collect_until_refuses_non_commit(void **state)
 	assert_null(ids);
 }
 
+/* The walk reads only a commit's tree and parent lines (src/chain.c): a
+ * commit that does not begin with them, or names a parent that is not an
+ * id, ends the walk with an error; parent lines elsewhere are not parents,
+ * for libgit2 either. */
+static void test_chain_collect_reads_parents_where_git_writes_them(void **state)
+{
+	char raw[512], hex[GIT_OID_HEXSZ + 1], tree_hex[GIT_OID_HEXSZ + 1];
+	git_oid tree, odd, *ids = NULL;
+	git_commit *parsed = NULL;
+	git_odb *odb = NULL;
+	size_t n = 0;
+
+	(void)state;
+	assert_git_ok(git_repository_odb(&odb, repo));
+	fx_commit_tree(&tree, repo, &c[1]);
+	git_oid_tostr(tree_hex, sizeof tree_hex, &tree);
+	git_oid_tostr(hex, sizeof hex, &c[1]);
+
+	snprintf(raw, sizeof raw, "author A <a@b> 1 +0000\ntree %s\n\nx\n", tree_hex);
+	assert_git_ok(git_odb_write(&odd, odb, raw, strlen(raw), GIT_OBJECT_COMMIT));
+	assert_true(civic_chain_collect(&ids, &n, repo, &odd, 10) < 0);
+	assert_null(ids);
+
+	snprintf(raw, sizeof raw, "tree %s\nparent %.39sz\nauthor A <a@b> 1 +0000\n\nx\n", tree_hex, hex);
+	assert_git_ok(git_odb_write(&odd, odb, raw, strlen(raw), GIT_OBJECT_COMMIT));
+	assert_true(civic_chain_collect(&ids, &n, repo, &odd, 10) < 0);
+	assert_null(ids);
+
+	snprintf(raw, sizeof raw, "tree %s\nauthor A <a@b> 1 +0000\nparent %s\ncommitter A <a@b> 1 +0000\n\nx\n",
+		 tree_hex, hex);
+	assert_git_ok(git_odb_write(&odd, odb, raw, strlen(raw), GIT_OBJECT_COMMIT));
+	assert_civic_ok(civic_chain_collect(&ids, &n, repo, &odd, 10));
+	assert_int_equal(n, 1);
+	free(ids);
+	if (git_commit_lookup(&parsed, repo, &odd) == 0)
+		assert_int_equal(git_commit_parentcount(parsed), 0);
+	git_commit_free(parsed);
+	git_odb_free(odb);
+}
+
 static void test_chain_collect_until_refuses_oversized_commit(void **state)
 {
 	size_t len = CIVIC_COMMIT_MAX_SIZE + 1024;
@@ -645,6 +685,7 @@ int main(void)
 		T(test_chain_collect_until_refuses_merge),
 		T(test_chain_collect_until_refuses_non_commit),
 		T(test_chain_collect_until_refuses_oversized_commit),
+		T(test_chain_collect_reads_parents_where_git_writes_them),
 		T(test_feed_commit_seq),
 		T(test_feed_commit_seq_is_only_a_claim),
 		T(test_feed_verifier_resume_matches_from_start),

@@ -24,9 +24,9 @@ DEBS := build-essential pkg-config gettext libgit2-dev libsodium-dev \
 WARN    := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS = -std=c17 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) \
-             $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -Isrc \
+             $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -pthread -Isrc \
              -DLOCALEDIR='"$(PREFIX)/share/locale"'
-LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+LIBS    = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread
 
 LIB_SRC := $(sort $(wildcard src/*.c))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))

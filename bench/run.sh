@@ -60,7 +60,7 @@ CC=${CC:-cc}
 CFLAGS="-std=c17 -D_GNU_SOURCE -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
 -Wmissing-prototypes -O2 -g $(pkg-config --cflags $PKGS) -Isrc"
 # shellcheck disable=SC2086
-LIBS=$(pkg-config --libs $PKGS)
+LIBS="$(pkg-config --libs $PKGS) -pthread"
 [ -f "$BUILD/libcivic.a" ] || die "$BUILD/libcivic.a is missing: run make first"
 mkdir -p "$BUILD/bench" "$RES"
 for prog in gen_archive verify_floor audit_lib audit_parts append_lib timeit; do

@@ -72,6 +72,17 @@ int civic_oidset_add(civic_oidset *s, const git_oid *id)
 	return 0;
 }
 
+int civic_oidset_add_all(civic_oidset *s, const civic_oidset *from)
+{
+	size_t i;
+	int error = 0;
+
+	for (i = 0; i < from->size && error == 0; i++)
+		if (from->used[i])
+			error = civic_oidset_add(s, &from->slots[i]);
+	return error;
+}
+
 int civic_oidset_has(const civic_oidset *s, const git_oid *id)
 {
 	return s->size && s->used[slot_of(s, id)];

@@ -12,6 +12,8 @@ typedef struct civic_oidset civic_oidset;
 
 int civic_oidset_new(civic_oidset **out);
 int civic_oidset_add(civic_oidset *set, const git_oid *id);
+/* Adds every id of `from` to `set`. */
+int civic_oidset_add_all(civic_oidset *set, const civic_oidset *from);
 int civic_oidset_has(const civic_oidset *set, const git_oid *id);
 size_t civic_oidset_count(const civic_oidset *set);
 void civic_oidset_free(civic_oidset *set);

@@ -3,6 +3,7 @@
 #include "chain.h"
 #include "error.h"
 #include "feed.h"
+#include "feed_run.h"
 #include "oidset.h"
 #include "quarantine.h"
 #include "roster.h"
@@ -18,7 +19,6 @@
 #include <time.h>
 
 #define ROSTER_CHAIN_MAX 100000
-#define VERIFY_PROGRESS_EVERY 1000
 
 typedef struct {
 	char refname[CIVIC_PEER_REF_MAX];
@@ -559,47 +559,42 @@ static int oid_list_add(oid_list *l, const git_oid *id)
 	return error;
 }
 
+typedef struct {
+	sync_state *st;
+	oid_list *abandons;
+} run_payload;
+
+static int collect_abandons(const civic_feed_commit *c, const json_t *record, void *payload)
+{
+	run_payload *p = payload;
+	git_oid x;
+
+	(void)c;
+	return civic_fork_record_abandons(&x, record) ? oid_list_add(p->abandons, &x) : 0;
+}
+
+static int verify_progress(size_t done, size_t total, void *payload)
+{
+	run_payload *p = payload;
+
+	return report_progress(p->st, CIVIC_SYNC_PHASE_VERIFY, done, total, 0);
+}
+
 /* Verifies ids[0..n) as the next commits of author's feed after `resume`
- * (NULL: from its first); returns how many verify, the reason for the
- * first that does not in `why`. With `abandons`, collects what the
- * fork-resolution records among them abandon. */
+ * (NULL: from its first), on every core; returns how many verify, the
+ * reason for the first that does not in `why`. With `abandons`, collects
+ * what the fork-resolution records among them abandon. */
 static int verify_run(size_t *good, sync_state *st, const civic_pubkey *author, const git_oid *resume,
 		      const git_oid *ids, size_t n, char *why, size_t why_size, oid_list *abandons)
 {
-	civic_feed_verifier *v = NULL;
-	civic_feed_commit fc;
-	char hex[GIT_OID_HEXSZ + 1];
-	json_t *record = NULL;
-	git_oid x;
-	int error;
+	run_payload p = { st, abandons };
+	civic_feed_run run = {
+		.repo = st->q, .author = author, .network_hex = st->network, .schemas = st->schemas,
+		.read = st->read, .on_record = abandons ? collect_abandons : NULL,
+		.progress = verify_progress, .payload = &p,
+	};
 
-	*good = 0;
-	why[0] = '\0';
-	if ((error = civic_feed_verifier_new(&v, st->q, author, st->network, st->schemas)) < 0)
-		return error;
-	civic_feed_verifier_collect(v, st->read);
-	if (resume && civic_feed_verifier_resume(v, resume) < 0) {
-		snprintf(why, why_size, "%s", civic_error_last()->message);
-		goto done;
-	}
-	for (; *good < n; (*good)++) {
-		if (civic_feed_verifier_next(v, &fc, abandons ? &record : NULL, &ids[*good]) < 0) {
-			snprintf(why, why_size, "commit %.12s: %.480s", git_oid_tostr(hex, sizeof hex, &ids[*good]),
-				 civic_error_last()->message);
-			break;
-		}
-		if (abandons && civic_fork_record_abandons(&x, record))
-			error = oid_list_add(abandons, &x);
-		json_decref(record);
-		record = NULL;
-		if (error == 0 && (*good + 1) % VERIFY_PROGRESS_EVERY == 0)
-			error = report_progress(st, CIVIC_SYNC_PHASE_VERIFY, *good + 1, n, 0);
-		if (error < 0)
-			break;
-	}
-done:
-	civic_feed_verifier_free(v);
-	return error;
+	return civic_feed_run_verify(good, why, why_size, &run, resume, ids, n);
 }
 
 /* How many of the new commits ids[0..n) a revoked member's feed may still

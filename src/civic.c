@@ -37,6 +37,12 @@ int civic_global_init(void)
 	return 0;
 }
 
+void civic_global_rehash_reads(int on)
+{
+	/* Cannot fail: it sets a flag. */
+	(void)git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, on ? 1 : 0);
+}
+
 void civic_global_shutdown(void)
 {
 	git_libgit2_shutdown();

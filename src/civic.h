@@ -9,6 +9,13 @@
 #define CIVIC_CIVIC_H
 
 int civic_global_init(void);
+
+/* Turns the hash check of every object read off (0) or back on (1), for
+ * the whole process. Off only while a sync verifies its quarantine: every
+ * object there was hashed by libgit2's indexer as it arrived, moments
+ * before, and those it borrows from the archive are the node's own, which
+ * `civic audit` reads with the check on. */
+void civic_global_rehash_reads(int on);
 void civic_global_shutdown(void);
 
 #endif

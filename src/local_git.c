@@ -1,5 +1,6 @@
 /* local_git.c - fetching from a local repository through git upload-pack; see local_git.h. */
 #include "local_git.h"
+#include "capture.h"
 #include "error.h"
 
 #include <errno.h>
@@ -30,6 +31,7 @@ typedef struct {
 struct local_sub {
 	git_smart_subtransport parent;
 	local_stream *current; /* the listing and the transfer share one child */
+	int whole_packs;       /* ask for packs that are not thin (capture.h) */
 };
 
 int civic_local_git_url(const char *url)
@@ -64,20 +66,28 @@ static int stream_read(git_smart_subtransport_stream *stream, char *buffer, size
 	return 0;
 }
 
-static int stream_write(git_smart_subtransport_stream *stream, const char *buffer, size_t len)
+static int stream_write(git_smart_subtransport_stream *stream, const char *request, size_t request_len)
 {
 	local_stream *s = (local_stream *)stream;
+	const char *whole = request, *buffer;
+	size_t len = request_len;
+	int error = 0;
 
-	while (len > 0) {
+	if (s->sub->whole_packs && civic_capture_without_thin_pack(&whole, &len, request, request_len) < 0)
+		return -1;
+	for (buffer = whole; len > 0 && error == 0;) {
 		ssize_t n = send(s->fd, buffer, len, MSG_NOSIGNAL);
 		if (n < 0) {
 			git_error_set(GIT_ERROR_OS, "cannot write to git upload-pack: %s", strerror(errno));
-			return -1;
+			error = -1;
+		} else {
+			buffer += n;
+			len -= (size_t)n;
 		}
-		buffer += n;
-		len -= (size_t)n;
 	}
-	return 0;
+	if (whole != request)
+		free((char *)whole);
+	return error;
 }
 
 /* The child has its input closed and goes; one that does not within a
@@ -219,11 +229,11 @@ int civic_local_git_subtransport(git_smart_subtransport **out, git_transport *ow
 	local_sub *t = calloc(1, sizeof *t);
 
 	(void)owner;
-	(void)param;
 	if (!t) {
 		git_error_set_oom();
 		return -1;
 	}
+	t->whole_packs = param && *(const int *)param;
 	t->parent.action = sub_action;
 	t->parent.close = sub_close;
 	t->parent.free = sub_free;

@@ -4,6 +4,7 @@
 #include "object_limits.h"
 #include "oidset.h"
 #include "signed_commit.h"
+#include "steps.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -210,6 +211,20 @@ static int check_round_trip(const civic_buf *text, const civic_schemas *schemas)
 	return error;
 }
 
+static int move_step(const char *refname, const git_oid *id, const git_oid *old, void *payload)
+{
+	return civic_ref_move(payload, refname, id, old, "civic: feed step");
+}
+
+/* Every 1024th record also gets its step ref (steps.h). The record is in
+ * already: a step that cannot be written is a hint lost, which
+ * civic_steps_repair() writes again before the archive is served. */
+static void add_step(git_repository *repo, const civic_pubkey *author, uint64_t seq, const git_oid *id)
+{
+	if (civic_steps_of_run(author, seq, id, 1, CIVIC_STEP_RECORDS, repo, move_step, repo) < 0)
+		civic_error_clear();
+}
+
 int civic_feed_append(git_oid *out, git_repository *repo, const civic_key *key,
 		      const char *author_name, const char *network_hex,
 		      const civic_schemas *schemas, const json_t *record)
@@ -243,7 +258,8 @@ int civic_feed_append(git_oid *out, git_repository *repo, const civic_key *key,
 	    (error = civic_signed_commit_create(out, repo, key, author_name, &tree, parent, message.ptr)) < 0)
 		goto done;
 	/* Compare-and-swap: if the feed moved since we read it, refuse. */
-	error = civic_ref_move(repo, refname.ptr, out, exists ? &head : NULL, "civic: add record");
+	if ((error = civic_ref_move(repo, refname.ptr, out, exists ? &head : NULL, "civic: add record")) == 0)
+		add_step(repo, civic_key_public(key), seq, out);
 done:
 	git_commit_free(parent);
 	civic_buf_dispose(&refname);

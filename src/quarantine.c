@@ -1,5 +1,6 @@
 /* quarantine.c - a staging repository for fetched objects; see quarantine.h. */
 #include "quarantine.h"
+#include "steps.h"
 #include "error.h"
 #include "fsutil.h"
 #include "oidset.h"
@@ -58,7 +59,10 @@ static int write_alternates(const char *qpath, git_repository *main)
 
 /* The node's refs under refs/civic/, copied under the same names: the "have"s of the
  * fetch negotiation. They point at objects the quarantine sees through its
- * alternates. */
+ * alternates. Not the feeds' steps (steps.h): libgit2 1.5 offers only the
+ * 20 newest commits of the refs, and the steps, older than their feed's
+ * head but often of the same second, crowded the head out, so that a peer
+ * sent again 5,000 records the node held. */
 static int copy_refs(git_repository *q, git_repository *main)
 {
 	git_reference_iterator *it = NULL;
@@ -68,7 +72,8 @@ static int copy_refs(git_repository *q, git_repository *main)
 	if ((error = git_reference_iterator_glob_new(&it, main, "refs/civic/*")) < 0)
 		return civic_error_from_git(error, "cannot list the node's refs");
 	while ((error = git_reference_next(&ref, it)) == 0) {
-		if (git_reference_type(ref) == GIT_REFERENCE_DIRECT)
+		if (git_reference_type(ref) == GIT_REFERENCE_DIRECT &&
+		    strncmp(git_reference_name(ref), CIVIC_STEP_REF_PREFIX, strlen(CIVIC_STEP_REF_PREFIX)))
 			error = git_reference_create(&copy, q, git_reference_name(ref),
 						     git_reference_target(ref), 1, NULL);
 		git_reference_free(copy);

@@ -11,6 +11,7 @@
 #include "schema_store.h"
 #include "signed_commit.h"
 #include "state.h"
+#include "steps.h"
 
 #include <libintl.h>
 #include <stdarg.h>
@@ -32,6 +33,7 @@ typedef struct {
 	civic_sync_report *report;
 	const civic_sync_options *opts;
 	civic_peer *peer;
+	civic_node *node;
 	git_repository *main, *q;
 	const char *network;
 	civic_schemas *schemas;
@@ -39,6 +41,7 @@ typedef struct {
 	civic_roster *roster;         /* what feeds are checked against */
 	civic_peer_head *adv;         /* the peer's refs under refs/civic/ at fetch time */
 	unsigned char *fetched;       /* per adv entry: its objects arrived whole */
+	unsigned char *no_steps;      /* per adv feed entry: its steps are passed over */
 	size_t nadv, adv_alloc;
 	git_oid *tips, *bases;        /* objects to move in: reachable from tips, not bases */
 	size_t ntips, tips_alloc, nbases, bases_alloc;
@@ -88,14 +91,54 @@ static int add_item(sync_state *st, civic_sync_outcome outcome, const char *refn
 		    const git_oid *theirs, size_t records, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));
 
+/* More records of a feed already taken in this sync (an earlier part):
+ * added to its line. 1 when there was one. */
+static int merge_accepted(civic_sync_report *r, const char *refname, const git_oid *theirs, size_t records)
+{
+	size_t i;
+
+	for (i = r->count; i-- > 0;) {
+		civic_sync_item *it = &r->items[i];
+		if (it->outcome != CIVIC_SYNC_ACCEPTED || it->roster || it->state || it->reason[0] ||
+		    strcmp(it->refname, refname))
+			continue;
+		it->records += records;
+		r->records_accepted += records;
+		if (theirs)
+			git_oid_cpy(&it->theirs, theirs);
+		return 1;
+	}
+	return 0;
+}
+
+static int add_accepted_part(sync_state *st, const char *feed_ref, const git_oid *theirs, size_t records)
+{
+	return merge_accepted(st->report, feed_ref, theirs, records)
+		       ? 0
+		       : add_item(st, CIVIC_SYNC_ACCEPTED, feed_ref, theirs, records, NULL);
+}
+
 static int add_item(sync_state *st, civic_sync_outcome outcome, const char *refname,
 		    const git_oid *theirs, size_t records, const char *fmt, ...)
 {
 	civic_sync_report *r = st->report;
+	civic_buf feed_ref = CIVIC_BUF_INIT;
 	civic_sync_item *it;
+	civic_pubkey author;
+	uint64_t seq;
 	va_list ap;
 	int error;
 
+	/* Records taken in parts (steps.h) are one line: the feed's. */
+	if (outcome == CIVIC_SYNC_ACCEPTED && civic_step_from_refname(&author, &seq, refname) == 0) {
+		if ((error = civic_feed_refname(&feed_ref, &author)) < 0)
+			return error;
+		error = add_accepted_part(st, feed_ref.ptr, theirs, records);
+		civic_buf_dispose(&feed_ref);
+		return error;
+	}
+	if (outcome == CIVIC_SYNC_ACCEPTED && !fmt && merge_accepted(r, refname, theirs, records))
+		return 0;
 	if ((error = grow((void **)&r->items, &r->alloc, r->count, sizeof *r->items)) < 0)
 		return error;
 	it = &r->items[r->count++];
@@ -193,7 +236,7 @@ static int report_progress(sync_state *st, civic_sync_phase phase, size_t done, 
  * Which refs a peer may send: the roster, feeds, and fork evidence
  */
 
-typedef enum { REF_OTHER, REF_ROSTER, REF_FEED, REF_FEED_FORK, REF_ROSTER_FORK, REF_STATE } ref_kind;
+typedef enum { REF_OTHER, REF_ROSTER, REF_FEED, REF_FEED_FORK, REF_ROSTER_FORK, REF_STATE, REF_STEP } ref_kind;
 
 static int is_hex(const char *s, size_t n)
 {
@@ -220,6 +263,10 @@ static ref_kind classify(const char *name, const git_oid *id)
 		return civic_feed_author_from_refname(&key, name) == 0 ? REF_FEED : REF_OTHER;
 	if (!strncmp(name, CIVIC_STATE_REF_PREFIX, strlen(CIVIC_STATE_REF_PREFIX)))
 		return civic_state_key_from_refname(&key, name) == 0 ? REF_STATE : REF_OTHER;
+	if (!strncmp(name, CIVIC_STEP_REF_PREFIX, strlen(CIVIC_STEP_REF_PREFIX))) {
+		uint64_t seq;
+		return civic_step_from_refname(&key, &seq, name) == 0 ? REF_STEP : REF_OTHER;
+	}
 	if (strncmp(name, CIVIC_FORK_REF_PREFIX, plen))
 		return REF_OTHER;
 	rest = name + plen;
@@ -285,6 +332,24 @@ static void want_dispose(want_list *w)
 	free(w->adv);
 }
 
+/* Asks for every ref the peer advertised whose head differs from ours;
+ * steps only when a sync fetches a feed in parts (fetch_in_steps). */
+static int want_differing(want_list *want, const sync_state *st)
+{
+	size_t i;
+	int error = 0;
+
+	for (i = 0; i < st->nadv && error == 0; i++) {
+		const civic_peer_head *h = &st->adv[i];
+		git_oid ours;
+		if (classify(h->refname, &h->id) == REF_STEP ||
+		    (current_head(&ours, st, h->refname) && git_oid_equal(&ours, &h->id)))
+			continue;
+		error = want_ref(want, h->refname, i);
+	}
+	return error;
+}
+
 /* Keeps the peer's refs under refs/civic/ that civic knows, and asks for
  * those that differ from ours. */
 static int read_advertisement(want_list *want, sync_state *st, const git_remote_head **heads, size_t n)
@@ -294,7 +359,6 @@ static int read_advertisement(want_list *want, sync_state *st, const git_remote_
 
 	for (i = 0; i < n; i++) {
 		const char *name = heads[i]->name;
-		git_oid ours;
 		if (strncmp(name, "refs/civic/", 11) || classify(name, &heads[i]->oid) == REF_OTHER)
 			continue;
 		if (st->nadv >= CIVIC_SYNC_MAX_REFS || strlen(name) >= CIVIC_PEER_REF_MAX) {
@@ -306,12 +370,8 @@ static int read_advertisement(want_list *want, sync_state *st, const git_remote_
 			return error;
 		snprintf(st->adv[st->nadv].refname, CIVIC_PEER_REF_MAX, "%s", name);
 		st->adv[st->nadv++].id = heads[i]->oid;
-		if (git_reference_name_to_id(&ours, st->main, name) == 0 && git_oid_equal(&ours, &heads[i]->oid))
-			continue;
-		if ((error = want_ref(want, name, st->nadv - 1)) < 0)
-			return error;
 	}
-	return 0;
+	return want_differing(want, st);
 }
 
 /* What the peer holds, and which of its refs differ from ours. Listing
@@ -615,6 +675,23 @@ static size_t revocation_limit(const civic_member *m, const git_oid *ids, size_t
 	return 0;
 }
 
+static int add_step_move(const char *refname, const git_oid *id, const git_oid *old, void *payload)
+{
+	return add_move(payload, refname, id, old);
+}
+
+/* The step refs (steps.h) of the records ids[0..n) that come after `ours`. */
+static int add_step_moves(sync_state *st, const civic_pubkey *author, const git_oid *ours, const git_oid *ids,
+			  size_t n)
+{
+	uint64_t seq = 0;
+	int error;
+
+	if (ours && (error = civic_feed_commit_seq(&seq, st->main, ours)) < 0)
+		return error;
+	return civic_steps_of_run(author, seq + 1, ids, n, CIVIC_STEP_RECORDS, st->main, add_step_move, st);
+}
+
 static int accept_run(sync_state *st, const char *peer_ref, const char *feed_ref, const civic_member *m,
 		      const git_oid *theirs, const git_oid *ours, const git_oid *ids, size_t n)
 {
@@ -631,6 +708,7 @@ static int accept_run(sync_state *st, const char *peer_ref, const char *feed_ref
 		return add_item(st, CIVIC_SYNC_REJECTED, peer_ref, theirs, 0, "%s", why);
 	if ((error = add_objects(st, &ids[good - 1], ours)) < 0 ||
 	    (error = add_move(st, feed_ref, &ids[good - 1], ours)) < 0 ||
+	    (error = add_step_moves(st, &m->key, ours, ids, good)) < 0 ||
 	    (error = add_item(st, CIVIC_SYNC_ACCEPTED, peer_ref, theirs, good, NULL)) < 0)
 		return error;
 	/* The good run is kept; what the peer offered after it is refused. */
@@ -851,12 +929,61 @@ static int sync_state_ref(sync_state *st, const char *refname, const git_oid *th
 	return add_item(st, CIVIC_SYNC_ACCEPTED, refname, theirs, 0, NULL);
 }
 
+/* The peer's feed ref that step adv[i] belongs to: its index, or nadv. */
+static size_t feed_of_step(const sync_state *st, const char *feed_ref)
+{
+	size_t i;
+
+	for (i = 0; i < st->nadv; i++)
+		if (!strcmp(st->adv[i].refname, feed_ref))
+			return i;
+	return st->nadv;
+}
+
+/* A step of a feed the peer is far ahead on (steps.h): its records are
+ * taken when they are the next of the feed here, as from any head. A step
+ * behind or beside the feed here is passed over without a word; one whose
+ * records do not verify is refused like any head. Either way the feed's
+ * other steps are passed over too, and its head, fetched last, says the
+ * rest. */
+static int sync_step(sync_state *st, size_t i)
+{
+	const civic_peer_head *h = &st->adv[i];
+	civic_buf feed_ref = CIVIC_BUF_INIT;
+	const civic_member *m;
+	size_t n = 0, feed;
+	civic_pubkey author;
+	git_oid ours, *ids = NULL;
+	uint64_t seq;
+	relation rel = REL_DIVERGED;
+	int have, error;
+
+	if ((error = civic_step_from_refname(&author, &seq, h->refname)) < 0 ||
+	    (error = civic_feed_refname(&feed_ref, &author)) < 0)
+		goto done;
+	have = current_head(&ours, st, feed_ref.ptr);
+	if (st->roster && (m = civic_roster_find(st->roster, &author)) && !m->revoked &&
+	    feed_relation(&rel, &ids, &n, st->q, &h->id, have ? &ours : NULL) == 0 && rel == REL_AHEAD)
+		error = accept_run(st, h->refname, feed_ref.ptr, m, &h->id, have ? &ours : NULL, ids, n);
+	/* A part that did not reach its step: the rest of the feed comes
+	 * from its head, or not at all. */
+	if (error == 0 && (!current_head(&ours, st, feed_ref.ptr) || !git_oid_equal(&ours, &h->id)) &&
+	    (feed = feed_of_step(st, feed_ref.ptr)) < st->nadv)
+		st->no_steps[feed] = 1;
+done:
+	git_error_clear();
+	free(ids);
+	civic_buf_dispose(&feed_ref);
+	return error;
+}
+
 /* The roster first (feeds are checked against it), then a second roster
- * the peer keeps, then feeds, then the peer's fork evidence of feeds, then
- * the nodes' statements. */
+ * the peer keeps, then the parts of long feeds, then feeds, then the
+ * peer's fork evidence of feeds, then the nodes' statements. */
 static int verify_all(sync_state *st)
 {
-	static const ref_kind order[] = { REF_ROSTER, REF_ROSTER_FORK, REF_FEED, REF_FEED_FORK, REF_STATE };
+	static const ref_kind order[] = { REF_ROSTER, REF_ROSTER_FORK, REF_STEP, REF_FEED, REF_FEED_FORK,
+					  REF_STATE };
 	char feed_ref[CIVIC_PEER_REF_MAX];
 	size_t pass, i;
 	int error = 0;
@@ -872,6 +999,8 @@ static int verify_all(sync_state *st)
 				error = sync_feed(st, h->refname, h->refname, &h->id);
 			} else if (order[pass] == REF_STATE) {
 				error = sync_state_ref(st, h->refname, &h->id);
+			} else if (order[pass] == REF_STEP) {
+				error = sync_step(st, i);
 			} else {
 				fork_feed_ref(feed_ref, sizeof feed_ref, h->refname);
 				error = sync_feed(st, h->refname, feed_ref, &h->id);
@@ -1019,7 +1148,8 @@ done:
  * One sync
  */
 
-/* What the peer holds now: what it advertised, with what it took from us. */
+/* What the peer holds now: what it advertised, with what it took from us;
+ * not its steps, which say nothing the feeds do not. */
 static int remember_advertisement(sync_state *st)
 {
 	size_t i;
@@ -1027,7 +1157,200 @@ static int remember_advertisement(sync_state *st)
 
 	civic_peer_clear_known(st->peer);
 	for (i = 0; i < st->nadv && error == 0; i++)
-		error = civic_peer_set_known(st->peer, st->adv[i].refname, &st->adv[i].id);
+		if (classify(st->adv[i].refname, &st->adv[i].id) != REF_STEP)
+			error = civic_peer_set_known(st->peer, st->adv[i].refname, &st->adv[i].id);
+	return error;
+}
+
+/* One transfer into a fresh quarantine, then what verified into the
+ * archive. A transfer that broke off leaves *fetch_error < 0 and its
+ * reason in why[]: what arrived whole is still verified and taken. */
+static int transfer(sync_state *st, want_list *want, int *fetch_error, char *why, size_t why_size)
+{
+	int error;
+
+	st->ntips = st->nbases = st->nmoves = 0;
+	memset(st->fetched, 0, st->nadv);
+	if ((error = civic_quarantine_new(&st->quarantine, st->main, civic_node_tmp_dir(st->node))) < 0)
+		return error;
+	st->q = civic_quarantine_repository(st->quarantine);
+	if ((error = civic_oidset_new(&st->read)) < 0)
+		goto done;
+	st->report->fetches++;
+	if ((*fetch_error = fetch_all(st, want)) < 0)
+		snprintf(why, why_size, "%s", civic_error_last()->message);
+	civic_global_rehash_reads(0); /* civic.h: it cost 15% of a first sync */
+	error = verify_all(st);
+	civic_global_rehash_reads(1);
+	if (error == 0)
+		error = accept_all(st);
+done:
+	/* The roster read from the quarantine goes with it. */
+	civic_roster_free(st->roster);
+	st->roster = NULL;
+	civic_oidset_free(st->read);
+	st->read = NULL;
+	civic_quarantine_free(st->quarantine);
+	st->quarantine = NULL;
+	st->q = NULL;
+	return error;
+}
+
+/* -------------------------------------------------------------------------
+ * Long feeds, in parts (steps.h)
+ */
+
+typedef struct {
+	civic_pubkey author;
+	uint64_t seq;
+	size_t adv; /* index in st->adv */
+} step_entry;
+
+static int step_cmp(const void *a, const void *b)
+{
+	const step_entry *x = a, *y = b;
+	int c = memcmp(x->author.bytes, y->author.bytes, sizeof x->author.bytes);
+
+	return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* The steps the peer advertised, by author, then seq. */
+static int list_steps(step_entry **out, size_t *n, const sync_state *st)
+{
+	step_entry *steps = NULL;
+	size_t i, count = 0, alloc = 0;
+	int error = 0;
+
+	for (i = 0; i < st->nadv && error == 0; i++) {
+		step_entry e;
+		if (civic_step_from_refname(&e.author, &e.seq, st->adv[i].refname) < 0)
+			continue;
+		e.adv = i;
+		if ((error = grow((void **)&steps, &alloc, count, sizeof *steps)) == 0)
+			steps[count++] = e;
+	}
+	if (error < 0) {
+		free(steps);
+		return error;
+	}
+	if (count > 1)
+		qsort(steps, count, sizeof *steps, step_cmp);
+	*out = steps;
+	*n = count;
+	return 0;
+}
+
+/* The step of `author` to fetch up to from our seq h, in steps[0..n): the
+ * furthest at most `budget` records on, else the nearest; n when the peer
+ * has none past h (the feed's own fetch then takes fewer than a step's
+ * worth). *nearest: it is the nearest. */
+static size_t pick_step(int *nearest, const step_entry *steps, size_t n, const civic_pubkey *author, uint64_t h,
+			uint64_t budget)
+{
+	size_t i, best = n, first = n;
+
+	for (i = 0; i < n; i++) {
+		if (!civic_pubkey_equal(&steps[i].author, author) || steps[i].seq <= h)
+			continue;
+		if (first == n)
+			first = i;
+		if (steps[i].seq - h <= budget)
+			best = i;
+	}
+	if (best == n)
+		best = first;
+	*nearest = best == first;
+	return best;
+}
+
+/* One round: for each feed the peer is far ahead on, the step to fetch up
+ * to within what is left of the budget (the first feed's nearest step at
+ * least), and the roster while it differs. *smallest: every part asked for
+ * is as small as a part can be. */
+static int plan_round(want_list *w, int *smallest, sync_state *st, const step_entry *steps, size_t nsteps,
+		      uint64_t budget)
+{
+	size_t i, k, parts = 0;
+	int error = 0, nearest = 1;
+
+	*smallest = 1;
+	for (i = 0; i < st->nadv && error == 0 && (budget > 0 || parts == 0); i++) {
+		const civic_peer_head *h = &st->adv[i];
+		civic_pubkey author;
+		uint64_t seq = 0, span;
+		git_oid ours;
+		if (classify(h->refname, &h->id) != REF_FEED || st->no_steps[i] ||
+		    civic_feed_author_from_refname(&author, h->refname) < 0)
+			continue;
+		if (current_head(&ours, st, h->refname) &&
+		    (git_oid_equal(&ours, &h->id) || civic_feed_commit_seq(&seq, st->main, &ours) < 0))
+			continue;
+		if ((k = pick_step(&nearest, steps, nsteps, &author, seq, budget)) == nsteps ||
+		    ((span = steps[k].seq - seq) > budget && parts > 0))
+			continue;
+		budget = span < budget ? budget - span : 0;
+		*smallest &= nearest;
+		parts++;
+		error = want_ref(w, st->adv[steps[k].adv].refname, steps[k].adv);
+	}
+	git_error_clear();
+	if (error < 0 || parts == 0)
+		return error;
+	/* The roster comes along while it differs: the feeds are checked against it. */
+	for (i = 0; i < st->nadv && error == 0; i++) {
+		git_oid ours;
+		if (classify(st->adv[i].refname, &st->adv[i].id) == REF_ROSTER &&
+		    !(current_head(&ours, st, CIVIC_ROSTER_REF) && git_oid_equal(&ours, &st->adv[i].id)))
+			error = want_ref(w, st->adv[i].refname, i);
+	}
+	return error;
+}
+
+/* Feeds far ahead on the peer come in parts of at most records_per_fetch
+ * records (8192: a pack of about 60k objects, some 15 MB), each verified
+ * and taken before the next is asked for. A part that breaks off (a link
+ * that drops) is asked for again at half the size, down to one step;
+ * what came before stays. *parts: how many transfers ran. */
+static int fetch_in_steps(size_t *parts, sync_state *st, char *why, size_t why_size)
+{
+	uint64_t budget = st->opts->records_per_fetch ? st->opts->records_per_fetch
+						      : CIVIC_SYNC_DEFAULT_RECORDS_PER_FETCH;
+	step_entry *steps = NULL;
+	size_t nsteps = 0;
+	int error, fetch_error = 0;
+
+	*parts = 0;
+	if ((error = list_steps(&steps, &nsteps, st)) < 0 || nsteps == 0)
+		goto done;
+	for (;;) {
+		want_list w = { NULL, NULL, 0, 0, 0 };
+		size_t wanted;
+		int smallest;
+		if ((error = plan_round(&w, &smallest, st, steps, nsteps, budget)) == 0 && w.count > 0) {
+			/* A part is thousands of records after thousands held:
+			 * not thin (capture.h), or completing it costs more
+			 * than fetching it. */
+			st->remote.whole_packs = 1;
+			error = transfer(st, &w, &fetch_error, why, why_size);
+			st->remote.whole_packs = 0;
+			++*parts;
+		}
+		wanted = w.count;
+		want_dispose(&w);
+		if (error < 0 || wanted == 0)
+			break;
+		if (fetch_error < 0) {
+			if (st->remote.cancelled || st->remote.cut[0] || smallest) {
+				civic_error_set(CIVIC_ERROR_SYNC, "%s", why);
+				error = fetch_error;
+				break;
+			}
+			budget /= 2;
+			fetch_error = 0;
+		}
+	}
+done:
+	free(steps);
 	return error;
 }
 
@@ -1039,6 +1362,7 @@ static void state_dispose(sync_state *st)
 	civic_schemas_free(st->schemas);
 	free(st->adv);
 	free(st->fetched);
+	free(st->no_steps);
 	free(st->tips);
 	free(st->bases);
 	free(st->moves);
@@ -1051,6 +1375,7 @@ int civic_sync_peer(civic_sync_report *report, civic_node *node, civic_peer *pee
 	want_list want = { NULL, NULL, 0, 0, 0 };
 	char why[sizeof civic_error_last()->message];
 	sync_state st;
+	size_t repaired;
 	int error, fetch_error = 0, written;
 
 	memset(report, 0, sizeof *report);
@@ -1060,6 +1385,7 @@ int civic_sync_peer(civic_sync_report *report, civic_node *node, civic_peer *pee
 	st.opts = opts ? opts : &defaults;
 	st.peer = peer;
 	civic_remote_init(&st.remote, peer, st.opts->max_bytes, st.opts->progress, st.opts->payload);
+	st.node = node;
 	st.main = civic_node_repository(node);
 	if (!(st.network = civic_node_network(node))) {
 		civic_error_set(CIVIC_ERROR_SYNC, "this node has no network yet: 'civic network join ID' first");
@@ -1069,32 +1395,35 @@ int civic_sync_peer(civic_sync_report *report, civic_node *node, civic_peer *pee
 	if ((error = list_peer(&want, &st)) < 0 || (error = remember_advertisement(&st)) < 0)
 		goto done;
 	if (want.count > 0) {
-		if ((error = civic_schemas_new(&st.schemas)) < 0 ||
-		    (error = civic_quarantine_new(&st.quarantine, st.main, civic_node_tmp_dir(node))) < 0)
+		size_t parts = 0;
+		if ((error = civic_schemas_new(&st.schemas)) < 0)
 			goto done;
-		st.q = civic_quarantine_repository(st.quarantine);
-		if ((error = civic_oidset_new(&st.read)) < 0)
-			goto done;
-		if (!(st.fetched = calloc(st.nadv, 1))) {
+		if (!(st.fetched = calloc(st.nadv, 1)) || !(st.no_steps = calloc(st.nadv, 1))) {
 			error = civic_error_nomem();
 			goto done;
 		}
+		if ((error = fetch_in_steps(&parts, &st, why, sizeof why)) < 0)
+			goto done;
+		/* After the parts, what still differs: the feeds' heads, the rest. */
+		if (parts > 0) {
+			want_dispose(&want);
+			memset(&want, 0, sizeof want);
+			if ((error = want_differing(&want, &st)) < 0)
+				goto done;
+		}
 		/* What arrived whole is verified and kept even when the rest
 		 * of the transfer broke off. */
-		if ((fetch_error = fetch_all(&st, &want)) < 0)
-			snprintf(why, sizeof why, "%s", civic_error_last()->message);
-		civic_global_rehash_reads(0); /* civic.h: it cost 15% of a first sync */
-		error = verify_all(&st);
-		civic_global_rehash_reads(1);
-		if (error < 0 || (error = accept_all(&st)) < 0)
+		if (want.count > 0 && (error = transfer(&st, &want, &fetch_error, why, sizeof why)) < 0)
 			goto done;
 		if ((error = fetch_error) < 0) {
 			civic_error_set(CIVIC_ERROR_SYNC, "%s", why);
 			goto done;
 		}
 	}
-	/* What this node holds now travels to the relay with the rest. */
+	/* What this node holds now travels to the relay with the rest, its
+	 * steps brought in line first (a node made before them). */
 	if (peer->relay && st.opts->push &&
+	    (error = civic_steps_repair(&repaired, st.main, CIVIC_STEP_RECORDS)) == 0 &&
 	    (error = civic_state_refresh(&written, node, st.opts->state_key, st.opts->state_payload)) == 0)
 		error = push(&st);
 done:

@@ -16,7 +16,9 @@
  *     signed statement settles it (fork.h): then the history that stands
  *     becomes the feed, and the other is the evidence.
  * What verifies is moved into the archive as one pack, then each ref moves
- * with compare-and-swap. Everything else leaves with the quarantine.
+ * with compare-and-swap. Everything else leaves with the quarantine. A feed
+ * far ahead on the peer comes in parts, step by step (steps.h), each its
+ * own quarantine, verified and kept before the next is asked for.
  *
  * A relay (a plain bare repository, no civic behind it) then gets what it
  * lacks: every ref under refs/civic/ whose value differs there, checked
@@ -38,6 +40,9 @@
 
 #define CIVIC_SYNC_MAX_REFS 100000
 #define CIVIC_SYNC_DEFAULT_MAX_BYTES (2ULL * 1024 * 1024 * 1024)
+/* A feed far ahead on a peer comes in parts of at most this many records
+ * (steps.h): a pack of some 60k objects, about 15 MB. */
+#define CIVIC_SYNC_DEFAULT_RECORDS_PER_FETCH 8192
 
 typedef enum {
 	CIVIC_SYNC_ACCEPTED,    /* new records verified and taken */
@@ -65,6 +70,7 @@ typedef struct {
 	int roster_updated;
 	uint64_t bytes_received;
 	size_t objects_received;
+	size_t fetches;          /* transfers made: one, or more for feeds in parts */
 	civic_sync_item *items;
 	size_t count, alloc;
 } civic_sync_report;
@@ -79,11 +85,16 @@ typedef struct {
 	 * (state.h) changed, before pushing to a relay; NULL: never signed. */
 	civic_state_key_cb state_key;
 	void *state_payload;
+	/* A feed far ahead on the peer comes in parts of at most this many
+	 * records, each verified and kept before the next (steps.h): memory
+	 * stays bounded, and a link that drops still makes progress. 0: the
+	 * default. A part is never smaller than one step. */
+	uint64_t records_per_fetch;
 } civic_sync_options;
 
 #define CIVIC_SYNC_OPTIONS_VERSION 1
 #define CIVIC_SYNC_OPTIONS_INIT \
-	{ CIVIC_SYNC_OPTIONS_VERSION, CIVIC_SYNC_DEFAULT_MAX_BYTES, 1, NULL, NULL, NULL, NULL }
+	{ CIVIC_SYNC_OPTIONS_VERSION, CIVIC_SYNC_DEFAULT_MAX_BYTES, 1, NULL, NULL, NULL, NULL, 0 }
 
 /* Syncs with one peer. node must be open for writing and have a network.
  * peer's `known` heads are updated (the caller saves the peer list). The

@@ -1,5 +1,6 @@
 /* cmd_serve.c - civic serve: this node's archive, read-only, over git://. */
 #include "cmd.h"
+#include "steps.h"
 #include "error.h"
 
 #include <errno.h>
@@ -71,6 +72,27 @@ static int split_listen(char *host, size_t hsize, char *port, size_t psize, cons
 	return 0;
 }
 
+/* Opens the node, first bringing the steps of every feed in line
+ * (steps.h), so that a node far behind fetches them in parts: written by
+ * this node as records come, but missing in an archive made before them.
+ * A node that another civic command holds is served as it is. */
+static int open_with_steps(civic_node **node, const cli_context *ctx)
+{
+	size_t written = 0;
+	int error = cli_open_node(node, ctx, CIVIC_NODE_WRITE);
+
+	if (error == CIVIC_ELOCKED)
+		return cli_open_node(node, ctx, CIVIC_NODE_READ);
+	if (error < 0)
+		return error;
+	if (civic_steps_repair(&written, civic_node_repository(*node), CIVIC_STEP_RECORDS) < 0)
+		fprintf(stderr, _("civic: warning: the feeds' steps were not brought in line: %s\n"),
+			civic_error_last()->message);
+	else if (written > 0)
+		fprintf(stderr, _("civic: %zu feed steps written\n"), written);
+	return 0;
+}
+
 int cmd_serve(const cli_context *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -95,7 +117,7 @@ int cmd_serve(const cli_context *ctx, int argc, char **argv)
 		return fprintf(stderr, "%s", _(usage)), CLI_EXIT_USAGE;
 	if (split_listen(host, sizeof host, port, sizeof port, listen) < 0)
 		return cli_usage_error(_("'%s' is not HOST:PORT"), listen);
-	if ((error = cli_open_node(&node, ctx, CIVIC_NODE_READ)) < 0)
+	if ((error = open_with_steps(&node, ctx)) < 0)
 		return cli_error_civic(error);
 	if (!realpath(civic_node_path(node), base)) {
 		civic_node_free(node);

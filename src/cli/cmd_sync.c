@@ -18,11 +18,14 @@
 
 static const char usage[] =
 	N_("usage: civic sync [--json] [--no-push] [--no-attachments] [--max-bytes N] [--timeout S]\n"
-	   "                  [--passphrase-file FILE] [NAME|URL ...]\n"
+	   "                  [--records-per-fetch N] [--passphrase-file FILE] [NAME|URL ...]\n"
 	   "  with no NAME, every peer in 'civic peer list'\n"
 	   "  --no-push     fetch only, even from relays\n"
 	   "  --no-attachments  records only: attachment bytes are not fetched or pushed\n"
 	   "  --max-bytes   cut off a peer that sends more than N bytes (default 2 GiB)\n"
+	   "  --records-per-fetch  a feed far ahead on the peer comes in parts of at most N records,\n"
+	   "                each kept before the next (default 8192; fewer: less memory, and more\n"
+	   "                progress on a link that drops)\n"
 	   "  --timeout     give up on a peer that sends nothing for S seconds (default 60)\n"
 	   "  --passphrase-file  opens the key to sign what this node holds (also CIVIC_PASSPHRASE_FILE);\n"
 	   "                without it, an encrypted key is never asked for and the statement waits\n");
@@ -178,6 +181,8 @@ static void print_report(const civic_peer *peer, const civic_sync_report *r, con
 	printf(_("sync %s: %zu new records in %zu feeds%s; %zu refused, %zu forks, %zu refs pushed\n"),
 	       peer->name, r->records_accepted, r->feeds_accepted,
 	       r->roster_updated ? _(", roster updated") : "", r->rejected, r->forks, r->refs_pushed);
+	if (r->fetches > 1)
+		printf(_("  fetched in %zu parts\n"), r->fetches);
 }
 
 static json_t *report_json(const civic_peer *peer, const civic_sync_report *r, int error)
@@ -193,14 +198,15 @@ static json_t *report_json(const civic_peer *peer, const civic_sync_report *r, i
 			"theirs", git_oid_is_zero(&it->theirs) ? "" : git_oid_tostr(hex, sizeof hex, &it->theirs),
 			"records", (json_int_t)it->records, "reason", it->reason));
 	}
-	return json_pack("{s:s, s:s, s:b, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
+	return json_pack("{s:s, s:s, s:b, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
 		"peer", peer->name, "url", peer->url, "ok", error == 0,
 		"error", error < 0 ? civic_error_last()->message : "", "roster_updated", r->roster_updated,
 		"records_accepted", (json_int_t)r->records_accepted, "rejected", (json_int_t)r->rejected,
 		"forks", (json_int_t)r->forks, "states_accepted", (json_int_t)r->states_accepted,
 		"refs_pushed", (json_int_t)r->refs_pushed,
 		"push_failed", (json_int_t)r->push_failed, "bytes_received", (json_int_t)r->bytes_received,
-		"objects_received", (json_int_t)r->objects_received, "items", items);
+		"objects_received", (json_int_t)r->objects_received, "fetches", (json_int_t)r->fetches,
+		"items", items);
 }
 
 static json_t *attach_json(const civic_attach_sync_report *a)
@@ -310,6 +316,7 @@ int cmd_sync(const cli_context *ctx, int argc, char **argv)
 		{ "no-attachments", no_argument, NULL, 'A' },
 		{ "max-bytes", required_argument, NULL, 'm' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "records-per-fetch", required_argument, NULL, 'r' },
 		{ "passphrase-file", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -341,6 +348,13 @@ int cmd_sync(const cli_context *ctx, int argc, char **argv)
 			if (*optarg < '0' || *optarg > '9' || *end || seconds == 0 || seconds > 86400)
 				return cli_usage_error(_("--timeout takes seconds from 1 to 86400, not '%s'"), optarg);
 			ps.timeout = (unsigned int)seconds;
+			break;
+		case 'r':
+			o.records_per_fetch = strtoull(optarg, &end, 10);
+			if (*optarg < '0' || *optarg > '9' || *end || o.records_per_fetch == 0 ||
+			    o.records_per_fetch > CIVIC_FEED_MAX_SEQ)
+				return cli_usage_error(_("--records-per-fetch takes a number of records, not '%s'"),
+						       optarg);
 			break;
 		case 'p': signer.pass_file = optarg; break;
 		case 'h': printf("%s", _(usage)); return CLI_EXIT_OK;

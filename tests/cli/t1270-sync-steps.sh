@@ -1,0 +1,179 @@
+#!/bin/sh
+# A feed far ahead on a peer comes in parts (src/steps.h, sync.c
+# fetch_in_steps): the peer's refs/civic/steps/<key>/<seq> name every so
+# many commits of the feed, a sync asks for them one part at a time, and
+# verifies and keeps each part before the next. Here a relay behind a real
+# git daemon holds a 40-record feed with steps every 8 (set by hand, as a
+# relay may hold anything), and a proxy cuts each connection after 14 KB,
+# less than the whole feed.
+. "$(dirname "$0")/test-lib.sh"
+
+SERVERS=""
+stop_servers() {
+	for _p in $SERVERS; do kill "$_p" 2>/dev/null; done
+	for _p in $SERVERS; do wait "$_p" 2>/dev/null; done
+	SERVERS=""
+}
+trap 'stop_servers; rm -rf "$TEST_DIR"' EXIT
+trap 'exit 143' HUP INT TERM
+
+# start_server LOG COMMAND...: in the background, stopped with the script.
+start_server() {
+	_log=$1
+	shift
+	timeout -k 3 600 "$@" >"$_log" 2>&1 &
+	SERVERS="$SERVERS $!"
+}
+
+wait_port() {
+	python3 - "$1" <<-\EOF
+	import socket, sys, time
+	for _ in range(100):
+	    try:
+	        socket.create_connection(("127.0.0.1", int(sys.argv[1])), 0.2).close()
+	        sys.exit(0)
+	    except OSError:
+	        time.sleep(0.05)
+	sys.exit(1)
+	EOF
+}
+
+set -- $(free_ports 3 $((24000 + ($$ % 4000) * 8 + 5)))
+PORT_DAEMON=$1 PORT_CUT=$2 PORT_FEW=$3
+set --
+CUT=14000
+URL="git://127.0.0.1:$PORT_DAEMON"
+CUT_URL="git://127.0.0.1:$PORT_CUT"
+FEW_URL="git://127.0.0.1:$PORT_FEW"
+cp "$TEST_SRC/tests/cli/cutproxy.py" "$TEST_DIR/cutproxy.py"
+
+# relay NAME ARGS...: stock git on srv/NAME.git
+relay() { _r=$1; shift; git --git-dir "$TEST_DIR/srv/$_r.git" "$@"; }
+
+# commit_at SEQ: a's feed commit number SEQ
+commit_at() { git_in a rev-list --reverse "$(node_feed a)" | sed -n "${1}p"; }
+
+# step_ref SEQ: the step ref of a's feed at SEQ
+step_ref() { printf 'refs/civic/steps/%s/%08d' "${FEED#refs/civic/feeds/}" "$1"; }
+
+# sync_json HOME ARGS...: civic sync --json --no-push --no-attachments; exit code in $rc
+sync_json() {
+	_h=$1
+	shift
+	civic --home "$_h" sync --json --no-push --no-attachments "$@" >out.json 2>err
+	rc=$?
+}
+num() { sed -n "s/^ *\"$1\": \([0-9]*\),\{0,1\}$/\1/p" out.json | head -n 1; }
+
+test_expect_success 'setup: a network, an author with 40 records, relays behind git daemon and a link cut at 14 KB' '
+	new_network cc &&
+	join_network cc a "НПО Рила" rila &&
+	for n in b c d e f; do join_network cc $n "НПО $n" dupnitsa || return 1; done &&
+	for n in a b c d e f; do fetch_roster cc $n || return 1; done &&
+	for i in $(seq 40); do add_doc a "Протокол $i" >/dev/null || return 1; done &&
+	FEED=$(node_feed a) &&
+	mkdir srv &&
+	for r in steps plain forged; do
+		git init -q --bare srv/$r.git &&
+		git_in a push -q "$TEST_DIR/srv/$r.git" "refs/civic/*:refs/civic/*" || return 1
+	done &&
+	for s in 8 16 24 32; do
+		relay steps update-ref "$(step_ref $s)" "$(commit_at $s)" || return 1
+	done &&
+	start_server daemon.log "$(git --exec-path)/git-daemon" --reuseaddr --export-all \
+		--informative-errors --listen=127.0.0.1 --port="$PORT_DAEMON" \
+		--base-path="$TEST_DIR/srv" "$TEST_DIR/srv" &&
+	start_server cut.out python3 "$TEST_DIR/cutproxy.py" "$PORT_CUT" "$PORT_DAEMON" "$CUT" "$TEST_DIR/cut.log" &&
+	wait_port "$PORT_DAEMON" && wait_port "$PORT_CUT" &&
+	timeout 30 git ls-remote "$URL/steps.git" >refs &&
+	test "$(grep -c refs/civic/steps/ refs)" = 4
+'
+
+test_expect_success 'a node far behind takes the feed in parts: one line, every record, a sound audit' '
+	sync_json b --records-per-fetch 8 "$URL/steps.git" &&
+	test "$rc" = 0 &&
+	test "$(num records_accepted)" = 40 &&
+	test "$(num fetches)" = 5 &&
+	test "$(grep -c "\"ref\": \"$FEED\"" out.json)" = 1 &&
+	test "$(git_in b rev-parse "$FEED")" = "$(git_in a rev-parse "$FEED")" &&
+	civic --home b audit >audit.out && tail -n 1 audit.out | grep -q "^audit: sound$" &&
+	git_in b fsck --strict --full 2>fsck.err
+'
+
+test_expect_success 'the peer'\''s steps are neither kept nor remembered: a node writes its own' '
+	test -z "$(git_in b for-each-ref refs/civic/steps)" &&
+	! grep -q refs/civic/steps b/peers.json
+'
+
+test_expect_success 'over the link cut at 14 KB, a feed without steps never arrives' '
+	sync_json c "$CUT_URL/plain.git" &&
+	test "$rc" != 0 &&
+	test "$(num records_accepted)" = 0 &&
+	test -z "$(git_in c for-each-ref "$FEED")" &&
+	grep -q "cut" cut.log
+'
+
+test_expect_success 'over the same link, the feed with steps arrives whole, part after part' '
+	sync_json c --records-per-fetch 8 "$CUT_URL/steps.git" &&
+	test "$rc" = 0 &&
+	test "$(num records_accepted)" = 40 &&
+	test "$(git_in c rev-parse "$FEED")" = "$(git_in a rev-parse "$FEED")" &&
+	civic --home c audit | tail -n 1 | grep -q "^audit: sound$"
+'
+
+test_expect_success 'a part that breaks off is asked for again smaller, down to one step' '
+	sync_json d --records-per-fetch 100 "$CUT_URL/steps.git" &&
+	test "$rc" = 0 &&
+	test "$(num records_accepted)" = 40 &&
+	test "$(num fetches)" -gt 5
+'
+
+test_expect_success 'a link gone midway keeps the parts that came, and the next sync goes on from there' '
+	start_server few.out python3 "$TEST_DIR/cutproxy.py" "$PORT_FEW" "$PORT_DAEMON" 100000000 "$TEST_DIR/few.log" 3 &&
+	wait_port "$PORT_FEW" &&
+	: >few.log &&
+	sync_json e --records-per-fetch 8 "$FEW_URL/steps.git" &&
+	test "$rc" != 0 &&
+	test "$(num records_accepted)" -ge 8 &&
+	kept=$(num records_accepted) &&
+	test "$kept" -lt 40 &&
+	test "$(git_in e rev-parse "$FEED")" = "$(commit_at "$kept")" &&
+	civic --home e audit | tail -n 1 | grep -q "^audit: sound$" &&
+	sync_json e --records-per-fetch 8 "$URL/steps.git" &&
+	test "$rc" = 0 &&
+	test "$(num records_accepted)" = $((40 - kept))
+'
+
+test_expect_success 'a forged step is refused by name, and the feed still arrives from its head' '
+	parent=$(commit_at 7) &&
+	tree=$(git_in a rev-parse "$(commit_at 8)^{tree}") &&
+	git_in a log -1 --format=%B "$(commit_at 8)" >msg &&
+	forged=$(git_in a -c user.name=Подправил -c user.email=x@example.org commit-tree "$tree" -p "$parent" -F msg) &&
+	git_in a push -q "$TEST_DIR/srv/forged.git" "$forged:$(step_ref 8)" &&
+	relay forged update-ref "$(step_ref 16)" "$(commit_at 16)" &&
+	sync_json f --records-per-fetch 8 "$URL/forged.git" &&
+	test "$rc" = 1 &&
+	jq -r ".[0].items[] | select(.ref == \"$(step_ref 8)\") | .outcome" out.json >outcomes &&
+	test "$(cat outcomes)" = rejected &&
+	jq -r ".[0].items[] | select(.ref == \"$(step_ref 8)\") | .reason" out.json | grep -q "is not signed" &&
+	test "$(num records_accepted)" = 40 &&
+	test "$(git_in f rev-parse "$FEED")" = "$(git_in a rev-parse "$FEED")" &&
+	! git_in f cat-file -e "$forged" 2>/dev/null
+'
+
+test_expect_success 'the text output says how many parts' '
+	git init -q --bare srv/late.git &&
+	join_network cc g "НПО g" dupnitsa && fetch_roster cc g &&
+	civic --home g sync --no-push --no-attachments --records-per-fetch 16 "$URL/steps.git" >out &&
+	grep -q "^  fetched in 3 parts$" out &&
+	grep -q "40 new records in 1 feeds" out
+'
+
+test_expect_success 'bad --records-per-fetch is refused with one line' '
+	test_expect_code 129 civic --home g sync --records-per-fetch 0 "$URL/steps.git" 2>err &&
+	test "$(wc -l <err)" = 1 &&
+	test_expect_code 129 civic --home g sync --records-per-fetch x "$URL/steps.git" 2>err &&
+	test "$(wc -l <err)" = 1
+'
+
+test_done

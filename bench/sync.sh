@@ -126,6 +126,18 @@ for arg in "$@"; do
 	t=$WORK/template-$n
 	mkdir -p "$t/pack"
 	printf 'feed=%s\nnetwork=%s\ntip=%s\nold=%s\nroster=%s\n' "$feed" "$net" "$tip" "$old" "$roster" > "$t/refs"
+	# Served first: civic serve writes the feed's steps (src/steps.h) that
+	# the cached archive may lack. The receiving side then holds the steps
+	# up to its own head, as a node that synced before does, so that stock
+	# git fetches the same refs civic takes: the new records.
+	serve "$home" "$WORK/daemon-$n.log"
+	echo "$URL" > "$t/url"
+	say "$n records: civic serve at $URL"
+	git -C "$git" for-each-ref --format='%(objectname) %(refname)' refs/civic/steps/ |
+		while read -r id ref; do
+			seq=$(echo "${ref##*/}" | sed 's/^0*//')
+			if [ "${seq:-0}" -le "$((n - NEW))" ]; then echo "$id $ref"; fi
+		done > "$t/steps"
 
 	say "$n records: the receiving side: a member node holding $((n - NEW)) records (git pack-objects)"
 	new_node "$t/civic" "$net"
@@ -140,12 +152,10 @@ for arg in "$@"; do
 		ln "$t/pack"/* "$r/objects/pack/"
 		git -C "$r" update-ref refs/civic/roster "$roster"
 		git -C "$r" update-ref "$feed" "$old"
+		while read -r id ref; do git -C "$r" update-ref "$ref" "$id"; done < "$t/steps"
 		[ "$r" != "$t/gitcg.git" ] || git -C "$r" commit-graph write --reachable --no-progress
 		rm -f "$r/objects/pack"/pack-*
 	done
-	serve "$home" "$WORK/daemon-$n.log"
-	echo "$URL" > "$t/url"
-	say "$n records: civic serve at $URL"
 	for v in civic git gitcg; do : > "$RES/sync-inc-$v-runs-$n.txt"; done
 done
 

@@ -48,9 +48,21 @@ typedef struct {
  * What the node holds
  */
 
+/* With rehash, a file of the right size whose bytes are not the signed
+ * ones goes: then it is missing, and fetched again. */
+static void remove_corrupt(attach_state *st, const char *sha)
+{
+	civic_buf path = CIVIC_BUF_INIT;
+
+	if (civic_attach_path(&path, st->store, sha) == 0 && unlink(path.ptr) == 0)
+		st->report->corrupt++;
+	civic_buf_dispose(&path);
+	civic_error_clear();
+}
+
 /* Whether the node lacks some of h's attachments, and how many bytes a
  * transfer of them takes: what it lacks, or all when it lacks none. */
-static void measure(holding *h, const char *store)
+static void measure(attach_state *st, holding *h, int rehash)
 {
 	uint64_t missing = 0, all = 0;
 	const json_t *a;
@@ -58,11 +70,13 @@ static void measure(holding *h, const char *store)
 
 	h->missing = 0;
 	json_array_foreach(h->attachments, i, a) {
-		civic_attach_state state;
+		civic_attach_state state = CIVIC_ATTACH_MISSING;
 		const char *sha = json_string_value(json_object_get(a, "sha256"));
 		uint64_t size = (uint64_t)json_integer_value(json_object_get(a, "size"));
 		all += size;
-		if (civic_attach_check(&state, store, sha, size, 0) < 0 || state != CIVIC_ATTACH_PRESENT) {
+		if (civic_attach_check(&state, st->store, sha, size, rehash) < 0 || state != CIVIC_ATTACH_PRESENT) {
+			if (state == CIVIC_ATTACH_CORRUPT && rehash)
+				remove_corrupt(st, sha);
 			h->missing = 1;
 			missing += size;
 		}
@@ -114,7 +128,7 @@ static int collect(attach_state *st)
 		h = &st->list[st->count++];
 		h->record = held[i].record;
 		h->attachments = json_incref(held[i].attachments);
-		measure(h, st->store);
+		measure(st, h, st->opts->rehash);
 	}
 	civic_attach_holdings_free(held, n);
 	civic_roster_free(roster);
@@ -573,7 +587,8 @@ int civic_attach_sync_peer(civic_attach_sync_report *report, civic_node *node, c
 	/* What was fetched just now can go on to the relay in the same run;
 	 * parts kept of what another peer has brought whole meanwhile go. */
 	for (i = 0; i < st.count; i++) {
-		measure(&st.list[i], st.store);
+		/* What came now was checked as it was written. */
+		measure(&st, &st.list[i], 0);
 		if (!st.list[i].missing)
 			forget_parts(&st, &st.list[i]);
 	}

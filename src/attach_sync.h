@@ -32,6 +32,7 @@ typedef struct {
 	size_t parts_kept;       /* chunks kept from transfers that broke off (attach_git.h) */
 	size_t batches_pushed;   /* records whose attachments a relay took */
 	size_t push_failed;
+	size_t corrupt;          /* with rehash: files whose bytes were not the signed ones, removed */
 	uint64_t bytes_received;
 	char why[512];           /* the last refusal */
 } civic_attach_sync_report;
@@ -45,12 +46,16 @@ typedef struct {
 	uint64_t max_bytes;          /* a transfer that receives more is cut off */
 	civic_progress_cb progress;
 	void *payload;
+	/* Hash the attachments held again, not only their size: a file whose
+	 * bytes are not the signed ones (a disk that rotted, a copy cut at the
+	 * right length) is removed, and fetched again like a missing one. */
+	int rehash;
 } civic_attach_sync_options;
 
 #define CIVIC_ATTACH_SYNC_OPTIONS_VERSION 1
 #define CIVIC_ATTACH_SYNC_OPTIONS_INIT                                                          \
 	{ CIVIC_ATTACH_SYNC_OPTIONS_VERSION, 1, 1, NULL, 0, CIVIC_ATTACH_GROUP_BYTES,            \
-	  2ULL * 1024 * 1024 * 1024, NULL, NULL }
+	  2ULL * 1024 * 1024 * 1024, NULL, NULL, 0 }
 
 /* node open for writing, with a network. Pushes only when peer is a relay.
  * 0 when it ran to its end, whatever the peer served wrong (see report);

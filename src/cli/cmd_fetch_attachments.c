@@ -12,13 +12,15 @@
 #define COMMAND_NAME "fetch-attachments"
 
 static const char usage[] =
-	N_("usage: civic fetch-attachments (--all | ID...) [--from NAME|URL]... [--json]\n"
+	N_("usage: civic fetch-attachments (--all | ID...) [--from NAME|URL]... [--rehash] [--json]\n"
 	   "  the attachments of the records named (or of all records) that this node\n"
 	   "  lacks, from the peers (or those given with --from), each checked against\n"
-	   "  its signed record; what arrives stays even when a link drops\n");
+	   "  its signed record; what arrives stays even when a link drops\n"
+	   "  --rehash  also hash the attachments held: one whose bytes are not the signed\n"
+	   "            ones (civic audit calls it corrupt) is removed and fetched again\n");
 
 typedef struct {
-	int all, json;
+	int all, json, rehash;
 	char **from;
 	size_t nfrom;
 } fetch_args;
@@ -29,6 +31,7 @@ static int parse(fetch_args *a, int argc, char **argv)
 		{ "all", no_argument, NULL, 'a' },
 		{ "from", required_argument, NULL, 'f' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "rehash", no_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -42,6 +45,7 @@ static int parse(fetch_args *a, int argc, char **argv)
 		case 'a': a->all = 1; break;
 		case 'f': a->from[a->nfrom++] = optarg; break;
 		case 'j': a->json = 1; break;
+		case 'r': a->rehash = 1; break;
 		case 'h': printf("%s", _(usage)); return -1;
 		default: fprintf(stderr, "%s", _(usage)); return CLI_EXIT_USAGE;
 		}
@@ -108,6 +112,7 @@ int cmd_fetch_attachments(const cli_context *ctx, int argc, char **argv)
 	}
 	o.only = ids;
 	o.nonly = a.all ? 0 : (size_t)(argc - optind);
+	o.rehash = a.rehash;
 	out = a.json ? json_array() : NULL;
 	/* Peer after peer: each is asked only for what is still missing. */
 	for (i = 0; i < n; i++) {
@@ -119,12 +124,18 @@ int cmd_fetch_attachments(const cli_context *ctx, int argc, char **argv)
 		}
 		total.stored += r.stored;
 		total.refused += r.refused;
+		/* Hashed once: the next peer is asked for what is still missing. */
+		o.rehash = 0;
 		if (a.json)
-			json_array_append_new(out, json_pack("{s:s, s:b, s:s, s:I, s:I, s:I, s:s}", "peer", targets[i]->name,
-				"ok", error == 0, "error", error < 0 ? civic_error_last()->message : "",
+			json_array_append_new(out, json_pack("{s:s, s:b, s:s, s:I, s:I, s:I, s:I, s:s}", "peer",
+				targets[i]->name, "ok", error == 0, "error", error < 0 ? civic_error_last()->message : "",
 				"stored", (json_int_t)r.stored, "refused", (json_int_t)r.refused,
-				"not_on_peer", (json_int_t)r.not_on_peer, "reason", r.why));
+				"not_on_peer", (json_int_t)r.not_on_peer, "corrupt", (json_int_t)r.corrupt,
+				"reason", r.why));
 		else if (error == 0) {
+			if (r.corrupt)
+				printf(_("%zu attachments held were not the signed bytes: removed, to be fetched again\n"),
+				       r.corrupt);
 			printf(_("%s: %zu attachments stored, %zu refused; %zu records' attachments not there\n"),
 			       targets[i]->name, r.stored, r.refused, r.not_on_peer);
 			if (r.refused) {

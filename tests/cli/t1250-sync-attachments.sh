@@ -230,7 +230,7 @@ fetch_json() {
 	d = json.load(open(sys.argv[1]))
 	assert isinstance(d, list) and d, d
 	for p in d:
-	    assert sorted(p) == ["error", "not_on_peer", "ok", "peer", "reason", "refused", "stored"], p
+	    assert sorted(p) == ["corrupt", "error", "not_on_peer", "ok", "peer", "reason", "refused", "stored"], p
 	    print(p["ok"], p["stored"], p["refused"], p["not_on_peer"], p["reason"])
 	EOF
 	sed 's/^/# peer: /' "$TEST_DIR/fa" >&2
@@ -636,6 +636,22 @@ test_expect_success 'fetch-attachments --all --json: the rest, peer after peer' 
 	assert [p["peer"] for p in d] == ["relay", "relay3"], d
 	EOF
 	store_is c "снимка 1.jpg" празна.jpg tiny.jpg scan.pdf report.pdf &&
+	audit_says c "attachments: 5 present, 0 missing, 0 corrupt"
+'
+
+test_expect_success 'fetch-attachments --rehash: bytes gone wrong at the right size are fetched again' '
+	f=$(store c "$REPORT") &&
+	printf X | dd of="$f" bs=1 seek=1000 conv=notrunc 2>/dev/null &&
+	test "$(wc -c <"$f")" = 1500000 &&
+	! "$CIVIC" --home c audit >audit.out 2>&1 &&
+	grep -q "attachments: 4 present, 0 missing, 1 corrupt" audit.out &&
+	timeout 60 "$CIVIC" --home c fetch-attachments --all --from relay >out 2>err &&
+	test "$(cat out)" = "relay: 0 attachments stored, 0 refused; 0 records'\'' attachments not there" &&
+	timeout 60 "$CIVIC" --home c fetch-attachments --all --rehash --from relay >out 2>err &&
+	test ! -s err &&
+	test "$(sed -n 1p out)" = "1 attachments held were not the signed bytes: removed, to be fetched again" &&
+	test "$(sed -n 2p out)" = "relay: 1 attachments stored, 0 refused; 0 records'\'' attachments not there" &&
+	test "$(sha "$f")" = "$REPORT" &&
 	audit_says c "attachments: 5 present, 0 missing, 0 corrupt"
 '
 

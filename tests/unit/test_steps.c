@@ -27,6 +27,9 @@ static int group_setup(void **state)
 {
 	(void)state;
 	fx_global_init();
+	/* Steps are names, not durability: without fsync the thousand signed
+	 * appends of the last test take 2 s instead of 18 (33 under ASan). */
+	assert_int_equal(git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 0), 0);
 	g.dir = test_tmpdir_new();
 	assert_civic_ok(civic_schemas_new(&g.schemas));
 	assert_civic_ok(civic_key_generate(&g.a));
@@ -269,8 +272,12 @@ static void test_append_writes_the_step_at_1024(void **state)
 	int i;
 
 	(void)state;
+	/* A thousand signed appends: the plain run is enough. */
+#ifdef __SANITIZE_ADDRESS__
+	skip();
+#endif
 	if (getenv("CIVIC_TEST_VALGRIND"))
-		skip(); /* a thousand signed appends */
+		skip();
 	for (i = N + 1; i <= CIVIC_STEP_RECORDS; i++)
 		append(&last, g.a, i);
 	step_name(name, sizeof name, g.a, CIVIC_STEP_RECORDS);

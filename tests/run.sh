@@ -4,8 +4,8 @@
 #   tests/run.sh build/check build/asan
 # Unit suites (cmocka, build/*/tests/test_*) and CLI scripts (tests/cli/t*.sh)
 # both speak TAP: one "ok N - ..." or "not ok N - ..." line per test.
-# VALGRIND=1 also runs the unit suites of the first build under valgrind,
-# in the background beside the rest.
+# The builds run side by side; VALGRIND=1 also runs the unit suites of the
+# first build under valgrind, beside them.
 top=$(cd "$(dirname "$0")/.." && pwd)
 export CIVIC_SOURCE_DIR="$top"
 export CMOCKA_MESSAGE_OUTPUT=TAP
@@ -60,21 +60,47 @@ valgrind_all() {
 	echo "$passed $failed" >"$log/valgrind.counts"
 }
 
+# run_build BUILD N: every suite against BUILD, lines to stdout, counts to
+# $log/build-N.counts. The builds run side by side: most of a CLI script's
+# time is spent waiting on the daemons, proxies and nodes it starts, and
+# one after the other they took 16 minutes of a 15-minute budget.
+run_build() {
+	passed=0 failed=0
+	echo "== $1"
+	for t in "$1"/tests/test_*; do
+		[ -x "$t" ] || continue
+		run_suite "$1/$(basename "$t")" "$t"
+	done
+	for t in "$top"/tests/cli/t[0-9]*.sh; do
+		[ -f "$t" ] || continue
+		run_suite "$1/cli/$(basename "$t" .sh)" env CIVIC="$top/$1/civic" sh "$t"
+	done
+	echo "$passed $failed" >"$log/build-$2.counts"
+}
+
 vpid=""
 if [ "${VALGRIND:-0}" = 1 ] && [ $# -gt 0 ]; then
 	valgrind_all "$1" >"$log/valgrind.out" 2>&1 &
 	vpid=$!
 fi
+n=0 pids=""
 for build in "$@"; do
-	echo "== $build"
-	for t in "$build"/tests/test_*; do
-		[ -x "$t" ] || continue
-		run_suite "$build/$(basename "$t")" "$t"
-	done
-	for t in "$top"/tests/cli/t[0-9]*.sh; do
-		[ -f "$t" ] || continue
-		run_suite "$build/cli/$(basename "$t" .sh)" env CIVIC="$top/$build/civic" sh "$t"
-	done
+	n=$((n + 1))
+	run_build "$build" "$n" >"$log/build-$n.out" 2>&1 &
+	pids="$pids $!"
+done
+for p in $pids; do wait "$p"; done
+i=0
+while [ "$i" -lt "$n" ]; do
+	i=$((i + 1))
+	cat "$log/build-$i.out"
+	if read -r bp bf <"$log/build-$i.counts" 2>/dev/null; then
+		passed=$((passed + bp))
+		failed=$((failed + bf))
+	else
+		failed=$((failed + 1))
+		echo "not ok - the runs of build $i did not finish"
+	fi
 done
 if [ -n "$vpid" ]; then
 	echo "== valgrind ($1)"

@@ -75,16 +75,17 @@ static int split_listen(char *host, size_t hsize, char *port, size_t psize, cons
 /* Opens the node, first bringing the steps of every feed in line
  * (steps.h), so that a node far behind fetches them in parts: written by
  * this node as records come, but missing in an archive made before them.
- * A node that another civic command holds is served as it is. */
+ * A node that cannot be written now (another civic command holds it, a
+ * read-only disk) is served as it is. */
 static int open_with_steps(civic_node **node, const cli_context *ctx)
 {
 	size_t written = 0;
 	int error = cli_open_node(node, ctx, CIVIC_NODE_WRITE);
 
-	if (error == CIVIC_ELOCKED)
+	if (error < 0) {
+		civic_error_clear();
 		return cli_open_node(node, ctx, CIVIC_NODE_READ);
-	if (error < 0)
-		return error;
+	}
 	if (civic_steps_repair(&written, civic_node_repository(*node), CIVIC_STEP_RECORDS) < 0)
 		fprintf(stderr, _("civic: warning: the feeds' steps were not brought in line: %s\n"),
 			civic_error_last()->message);

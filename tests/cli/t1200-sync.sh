@@ -5,22 +5,6 @@
 
 PORT_SERVE=$((20000 + $$ % 20000))
 PORT_RELAY=$((PORT_SERVE + 1))
-SERVERS=""
-# Servers started here stop with the script, whatever happens to it.
-trap 'for p in $SERVERS; do kill "$p" 2>/dev/null; done; rm -rf "$TEST_DIR"' EXIT
-
-# wait_port PORT: until something listens on 127.0.0.1:PORT (5 s at most).
-wait_port() {
-	for _i in $(seq 50); do
-		git ls-remote "git://127.0.0.1:$1/" >/dev/null 2>&1 && return 0
-		(echo >/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0
-		timeout 1 sh -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null && return 0
-		ss -ltn 2>/dev/null | grep -q "127.0.0.1:$1 " && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 
 test_expect_success 'setup: a center and two members that joined but hold nothing yet' '
 	new_network cc "НПО Мрежа – област Кюстендил" &&

@@ -8,45 +8,15 @@
 # No ssh agent from the caller: civic must use the key file it is given.
 unset SSH_AUTH_SOCK SSH_AGENT_PID
 
-# Servers started here stop with the script, whatever happens to it; each
-# also runs under `timeout`, so none outlives a script that was killed -9.
-SERVERS=""
+# Its servers (start_server, test-lib.sh) live 150 s at most.
 SERVER_LIFE=150
-stop_servers() {
-	for _p in $SERVERS; do kill "$_p" 2>/dev/null; done
-	for _p in $SERVERS; do wait "$_p" 2>/dev/null; done
-	SERVERS=""
-}
-trap 'stop_servers; rm -rf "$TEST_DIR"' EXIT
 trap 'exit 143' HUP INT TERM PIPE
-
-# start_server LOG COMMAND...: runs COMMAND in the background, output to LOG.
-start_server() {
-	_log=$1
-	shift
-	timeout -k 3 "$SERVER_LIFE" "$@" >"$_log" 2>&1 &
-	SERVERS="$SERVERS $!"
-}
 
 # Six free ports on 127.0.0.1, from one picked by $$.
 PORTS=$(free_ports 6 $((20000 + ($$ % 4000) * 8)))
 set -- $PORTS
 PORT_SSH=$1 PORT_HTTP=$2 PORT_DAEMON=$3 PORT_CUT=$4 PORT_WIDE=$5 PORT_HTTP_CUT=$6
 set --
-
-# wait_port PORT: until something accepts on 127.0.0.1:PORT (5 s at most).
-wait_port() {
-	python3 - "$1" <<-\EOF
-	import socket, sys, time
-	for _ in range(100):
-	    try:
-	        socket.create_connection(("127.0.0.1", int(sys.argv[1])), 0.2).close()
-	        sys.exit(0)
-	    except OSError:
-	        time.sleep(0.05)
-	sys.exit(1)
-	EOF
-}
 
 # wait_lines N FILE REGEX: until FILE has N lines that match (5 s at most):
 # the proxy notes a connection once it is over, maybe after civic exits.

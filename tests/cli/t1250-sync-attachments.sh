@@ -23,25 +23,6 @@
 # comment says what went wrong.
 . "$(dirname "$0")/test-lib.sh"
 
-# Servers started here stop with the script, whatever happens to it; each
-# also runs under `timeout`, so none outlives a script that was killed -9.
-SERVERS=""
-stop_servers() {
-	for _p in $SERVERS; do kill "$_p" 2>/dev/null; done
-	for _p in $SERVERS; do wait "$_p" 2>/dev/null; done
-	SERVERS=""
-}
-trap 'stop_servers; rm -rf "$TEST_DIR"' EXIT
-trap 'exit 143' HUP INT TERM
-
-# start_server LOG COMMAND...: runs COMMAND in the background, output to LOG.
-start_server() {
-	_log=$1
-	shift
-	timeout -k 3 900 "$@" >"$_log" 2>&1 &
-	SERVERS="$SERVERS $!"
-}
-
 # Three free ports on 127.0.0.1: git daemon, the proxy that cuts the link,
 # and one in front of it that lets only a few connections through.
 PORTS=$(free_ports 3 $((20000 + ($$ % 4000) * 8 + 3)))
@@ -55,20 +36,6 @@ RELAY_URL="git://127.0.0.1:$PORT_DAEMON/relay.git"
 DROP_URL="git://127.0.0.1:$PORT_CUT/drop.git"
 FEW_URL="git://127.0.0.1:$PORT_FEW/drop.git"
 TAB=$(printf '\t')
-
-# wait_port PORT: until something accepts on 127.0.0.1:PORT (5 s at most).
-wait_port() {
-	python3 - "$1" <<-\EOF
-	import socket, sys, time
-	for _ in range(100):
-	    try:
-	        socket.create_connection(("127.0.0.1", int(sys.argv[1])), 0.2).close()
-	        sys.exit(0)
-	    except OSError:
-	        time.sleep(0.05)
-	sys.exit(1)
-	EOF
-}
 
 sha() { sha256sum "$1" | cut -c1-64; }
 

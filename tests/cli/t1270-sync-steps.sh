@@ -8,36 +8,6 @@
 # less than the whole feed.
 . "$(dirname "$0")/test-lib.sh"
 
-SERVERS=""
-stop_servers() {
-	for _p in $SERVERS; do kill "$_p" 2>/dev/null; done
-	for _p in $SERVERS; do wait "$_p" 2>/dev/null; done
-	SERVERS=""
-}
-trap 'stop_servers; rm -rf "$TEST_DIR"' EXIT
-trap 'exit 143' HUP INT TERM
-
-# start_server LOG COMMAND...: in the background, stopped with the script.
-start_server() {
-	_log=$1
-	shift
-	timeout -k 3 600 "$@" >"$_log" 2>&1 &
-	SERVERS="$SERVERS $!"
-}
-
-wait_port() {
-	python3 - "$1" <<-\EOF
-	import socket, sys, time
-	for _ in range(100):
-	    try:
-	        socket.create_connection(("127.0.0.1", int(sys.argv[1])), 0.2).close()
-	        sys.exit(0)
-	    except OSError:
-	        time.sleep(0.05)
-	sys.exit(1)
-	EOF
-}
-
 set -- $(free_ports 3 $((24000 + ($$ % 4000) * 8 + 5)))
 PORT_DAEMON=$1 PORT_CUT=$2 PORT_FEW=$3
 set --

@@ -15,7 +15,16 @@ set -u
 : "${CIVIC:?CIVIC must name the civic binary under test}"
 TEST_SRC=$(cd "$(dirname "$0")/../.." && pwd)
 TEST_DIR=$(mktemp -d "${TMPDIR:-/tmp}/civic-cli-XXXXXX")
-trap 'rm -rf "$TEST_DIR"' EXIT
+# Servers a script starts (start_server) stop with it, whatever happens to
+# it; each also runs under `timeout`, so none outlives a script killed -9.
+SERVERS=""
+stop_servers() {
+	for _p in $SERVERS; do kill "$_p" 2>/dev/null; done
+	for _p in $SERVERS; do wait "$_p" 2>/dev/null; done
+	SERVERS=""
+}
+trap 'stop_servers; rm -rf "$TEST_DIR"' EXIT
+trap 'exit 143' HUP INT TERM
 cd "$TEST_DIR" || exit 1
 unset CIVIC_HOME CIVIC_PASSPHRASE_FILE XDG_DATA_HOME LANGUAGE CIVIC_LOCALEDIR
 # Messages are matched in English: a translation from the caller's
@@ -150,6 +159,29 @@ add_doc() {
 	shift 2
 	civic --home "$_home" add document --field title="$_title" --field visibility=public \
 		--field date=2015-01-30 --field document_type=report "$@"
+}
+
+# start_server LOG COMMAND...: runs COMMAND in the background, output to
+# LOG, for at most SERVER_LIFE seconds (default 900).
+start_server() {
+	_log=$1
+	shift
+	timeout -k 3 "${SERVER_LIFE:-900}" "$@" >"$_log" 2>&1 &
+	SERVERS="$SERVERS $!"
+}
+
+# wait_port PORT: until something accepts on 127.0.0.1:PORT (5 s at most).
+wait_port() {
+	python3 - "$1" <<-\EOF
+	import socket, sys, time
+	for _ in range(100):
+	    try:
+	        socket.create_connection(("127.0.0.1", int(sys.argv[1])), 0.2).close()
+	        sys.exit(0)
+	    except OSError:
+	        time.sleep(0.05)
+	sys.exit(1)
+	EOF
 }
 
 # free_ports N FROM: N ports free on 127.0.0.1, the first at FROM or above.

@@ -1,6 +1,7 @@
 /* feed_run.c - a run of feed commits verified on every core; see feed_run.h. */
 #include "feed_run.h"
 #include "error.h"
+#include "quarantine.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -135,10 +136,10 @@ static void *worker(void *arg)
 {
 	shared_run *s = arg;
 	git_repository *repo = NULL;
-	int error = git_repository_open_bare(&repo, s->repo_path);
+	int error = civic_quarantine_open(&repo, s->repo_path);
 
 	if (error < 0)
-		give_up(s, civic_error_from_git(error, "cannot open '%s' for a verifying thread", s->repo_path));
+		give_up(s, error);
 	else
 		take_chunks(s, repo, 0);
 	git_repository_free(repo);

@@ -6,7 +6,8 @@
  * starts from any commit). So the run is cut into chunks of a few hundred
  * commits; threads take chunks in order, each from the commit before its
  * chunk, with its own git_repository (libgit2 objects are not shared between
- * threads, DESIGN.md section 5). The result is what one verifier walking the
+ * threads, DESIGN.md section 5), opened at the caller's path as
+ * civic_quarantine_open() opens one. The result is what one verifier walking the
  * run in order would give: the number of leading commits that verify, and
  * the reason of the first that does not. A chunk after a failed one is not
  * started, and what it verified is not counted.

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <git2/sys/odb_backend.h>
 
 #include <dirent.h>
 #include <limits.h>
@@ -88,6 +89,53 @@ static int copy_refs(git_repository *q, git_repository *main)
 	return civic_error_from_git(error, "cannot set up the quarantine's refs");
 }
 
+/* libgit2 1.5 sorts an alternate's backends before the repository's own of
+ * the same priority: every read of a fetched object first missed in each of
+ * the node's packs (a first sync in parts leaves one per part), taking each
+ * pack's lock and formatting a "not found" error on the way. That was 20% of
+ * a first sync. The quarantine's own packs are searched first instead, by a
+ * second pack backend above the alternates'. */
+#define OWN_PACKS_PRIORITY 3 /* libgit2's packed backends have 2, loose 1 */
+
+static int own_packs_first(git_repository *repo)
+{
+	char objects[PATH_MAX], alternates[PATH_MAX];
+	git_odb_backend *packs = NULL;
+	git_odb *odb = NULL;
+	int error;
+
+	if (snprintf(objects, sizeof objects, "%sobjects", git_repository_path(repo)) >= (int)sizeof objects ||
+	    snprintf(alternates, sizeof alternates, "%s/info/alternates", objects) >= (int)sizeof alternates) {
+		civic_error_set(CIVIC_ERROR_GIT, "repository path too long");
+		return CIVIC_ERROR;
+	}
+	if (access(alternates, F_OK) < 0)
+		return 0; /* no alternates: its packs come first already */
+	if ((error = git_repository_odb(&odb, repo)) < 0 || (error = git_odb_backend_pack(&packs, objects)) < 0) {
+		git_odb_free(odb);
+		return civic_error_from_git(error, "cannot open the packs of '%s'", objects);
+	}
+	if ((error = git_odb_add_backend(odb, packs, OWN_PACKS_PRIORITY)) < 0) {
+		packs->free(packs);
+		error = civic_error_from_git(error, "cannot open the packs of '%s'", objects);
+	}
+	git_odb_free(odb);
+	return error;
+}
+
+int civic_quarantine_open(git_repository **out, const char *path)
+{
+	int error;
+
+	if ((error = git_repository_open_bare(out, path)) < 0)
+		return civic_error_from_git(error, "cannot open the quarantine '%s'", path);
+	if ((error = own_packs_first(*out)) < 0) {
+		git_repository_free(*out);
+		*out = NULL;
+	}
+	return error;
+}
+
 static int init_repo(civic_quarantine *q, git_repository *main)
 {
 	git_repository *repo = NULL;
@@ -98,8 +146,8 @@ static int init_repo(civic_quarantine *q, git_repository *main)
 	git_repository_free(repo);
 	if ((error = write_alternates(q->path, main)) < 0)
 		return error;
-	if ((error = git_repository_open_bare(&q->repo, q->path)) < 0)
-		return civic_error_from_git(error, "cannot open the quarantine '%s'", q->path);
+	if ((error = civic_quarantine_open(&q->repo, q->path)) < 0)
+		return error;
 	return copy_refs(q->repo, main);
 }
 

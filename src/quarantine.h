@@ -23,6 +23,10 @@ typedef struct civic_quarantine civic_quarantine;
 /* Creates a quarantine in tmp_dir (made if missing) for the repository main. */
 int civic_quarantine_new(civic_quarantine **out, git_repository *main, const char *tmp_dir);
 
+/* Opens the repository at path, a quarantine or not, as
+ * civic_quarantine_repository() is opened: a quarantine's own packs are
+ * searched before the node's. For a second handle on another thread. */
+int civic_quarantine_open(git_repository **out, const char *path);
 /* Borrowed; lives as long as the quarantine. */
 git_repository *civic_quarantine_repository(const civic_quarantine *q);
 

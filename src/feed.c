@@ -480,12 +480,17 @@ static int verify_commit(civic_feed_commit *out, json_t **record, git_repository
 
 	memset(out, 0, sizeof *out);
 	git_oid_cpy(&out->id, commit_id);
+	/* The signature first: it checks the commit's size, then reads it
+	 * raw, which the lookup then parses from the cache. The other way
+	 * round, the parsed commit took the raw one's place in the cache, and
+	 * the commit was read from its pack twice. */
+	if ((error = civic_signed_commit_verify(NULL, repo, commit_id, author)) < 0)
+		goto done;
 	if ((error = git_commit_lookup(&commit, repo, commit_id)) < 0) {
 		error = civic_error_from_git(error, "cannot read commit");
 		goto done;
 	}
-	if ((error = civic_signed_commit_verify(NULL, repo, commit_id, author)) < 0 ||
-	    (error = civic_commit_check_email(commit, author)) < 0 ||
+	if ((error = civic_commit_check_email(commit, author)) < 0 ||
 	    (error = check_parent(commit, parent)) < 0 ||
 	    (error = check_trailers(&out->seq, commit, network_hex, prev ? prev->seq + 1 : 1)) < 0 ||
 	    (error = civic_record_path(out->path, out->seq)) < 0)

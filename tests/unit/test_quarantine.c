@@ -577,27 +577,7 @@ static void test_quarantine_clean_removes_any_quarantine(void **state)
  * Adopting fetched packs as they came
  */
 
-/* Packs objs (and `extra`, an object of main, when not NULL) into one pack
- * of the quarantine, and removes its loose objects: what a fetch leaves. */
-static void remove_loose(git_repository *repo);
-
-static void pack_quarantine(git_repository *qr, const git_oid *objs, size_t n, const git_oid *extra)
-{
-	git_packbuilder *pb = NULL;
-	char dir[4300];
-	size_t i;
-
-	assert_git_ok(git_packbuilder_new(&pb, qr));
-	for (i = 0; i < n; i++)
-		assert_git_ok(git_packbuilder_insert(pb, &objs[i], NULL));
-	if (extra)
-		assert_git_ok(git_packbuilder_insert(pb, extra, NULL));
-	snprintf(dir, sizeof dir, "%sobjects/pack", git_repository_path(qr));
-	assert_git_ok(git_packbuilder_write(pb, dir, 0, NULL, NULL));
-	git_packbuilder_free(pb);
-	remove_loose(qr);
-}
-
+/* Removes the loose objects of repo. */
 static void remove_loose(git_repository *repo)
 {
 	char dir[4300], sub[4300 + 260];
@@ -613,6 +593,25 @@ static void remove_loose(git_repository *repo)
 			test_tmpdir_remove(strdup(sub));
 		}
 	closedir(d);
+}
+
+/* Packs objs (and `extra`, an object of main, when not NULL) into one pack
+ * of the quarantine, and removes its loose objects: what a fetch leaves. */
+static void pack_quarantine(git_repository *qr, const git_oid *objs, size_t n, const git_oid *extra)
+{
+	git_packbuilder *pb = NULL;
+	char dir[4300];
+	size_t i;
+
+	assert_git_ok(git_packbuilder_new(&pb, qr));
+	for (i = 0; i < n; i++)
+		assert_git_ok(git_packbuilder_insert(pb, &objs[i], NULL));
+	if (extra)
+		assert_git_ok(git_packbuilder_insert(pb, extra, NULL));
+	snprintf(dir, sizeof dir, "%sobjects/pack", git_repository_path(qr));
+	assert_git_ok(git_packbuilder_write(pb, dir, 0, NULL, NULL));
+	git_packbuilder_free(pb);
+	remove_loose(qr);
 }
 
 static civic_oidset *oidset_of(const git_oid *objs, size_t n)

@@ -11,7 +11,6 @@
 #include "roster.h"
 #include "salvage.h"
 
-#include <dirent.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -309,34 +308,17 @@ static void forget_parts(const attach_state *st, const holding *h)
 	rmdir(path); /* the last one out */
 }
 
-/* libgit2 moves a ref by writing <ref>.lock and renaming it: a try killed
- * in between leaves refs/parts/NN.lock, and every later move of that part's
- * ref would fail, so no try after it could keep its parts. The staging
- * repository is this node's alone, and the node's lock is held. */
-static void remove_stale_ref_locks(const char *path)
-{
-	char dir[PATH_MAX], file[PATH_MAX + 256];
-	struct dirent *e;
-	DIR *d;
-
-	if (snprintf(dir, sizeof dir, "%s/" PARTS_REF_PREFIX, path) >= (int)sizeof dir || !(d = opendir(dir)))
-		return;
-	while ((e = readdir(d))) {
-		size_t len = strlen(e->d_name);
-		if (len > 5 && !strcmp(e->d_name + len - 5, ".lock") &&
-		    snprintf(file, sizeof file, "%s%s", dir, e->d_name) < (int)sizeof file)
-			unlink(file);
-	}
-	closedir(d);
-}
-
 static int open_parts(git_repository **out, const char *path)
 {
 	char dir[PATH_MAX];
 	int error;
 
 	if (civic_fs_exists(path) == 1 && git_repository_open_bare(out, path) == 0) {
-		remove_stale_ref_locks(path);
+		/* A try killed between a part ref's lock and its rename: every
+		 * later move of that ref would fail, and no try after it could
+		 * keep its parts. This repository is the node's, under its lock. */
+		if (snprintf(dir, sizeof dir, "%s/" PARTS_REF_PREFIX, path) < (int)sizeof dir)
+			civic_fs_remove_ref_locks(dir);
 		return 0;
 	}
 	snprintf(dir, sizeof dir, "%s", path);

@@ -172,3 +172,19 @@ void civic_fs_remove_tree(const char *path)
 {
 	nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
+
+static int remove_ref_lock(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	const char *name = path + ftw->base;
+	size_t len = strlen(name);
+
+	(void)st;
+	if (type == FTW_F && len > 5 && !strcmp(name + len - 5, ".lock"))
+		unlink(path);
+	return 0;
+}
+
+void civic_fs_remove_ref_locks(const char *dir)
+{
+	nftw(dir, remove_ref_lock, 8, FTW_PHYS);
+}

@@ -33,6 +33,12 @@ int civic_fs_write_all(int fd, const void *data, size_t len, const char *what);
  * cannot be removed stays. For staging areas only, never for the archive. */
 void civic_fs_remove_tree(const char *path);
 
+/* Removes every "<name>.lock" file under dir, at any depth: what libgit2
+ * leaves when a writer is killed between a ref's lock and its rename, and
+ * which fails every later move of that ref. For the holder of the lock
+ * that guards dir's writers only. */
+void civic_fs_remove_ref_locks(const char *dir);
+
 /* Whether path exists (any type). */
 int civic_fs_exists(const char *path);
 

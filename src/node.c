@@ -9,7 +9,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <ftw.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
@@ -216,17 +215,6 @@ static void remove_stale_temporaries(const char *dir)
 	closedir(d);
 }
 
-static int remove_ref_lock(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	size_t len = strlen(path);
-
-	(void)st;
-	(void)ftw;
-	if (type == FTW_F && len > 5 && !strcmp(path + len - 5, ".lock"))
-		unlink(path);
-	return 0;
-}
-
 /* libgit2 moves a ref by writing <ref>.lock and renaming it; a writer
  * killed in between leaves the .lock, and every later move of that ref
  * would fail. civic owns refs/civic/ while it holds the node lock. */
@@ -241,7 +229,7 @@ static void clean_after_crash(const civic_node *node)
 			remove_stale_temporaries(path);
 	/* packed-refs.lock is left alone: stock git (gc, pack-refs) takes it too. */
 	if (snprintf(path, sizeof path, "%s/archive.git/refs/civic", node->path) < (int)sizeof path)
-		nftw(path, remove_ref_lock, 8, FTW_PHYS);
+		civic_fs_remove_ref_locks(path);
 	/* A sync killed mid-way leaves its quarantine: nothing in the archive
 	 * refers to it (DESIGN.md section 4). */
 	civic_quarantine_clean(node->tmp);

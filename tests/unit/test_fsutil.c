@@ -284,6 +284,59 @@ static void test_fs_sync_dir(void **state)
 	assert_civic(CIVIC_ERROR, civic_fs_sync_dir(missing));
 }
 
+/*------------------------------------------------------------------------
+ * civic_fs_remove_ref_locks
+ */
+
+static void touch(const char *dir, const char *name)
+{
+	char path[4400];
+
+	fx_path(path, sizeof path, dir, name);
+	assert_civic_ok(civic_fs_write_atomic(path, "x", 1, 0600, 0));
+}
+
+static int present(const char *dir, const char *name)
+{
+	char path[4400];
+
+	fx_path(path, sizeof path, dir, name);
+	return civic_fs_exists(path) == 1;
+}
+
+/* Locks at any depth go; refs, other files and what a symlink points at stay. */
+static void test_fs_remove_ref_locks(void **state)
+{
+	char refs[4300], deep[4400], outside[4300], link[4400];
+
+	(void)state;
+	fx_path(refs, sizeof refs, sub, "refs");
+	fx_path(deep, sizeof deep, refs, "civic");
+	fx_path(outside, sizeof outside, sub, "outside");
+	assert_int_equal(mkdir(refs, 0700), 0);
+	assert_int_equal(mkdir(deep, 0700), 0);
+	assert_int_equal(mkdir(outside, 0700), 0);
+	touch(refs, "00");
+	touch(refs, "00.lock");
+	touch(refs, "01.lock");
+	touch(refs, ".lock");
+	touch(deep, "roster.lock");
+	touch(deep, "roster");
+	touch(outside, "other.lock");
+	fx_path(link, sizeof link, refs, "elsewhere");
+	assert_int_equal(symlink(outside, link), 0);
+	civic_fs_remove_ref_locks(refs);
+	assert_true(present(refs, "00"));
+	assert_false(present(refs, "00.lock"));
+	assert_false(present(refs, "01.lock"));
+	assert_true(present(refs, ".lock")); /* a name that is only the suffix is no ref's lock */
+	assert_false(present(deep, "roster.lock"));
+	assert_true(present(deep, "roster"));
+	assert_true(present(outside, "other.lock"));
+	fx_path(link, sizeof link, sub, "missing");
+	civic_fs_remove_ref_locks(link); /* no such directory: nothing to do */
+}
+
 #define T(name) cmocka_unit_test_setup(name, setup)
 
 int main(void)
@@ -305,6 +358,7 @@ int main(void)
 		T(test_fs_tmpfile),
 		T(test_fs_write_all_and_errors),
 		T(test_fs_sync_dir),
+		T(test_fs_remove_ref_locks),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

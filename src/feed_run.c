@@ -2,6 +2,7 @@
 #include "feed_run.h"
 #include "error.h"
 #include "quarantine.h"
+#include "thread.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -185,7 +186,7 @@ static int run_threads(shared_run *s, unsigned threads)
 	int error;
 
 	for (; started + 1 < threads && s->repo_path; started++)
-		if (pthread_create(&tid[started], NULL, worker, s) != 0)
+		if (civic_thread_start(&tid[started], worker, s) < 0)
 			break; /* fewer threads: the rest of the chunks are ours */
 	error = take_chunks(s, s->run->repo, 1);
 	for (i = 0; i < started; i++)

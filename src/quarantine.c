@@ -186,6 +186,44 @@ git_repository *civic_quarantine_repository(const civic_quarantine *q)
 	return q->repo;
 }
 
+int civic_quarantine_lean_on(civic_quarantine *q, const civic_quarantine *earlier)
+{
+	char objects[PATH_MAX];
+	git_odb *odb = NULL;
+	int error;
+
+	if (snprintf(objects, sizeof objects, "%s/objects", earlier->path) >= (int)sizeof objects) {
+		civic_error_set(CIVIC_ERROR_GIT, "repository path too long");
+		return CIVIC_ERROR;
+	}
+	/* In memory only: objects/info/alternates stays the node's alone. */
+	if ((error = git_repository_odb(&odb, q->repo)) == 0)
+		error = git_odb_add_disk_alternate(odb, objects);
+	git_odb_free(odb);
+	return error < 0 ? civic_error_from_git(error, "cannot open the packs of '%s'", objects) : 0;
+}
+
+int civic_quarantine_set_ref(civic_quarantine *q, const char *refname, const git_oid *id)
+{
+	git_reference *ref = NULL;
+	int error = git_reference_create(&ref, q->repo, refname, id, 1, NULL);
+
+	git_reference_free(ref);
+	return error < 0 ? civic_error_from_git(error, "cannot set up the quarantine's refs") : 0;
+}
+
+int civic_quarantine_reopen(civic_quarantine *q)
+{
+	git_repository *repo = NULL;
+	int error;
+
+	if ((error = civic_quarantine_open(&repo, q->path)) < 0)
+		return error;
+	git_repository_free(q->repo);
+	q->repo = repo;
+	return 0;
+}
+
 static int walk_new_objects(git_revwalk *walk, git_repository *main, const git_oid *tips,
 			    size_t ntips, const git_oid *bases, size_t nbases)
 {

@@ -27,8 +27,24 @@ int civic_quarantine_new(civic_quarantine **out, git_repository *main, const cha
  * civic_quarantine_repository() is opened: a quarantine's own packs are
  * searched before the node's. For a second handle on another thread. */
 int civic_quarantine_open(git_repository **out, const char *path);
-/* Borrowed; lives as long as the quarantine. */
+/* Borrowed; lives until civic_quarantine_reopen() or the quarantine's end. */
 git_repository *civic_quarantine_repository(const civic_quarantine *q);
+
+/* Lets q's repository see the objects of `earlier`, a quarantine whose
+ * records are still being verified, so that a fetch into q says "have"
+ * for what `earlier` brought (sync.c fetches a feed's next part while the
+ * last one is verified; civic_quarantine_set_ref() points q's copy of the
+ * feed at the last part's end). Only until civic_quarantine_reopen(),
+ * which must come before `earlier` is freed. */
+int civic_quarantine_lean_on(civic_quarantine *q, const civic_quarantine *earlier);
+
+/* Points q's refname at id, which q must see: a "have" of its next fetch. */
+int civic_quarantine_set_ref(civic_quarantine *q, const char *refname, const git_oid *id);
+
+/* Opens q's repository again (the old handle is freed): what
+ * civic_quarantine_lean_on() added is gone, and what reached main since q
+ * was made (the packs of an earlier quarantine) is seen. */
+int civic_quarantine_reopen(civic_quarantine *q);
 
 /* Copies into main, as one pack, every object reachable from tips and not
  * from bases (commits main holds; those missing are ignored), and makes main

@@ -12,8 +12,10 @@
 #include "signed_commit.h"
 #include "state.h"
 #include "steps.h"
+#include "thread.h"
 
 #include <libintl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,18 +31,38 @@ typedef struct {
 	git_oid old;
 } ref_move;
 
+/* What one transfer brought: its quarantine, and which refs arrived whole. */
+typedef struct {
+	civic_quarantine *quarantine;
+	unsigned char *fetched;       /* per adv entry: its objects arrived whole */
+	int fetch_error;              /* < 0: the transfer broke off midway, why[] says how */
+	char why[sizeof ((civic_error *)0)->message];
+} incoming;
+
+/* A verification running beside a fetch (fetch_in_steps): its progress
+ * and verdict, for the calling thread to report. */
+typedef struct {
+	pthread_t tid;
+	pthread_mutex_t lock;
+	pthread_cond_t changed;
+	int finished, cancel;         /* under lock */
+	size_t done, total;           /* under lock */
+	int error;                    /* verify_all()'s, once finished */
+	civic_error why;              /* the thread's error text, when error < 0 */
+} beside;
+
 typedef struct {
 	civic_sync_report *report;
 	const civic_sync_options *opts;
 	civic_peer *peer;
 	civic_node *node;
-	git_repository *main, *q;
+	git_repository *main, *q;     /* q: the quarantine of `in` */
 	const char *network;
 	civic_schemas *schemas;
-	civic_quarantine *quarantine;
+	incoming *in;                 /* the transfer being verified, borrowed */
+	beside *beside;               /* non-NULL: verification runs beside a fetch */
 	civic_roster *roster;         /* what feeds are checked against */
 	civic_peer_head *adv;         /* the peer's refs under refs/civic/ at fetch time */
-	unsigned char *fetched;       /* per adv entry: its objects arrived whole */
 	unsigned char *no_steps;      /* per adv feed entry: its steps are passed over */
 	size_t nadv, adv_alloc;
 	git_oid *tips, *bases;        /* objects to move in: reachable from tips, not bases */
@@ -229,7 +251,21 @@ static int ref_held(const sync_state *st, const char *refname)
 
 static int report_progress(sync_state *st, civic_sync_phase phase, size_t done, size_t total, uint64_t bytes)
 {
-	return civic_remote_progress(&st->remote, phase, done, total, bytes);
+	beside *b = st->beside;
+	int cancel;
+
+	if (!b)
+		return civic_remote_progress(&st->remote, phase, done, total, bytes);
+	/* Beside a fetch: the calling thread reports it (wait_beside). */
+	pthread_mutex_lock(&b->lock);
+	b->done = done;
+	b->total = total;
+	cancel = b->cancel;
+	pthread_mutex_unlock(&b->lock);
+	if (!cancel)
+		return 0;
+	civic_error_set(CIVIC_ERROR_SYNC, "the sync with '%s' was cancelled", st->peer->name);
+	return CIVIC_ERROR;
 }
 
 /* -------------------------------------------------------------------------
@@ -399,20 +435,21 @@ done:
 	return error;
 }
 
-/* Fetches want->strings[from, from + n) into the quarantine. */
-static int fetch(sync_state *st, const want_list *want, size_t from, size_t n)
+/* Fetches want->strings[from, from + n) into in's quarantine. */
+static int fetch(sync_state *st, incoming *in, const want_list *want, size_t from, size_t n)
 {
+	git_repository *q = civic_quarantine_repository(in->quarantine);
 	git_remote *remote = NULL;
 	size_t i;
 	int error;
 
-	if ((error = civic_remote_open(&remote, &st->remote, st->q, GIT_DIRECTION_FETCH)) == 0)
+	if ((error = civic_remote_open(&remote, &st->remote, q, GIT_DIRECTION_FETCH)) == 0)
 		error = civic_remote_download(&st->remote, remote, want->strings + from, n);
 	civic_remote_close(remote);
 	st->report->bytes_received += st->remote.bytes_received;
 	st->report->objects_received += st->remote.objects_received;
 	for (i = from; error == 0 && i < from + n; i++)
-		st->fetched[want->adv[i]] = 1;
+		in->fetched[want->adv[i]] = 1;
 	return error;
 }
 
@@ -443,20 +480,20 @@ static void order_wants(want_list *want, const sync_state *st)
  * one ref at a time, keeping each that arrives whole, until one breaks
  * too. A stock git server serves only ref tips, so a ref is the smallest
  * part a transfer can be taken up from. */
-static int fetch_all(sync_state *st, want_list *want)
+static int fetch_all(sync_state *st, incoming *in, want_list *want)
 {
 	char first[sizeof civic_error_last()->message];
 	size_t i, whole = 0;
 	int error;
 
 	order_wants(want, st);
-	if ((error = fetch(st, want, 0, want->count)) == 0)
+	if ((error = fetch(st, in, want, 0, want->count)) == 0)
 		return 0;
 	/* Not after a cut-off (too much) or a cancel: only a link that broke. */
 	if (want->count == 1 || st->remote.cut[0] || st->remote.cancelled || st->report->bytes_received == 0)
 		return error;
 	snprintf(first, sizeof first, "%s", civic_error_last()->message);
-	for (i = 0; i < want->count && !st->remote.cancelled && fetch(st, want, i, 1) == 0; i++)
+	for (i = 0; i < want->count && !st->remote.cancelled && fetch(st, in, want, i, 1) == 0; i++)
 		whole++;
 	/* Every ref came, one at a time: the link dropped, nothing is missing. */
 	if (whole == want->count)
@@ -652,6 +689,8 @@ static int verify_run(size_t *good, sync_state *st, const civic_pubkey *author, 
 	civic_feed_run run = {
 		.repo = st->q, .author = author, .network_hex = st->network, .schemas = st->schemas,
 		.read = st->read, .on_record = abandons ? collect_abandons : NULL,
+		/* Beside a fetch, one core: the fetch and its server have the other. */
+		.threads = st->beside ? 1 : 0,
 		.progress = verify_progress, .payload = &p,
 	};
 
@@ -991,7 +1030,7 @@ static int verify_all(sync_state *st)
 	for (pass = 0; pass < sizeof order / sizeof order[0] && error == 0; pass++) {
 		for (i = 0; i < st->nadv && error == 0; i++) {
 			const civic_peer_head *h = &st->adv[i];
-			if (!st->fetched[i] || classify(h->refname, &h->id) != order[pass])
+			if (!st->in->fetched[i] || classify(h->refname, &h->id) != order[pass])
 				continue;
 			if (order[pass] == REF_ROSTER || order[pass] == REF_ROSTER_FORK) {
 				error = sync_roster(st, h->refname, &h->id);
@@ -1023,9 +1062,9 @@ static int accept_all(sync_state *st)
 
 	/* The packs as they came, when they hold only what verified (a first
 	 * sync of 100k records: no repacking); else the verified objects alone. */
-	if (st->ntips > 0 && (adopted = civic_quarantine_adopt(st->quarantine, st->main, st->read)) < 0)
+	if (st->ntips > 0 && (adopted = civic_quarantine_adopt(st->in->quarantine, st->main, st->read)) < 0)
 		return adopted;
-	if (!adopted && (error = civic_quarantine_migrate(st->quarantine, st->main, st->tips, st->ntips,
+	if (!adopted && (error = civic_quarantine_migrate(st->in->quarantine, st->main, st->tips, st->ntips,
 							  st->bases, st->nbases)) < 0)
 		return error;
 	snprintf(message, sizeof message, "civic: sync from %s", st->peer->name);
@@ -1162,37 +1201,184 @@ static int remember_advertisement(sync_state *st)
 	return error;
 }
 
-/* One transfer into a fresh quarantine, then what verified into the
- * archive. A transfer that broke off leaves *fetch_error < 0 and its
- * reason in why[]: what arrived whole is still verified and taken. */
-static int transfer(sync_state *st, want_list *want, int *fetch_error, char *why, size_t why_size)
+static void incoming_free(incoming *in)
 {
+	if (!in)
+		return;
+	civic_quarantine_free(in->quarantine);
+	free(in->fetched);
+	free(in);
+}
+
+static int incoming_new(incoming **out, sync_state *st)
+{
+	incoming *in = calloc(1, sizeof *in);
 	int error;
 
-	st->ntips = st->nbases = st->nmoves = 0;
-	memset(st->fetched, 0, st->nadv);
-	if ((error = civic_quarantine_new(&st->quarantine, st->main, civic_node_tmp_dir(st->node))) < 0)
+	*out = NULL;
+	if (!in || !(in->fetched = calloc(st->nadv ? st->nadv : 1, 1))) {
+		free(in);
+		return civic_error_nomem();
+	}
+	if ((error = civic_quarantine_new(&in->quarantine, st->main, civic_node_tmp_dir(st->node))) < 0) {
+		incoming_free(in);
 		return error;
-	st->q = civic_quarantine_repository(st->quarantine);
-	if ((error = civic_oidset_new(&st->read)) < 0)
-		goto done;
+	}
+	*out = in;
+	return 0;
+}
+
+/* One transfer into in's quarantine. One that broke off leaves
+ * in->fetch_error < 0 and its reason in in->why: what arrived whole is
+ * still verified and taken. */
+static void fetch_into(sync_state *st, incoming *in, want_list *want)
+{
 	st->report->fetches++;
-	if ((*fetch_error = fetch_all(st, want)) < 0)
-		snprintf(why, why_size, "%s", civic_error_last()->message);
+	if ((in->fetch_error = fetch_all(st, in, want)) < 0)
+		snprintf(in->why, sizeof in->why, "%s", civic_error_last()->message);
+}
+
+/* Makes `in` the transfer that verify_all() and accept_all() work on. */
+static int begin_verify(sync_state *st, incoming *in)
+{
+	st->ntips = st->nbases = st->nmoves = 0;
+	st->in = in;
+	st->q = civic_quarantine_repository(in->quarantine);
 	civic_global_rehash_reads(0); /* civic.h: it cost 15% of a first sync */
-	error = verify_all(st);
+	return civic_oidset_new(&st->read);
+}
+
+static void end_verify(sync_state *st)
+{
 	civic_global_rehash_reads(1);
-	if (error == 0)
-		error = accept_all(st);
-done:
 	/* The roster read from the quarantine goes with it. */
 	civic_roster_free(st->roster);
 	st->roster = NULL;
 	civic_oidset_free(st->read);
 	st->read = NULL;
-	civic_quarantine_free(st->quarantine);
-	st->quarantine = NULL;
+	st->in = NULL;
 	st->q = NULL;
+}
+
+/* What verified of `in` into the archive. */
+static int verify_and_accept(sync_state *st, incoming *in)
+{
+	int error;
+
+	if ((error = begin_verify(st, in)) == 0 && (error = verify_all(st)) == 0)
+		error = accept_all(st);
+	end_verify(st);
+	return error;
+}
+
+/* One transfer into a fresh quarantine, then what verified into the
+ * archive; *fetch_error and why[] as fetch_into() leaves them. */
+static int transfer(sync_state *st, want_list *want, int *fetch_error, char *why, size_t why_size)
+{
+	incoming *in = NULL;
+	int error;
+
+	if ((error = incoming_new(&in, st)) < 0)
+		return error;
+	fetch_into(st, in, want);
+	error = verify_and_accept(st, in);
+	*fetch_error = in->fetch_error;
+	snprintf(why, why_size, "%s", in->why);
+	incoming_free(in);
+	return error;
+}
+
+/* -------------------------------------------------------------------------
+ * Verifying one part while the next arrives
+ *
+ * A part's fetch keeps the server and libgit2's indexer busy, and its
+ * verification both cores: one after the other, a first sync of 100k
+ * records left the machine idle a third of the time. So the next part is
+ * asked for while the last one is verified, in a thread of its own. The
+ * calling thread keeps the network (SIGALRM's stall timer interrupts its
+ * reads, thread.h) and every call of the caller's progress callback; the
+ * verifying thread only reads and writes sync_state's verification fields,
+ * which the fetch leaves alone.
+ */
+
+static void *verify_beside(void *arg)
+{
+	sync_state *st = arg;
+	beside *b = st->beside;
+	int error = verify_all(st);
+
+	pthread_mutex_lock(&b->lock);
+	b->error = error;
+	if (error < 0)
+		b->why = *civic_error_last();
+	b->finished = 1;
+	pthread_cond_signal(&b->changed);
+	pthread_mutex_unlock(&b->lock);
+	return NULL;
+}
+
+/* Waits for the verifying thread, reporting its progress every 100 ms;
+ * its verdict, with its error text when it failed. */
+static int wait_beside(sync_state *st, beside *b)
+{
+	int error, cancel = 0;
+
+	pthread_mutex_lock(&b->lock);
+	while (!b->finished) {
+		struct timespec until;
+		size_t done = b->done, total = b->total;
+		pthread_mutex_unlock(&b->lock);
+		if (total > 0 && !cancel)
+			cancel = civic_remote_progress(&st->remote, CIVIC_SYNC_PHASE_VERIFY, done, total, 0) < 0;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += 100 * 1000 * 1000;
+		if (until.tv_nsec >= 1000 * 1000 * 1000) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000 * 1000 * 1000;
+		}
+		pthread_mutex_lock(&b->lock);
+		b->cancel |= cancel;
+		if (!b->finished)
+			pthread_cond_timedwait(&b->changed, &b->lock, &until);
+	}
+	error = b->error;
+	pthread_mutex_unlock(&b->lock);
+	pthread_join(b->tid, NULL);
+	/* A cancel keeps the text civic_remote_progress() set here. */
+	if (error < 0 && !cancel)
+		civic_error_set(b->why.klass, "%s", b->why.message);
+	return error;
+}
+
+/* Verifies `in` and, while it runs, fetches `want` into `next`; then
+ * takes what verified of `in`. With the thread refused, one after the
+ * other. */
+static int verify_while_fetching(sync_state *st, incoming *in, incoming *next, want_list *want)
+{
+	beside b;
+	int error;
+
+	memset(&b, 0, sizeof b);
+	if ((error = begin_verify(st, in)) < 0)
+		goto done;
+	pthread_mutex_init(&b.lock, NULL);
+	pthread_cond_init(&b.changed, NULL);
+	st->beside = &b;
+	if (civic_thread_start(&b.tid, verify_beside, st) < 0) {
+		st->beside = NULL;
+		fetch_into(st, next, want);
+		error = verify_all(st);
+	} else {
+		fetch_into(st, next, want);
+		error = wait_beside(st, &b);
+		st->beside = NULL;
+	}
+	pthread_cond_destroy(&b.changed);
+	pthread_mutex_destroy(&b.lock);
+	if (error == 0)
+		error = accept_all(st);
+done:
+	end_verify(st);
 	return error;
 }
 
@@ -1263,12 +1449,46 @@ static size_t pick_step(int *nearest, const step_entry *steps, size_t n, const c
 	return best;
 }
 
+/* The step of author's feed that the round `w` fetches up to: its index
+ * in st->adv, or nadv. */
+static size_t step_wanted(const want_list *w, const sync_state *st, const civic_pubkey *author)
+{
+	civic_pubkey a;
+	uint64_t seq;
+	size_t k;
+
+	for (k = 0; w && k < w->count; k++)
+		if (civic_step_from_refname(&a, &seq, st->adv[w->adv[k]].refname) == 0 && civic_pubkey_equal(&a, author))
+			return w->adv[k];
+	return st->nadv;
+}
+
+/* Our head of author's feed (adv[i]) and its seq, as they will be once the
+ * round `assumed` (NULL: none) is taken: the step it fetches up to, else
+ * what the node holds. 1, 0 when we hold none of it, < 0 when unreadable. */
+static int head_after(git_oid *ours, uint64_t *seq, const sync_state *st, size_t i, const civic_pubkey *author,
+		      const want_list *assumed)
+{
+	size_t k = step_wanted(assumed, st, author);
+	civic_pubkey a;
+
+	*seq = 0;
+	if (k < st->nadv) {
+		*ours = st->adv[k].id;
+		return civic_step_from_refname(&a, seq, st->adv[k].refname) < 0 ? -1 : 1;
+	}
+	if (!current_head(ours, st, st->adv[i].refname))
+		return 0;
+	return civic_feed_commit_seq(seq, st->main, ours) < 0 ? -1 : 1;
+}
+
 /* One round: for each feed the peer is far ahead on, the step to fetch up
  * to within what is left of the budget (the first feed's nearest step at
  * least), and the roster while it differs. *smallest: every part asked for
- * is as small as a part can be. */
+ * is as small as a part can be. With `assumed`, the round after that one,
+ * as if it had been taken whole. */
 static int plan_round(want_list *w, int *smallest, sync_state *st, const step_entry *steps, size_t nsteps,
-		      uint64_t budget)
+		      uint64_t budget, const want_list *assumed)
 {
 	size_t i, k, parts = 0;
 	int error = 0, nearest = 1;
@@ -1279,11 +1499,12 @@ static int plan_round(want_list *w, int *smallest, sync_state *st, const step_en
 		civic_pubkey author;
 		uint64_t seq = 0, span;
 		git_oid ours;
+		int have;
 		if (classify(h->refname, &h->id) != REF_FEED || st->no_steps[i] ||
 		    civic_feed_author_from_refname(&author, h->refname) < 0)
 			continue;
-		if (current_head(&ours, st, h->refname) &&
-		    (git_oid_equal(&ours, &h->id) || civic_feed_commit_seq(&seq, st->main, &ours) < 0))
+		if ((have = head_after(&ours, &seq, st, i, &author, assumed)) < 0 ||
+		    (have && git_oid_equal(&ours, &h->id)))
 			continue;
 		if ((k = pick_step(&nearest, steps, nsteps, &author, seq, budget)) == nsteps ||
 		    ((span = steps[k].seq - seq) > budget && parts > 0))
@@ -1306,62 +1527,137 @@ static int plan_round(want_list *w, int *smallest, sync_state *st, const step_en
 	return error;
 }
 
+/* Whether the round `w` was taken whole: every feed it fetched a part of
+ * now ends at the step it asked for. */
+static int round_taken(const sync_state *st, const want_list *w)
+{
+	civic_buf feed_ref = CIVIC_BUF_INIT;
+	civic_pubkey author;
+	uint64_t seq;
+	git_oid ours;
+	size_t k;
+	int taken = 1;
+
+	for (k = 0; k < w->count && taken; k++) {
+		const civic_peer_head *h = &st->adv[w->adv[k]];
+		if (civic_step_from_refname(&author, &seq, h->refname) < 0)
+			continue;
+		taken = civic_feed_refname(&feed_ref, &author) == 0 && current_head(&ours, st, feed_ref.ptr) &&
+			git_oid_equal(&ours, &h->id);
+	}
+	civic_buf_dispose(&feed_ref);
+	git_error_clear();
+	return taken;
+}
+
+/* A quarantine for the round after `w`, fetched into `in`: it sees what
+ * `in` brought, and says "have" for the steps `w` fetches up to. */
+static int lean_on(incoming **out, sync_state *st, incoming *in, const want_list *w)
+{
+	civic_buf feed_ref = CIVIC_BUF_INIT;
+	civic_pubkey author;
+	uint64_t seq;
+	size_t k;
+	int error;
+
+	if ((error = incoming_new(out, st)) < 0 ||
+	    (error = civic_quarantine_lean_on((*out)->quarantine, in->quarantine)) < 0)
+		goto done;
+	for (k = 0; k < w->count && error == 0; k++) {
+		const civic_peer_head *h = &st->adv[w->adv[k]];
+		if (civic_step_from_refname(&author, &seq, h->refname) == 0 &&
+		    (error = civic_feed_refname(&feed_ref, &author)) == 0)
+			error = civic_quarantine_set_ref((*out)->quarantine, feed_ref.ptr, &h->id);
+	}
+done:
+	civic_buf_dispose(&feed_ref);
+	if (error < 0) {
+		incoming_free(*out);
+		*out = NULL;
+	}
+	return error;
+}
+
 /* Feeds far ahead on the peer come in parts of at most records_per_fetch
- * records (8192: a pack of about 60k objects, some 15 MB), each verified
- * and taken before the next is asked for. A part that breaks off (a link
- * that drops) is asked for again at half the size, down to one step;
- * what came before stays. *parts: how many transfers ran. */
-static int fetch_in_steps(size_t *parts, sync_state *st, char *why, size_t why_size)
+ * records (6144: a pack of about 43k objects, some 11 MB), each verified
+ * and taken before the one after the next is asked for: the next arrives
+ * while the last is verified (verify_while_fetching), on the guess that the
+ * last verifies to its steps; when it does not (a forged step), the next
+ * is dropped and asked for again from what the node holds. A part that
+ * breaks off (a link that drops) is asked for again at half the size, down
+ * to one step; what came before stays. *parts: how many transfers ran. */
+static int fetch_in_steps(size_t *parts, sync_state *st)
 {
 	uint64_t budget = st->opts->records_per_fetch ? st->opts->records_per_fetch
 						      : CIVIC_SYNC_DEFAULT_RECORDS_PER_FETCH;
+	want_list w = { NULL, NULL, 0, 0, 0 }, nw = { NULL, NULL, 0, 0, 0 };
+	incoming *in = NULL, *next = NULL;
 	step_entry *steps = NULL;
 	size_t nsteps = 0;
-	int error, fetch_error = 0;
+	int error, smallest = 1, next_smallest = 1;
 
 	*parts = 0;
 	if ((error = list_steps(&steps, &nsteps, st)) < 0 || nsteps == 0)
 		goto done;
+	/* A part is thousands of records after thousands held: not thin
+	 * (capture.h), or completing it costs more than fetching it. */
+	st->remote.whole_packs = 1;
 	for (;;) {
-		want_list w = { NULL, NULL, 0, 0, 0 };
-		size_t wanted;
-		int smallest;
-		if ((error = plan_round(&w, &smallest, st, steps, nsteps, budget)) == 0 && w.count > 0) {
-			/* A part is thousands of records after thousands held:
-			 * not thin (capture.h), or completing it costs more
-			 * than fetching it. */
-			st->remote.whole_packs = 1;
-			error = transfer(st, &w, &fetch_error, why, why_size);
-			st->remote.whole_packs = 0;
+		if (!in) {
+			if ((error = plan_round(&w, &smallest, st, steps, nsteps, budget, NULL)) < 0 || w.count == 0 ||
+			    (error = incoming_new(&in, st)) < 0)
+				break;
+			fetch_into(st, in, &w);
 			++*parts;
 		}
-		wanted = w.count;
-		want_dispose(&w);
-		if (error < 0 || wanted == 0)
+		if (in->fetch_error == 0 && !st->remote.cancelled &&
+		    (error = plan_round(&nw, &next_smallest, st, steps, nsteps, budget, &w)) == 0 && nw.count > 0)
+			error = lean_on(&next, st, in, &w);
+		if (error < 0)
 			break;
-		if (fetch_error < 0) {
+		if (next) {
+			error = verify_while_fetching(st, in, next, &nw);
+			++*parts;
+		} else {
+			error = verify_and_accept(st, in);
+		}
+		if (error < 0)
+			break;
+		if (in->fetch_error < 0) {
 			if (st->remote.cancelled || st->remote.cut[0] || smallest) {
-				civic_error_set(CIVIC_ERROR_SYNC, "%s", why);
-				error = fetch_error;
+				civic_error_set(CIVIC_ERROR_SYNC, "%s", in->why);
+				error = in->fetch_error;
 				break;
 			}
 			budget /= 2;
-			fetch_error = 0;
 		}
+		/* The next part stands on this one: kept when this one was taken whole. */
+		if (next && (!round_taken(st, &w) || civic_quarantine_reopen(next->quarantine) < 0)) {
+			incoming_free(next);
+			next = NULL;
+		}
+		incoming_free(in);
+		want_dispose(&w);
+		in = next, w = nw, smallest = next_smallest;
+		next = NULL;
+		memset(&nw, 0, sizeof nw);
 	}
 done:
+	st->remote.whole_packs = 0;
+	incoming_free(next);
+	incoming_free(in);
+	want_dispose(&nw);
+	want_dispose(&w);
 	free(steps);
 	return error;
 }
 
 static void state_dispose(sync_state *st)
 {
-	civic_quarantine_free(st->quarantine);
 	civic_oidset_free(st->read);
 	civic_roster_free(st->roster);
 	civic_schemas_free(st->schemas);
 	free(st->adv);
-	free(st->fetched);
 	free(st->no_steps);
 	free(st->tips);
 	free(st->bases);
@@ -1398,11 +1694,11 @@ int civic_sync_peer(civic_sync_report *report, civic_node *node, civic_peer *pee
 		size_t parts = 0;
 		if ((error = civic_schemas_new(&st.schemas)) < 0)
 			goto done;
-		if (!(st.fetched = calloc(st.nadv, 1)) || !(st.no_steps = calloc(st.nadv, 1))) {
+		if (!(st.no_steps = calloc(st.nadv ? st.nadv : 1, 1))) {
 			error = civic_error_nomem();
 			goto done;
 		}
-		if ((error = fetch_in_steps(&parts, &st, why, sizeof why)) < 0)
+		if ((error = fetch_in_steps(&parts, &st)) < 0)
 			goto done;
 		/* After the parts, what still differs: the feeds' heads, the rest. */
 		if (parts > 0) {

@@ -42,7 +42,7 @@
 #define CIVIC_SYNC_DEFAULT_MAX_BYTES (2ULL * 1024 * 1024 * 1024)
 /* A feed far ahead on a peer comes in parts of at most this many records
  * (steps.h): a pack of some 60k objects, about 15 MB. */
-#define CIVIC_SYNC_DEFAULT_RECORDS_PER_FETCH 8192
+#define CIVIC_SYNC_DEFAULT_RECORDS_PER_FETCH 6144
 
 typedef enum {
 	CIVIC_SYNC_ACCEPTED,    /* new records verified and taken */

@@ -24,7 +24,7 @@ static const char usage[] =
 	   "  --no-attachments  records only: attachment bytes are not fetched or pushed\n"
 	   "  --max-bytes   cut off a peer that sends more than N bytes (default 2 GiB)\n"
 	   "  --records-per-fetch  a feed far ahead on the peer comes in parts of at most N records,\n"
-	   "                each kept before the next (default 8192; fewer: less memory, and more\n"
+	   "                each kept before the next (default 6144; fewer: less memory, and more\n"
 	   "                progress on a link that drops)\n"
 	   "  --timeout     give up on a peer that sends nothing for S seconds (default 60)\n"
 	   "  --passphrase-file  opens the key to sign what this node holds (also CIVIC_PASSPHRASE_FILE);\n"

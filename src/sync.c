@@ -1631,13 +1631,18 @@ static int fetch_in_steps(size_t *parts, sync_state *st)
 			}
 			budget /= 2;
 		}
-		/* The next part stands on this one: kept when this one was taken whole. */
+		/* The next part stands on this one: kept when this one was taken
+		 * whole, else planned again from what the node holds. */
 		if (next && (!round_taken(st, &w) || civic_quarantine_reopen(next->quarantine) < 0)) {
 			incoming_free(next);
 			next = NULL;
 		}
 		incoming_free(in);
 		want_dispose(&w);
+		if (!next) {
+			want_dispose(&nw);
+			memset(&nw, 0, sizeof nw);
+		}
 		in = next, w = nw, smallest = next_smallest;
 		next = NULL;
 		memset(&nw, 0, sizeof nw);

@@ -127,6 +127,8 @@ test_expect_success 'a forged step is refused by name, and the feed still arrive
 	test "$(cat outcomes)" = rejected &&
 	jq -r ".[0].items[] | select(.ref == \"$(step_ref 8)\") | .reason" out.json | grep -q "is not signed" &&
 	test "$(num records_accepted)" = 40 &&
+	# the forged part, the next one (dropped) and the head: no fourth for stale wants
+	test "$(num fetches)" = 3 &&
 	test "$(git_in f rev-parse "$FEED")" = "$(git_in a rev-parse "$FEED")" &&
 	! git_in f cat-file -e "$forged" 2>/dev/null
 '

@@ -23,6 +23,11 @@ int civic_remote_progress(civic_remote *r, civic_sync_phase phase, size_t done, 
 
 	if (!r->progress || r->progress(&p, r->payload) == 0)
 		return 0;
+	return civic_remote_cancel(r);
+}
+
+int civic_remote_cancel(civic_remote *r)
+{
 	r->cancelled = 1;
 	civic_error_set(CIVIC_ERROR_SYNC, "the sync with '%s' was cancelled", r->peer->name);
 	return CIVIC_ERROR;

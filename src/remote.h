@@ -60,6 +60,9 @@ void civic_remote_init(civic_remote *r, civic_peer *peer, uint64_t max_bytes, ci
 /* Passes progress on; CIVIC_ERROR when the caller cancels. */
 int civic_remote_progress(civic_remote *r, civic_sync_phase phase, size_t done, size_t total, uint64_t bytes);
 
+/* Marks the sync cancelled and says so: CIVIC_ERROR. */
+int civic_remote_cancel(civic_remote *r);
+
 /* Connects to the peer for a fetch or a push. repo NULL (fetch only): a
  * remote of no repository, enough to list the peer's refs. */
 int civic_remote_open(git_remote **out, civic_remote *r, git_repository *repo, git_direction direction);

@@ -262,6 +262,7 @@ static int report_progress(sync_state *st, civic_sync_phase phase, size_t done, 
 	b->total = total;
 	cancel = b->cancel;
 	pthread_mutex_unlock(&b->lock);
+	/* The calling thread alone writes st->remote (wait_beside). */
 	if (!cancel)
 		return 0;
 	civic_error_set(CIVIC_ERROR_SYNC, "the sync with '%s' was cancelled", st->peer->name);
@@ -1318,10 +1319,11 @@ static void *verify_beside(void *arg)
 }
 
 /* Waits for the verifying thread, reporting its progress every 100 ms;
- * its verdict, with its error text when it failed. */
+ * its verdict, with its error text when it failed. A sync cancelled while
+ * the next part arrived stops the verification too. */
 static int wait_beside(sync_state *st, beside *b)
 {
-	int error, cancel = 0;
+	int error, cancel = st->remote.cancelled;
 
 	pthread_mutex_lock(&b->lock);
 	while (!b->finished) {
@@ -1344,8 +1346,9 @@ static int wait_beside(sync_state *st, beside *b)
 	error = b->error;
 	pthread_mutex_unlock(&b->lock);
 	pthread_join(b->tid, NULL);
-	/* A cancel keeps the text civic_remote_progress() set here. */
-	if (error < 0 && !cancel)
+	if (error < 0 && cancel)
+		return civic_remote_cancel(&st->remote);
+	if (error < 0)
 		civic_error_set(b->why.klass, "%s", b->why.message);
 	return error;
 }

@@ -16,6 +16,7 @@
 #include "schema_store.h"
 #include "signed_commit.h"
 #include "status.h"
+#include "steps.h"
 #include "sync.h"
 
 static struct {
@@ -1223,6 +1224,55 @@ static void test_sync_progress_cancel_once_cancels(void **state)
 	assert_b_unchanged();
 }
 
+/* Cancels the second transfer as it arrives: with parts of 4 records, the
+ * one fetched while the first part is verified. */
+static int cancel_second_transfer(const civic_sync_progress *p, void *payload)
+{
+	int *calls = payload;
+
+	if (p->phase != CIVIC_SYNC_PHASE_RECEIVE || report.fetches != 2)
+		return 0;
+	(*calls)++;
+	return 1;
+}
+
+/* A feed of 12 records with steps at 4 and 8 (a's steps, set by hand as a
+ * peer may hold anything): b takes it in parts, the next arriving while the
+ * last is verified. A cancel then stops both: no further transfer, nothing
+ * but whole parts kept, no quarantine left; the next sync takes the rest. */
+static void test_sync_progress_cancel_beside_verification(void **state)
+{
+	civic_sync_options o = CIVIC_SYNC_OPTIONS_INIT;
+	civic_buf step = CIVIC_BUF_INIT;
+	git_oid ids[12], held;
+	int calls = 0, rc, k;
+
+	(void)state;
+	for (k = 0; k < 12; k++)
+		append(&ids[k], a, g.admin, "Запис");
+	for (k = 4; k < 12; k += 4) {
+		assert_civic_ok(civic_step_refname(&step, civic_key_public(g.admin), (uint64_t)k));
+		fx_set_ref(repo_of(a), step.ptr, &ids[k - 1]);
+	}
+	civic_buf_dispose(&step);
+	o.records_per_fetch = 4;
+	o.progress = cancel_second_transfer;
+	o.payload = &calls;
+	rc = sync_rc(b, &o);
+	if (calls == 0)
+		skip(); /* this transport reported no receive progress */
+	assert_true(rc < 0);
+	assert_non_null(strstr(civic_error_last()->message, "cancelled"));
+	assert_int_equal(report.fetches, 2);
+	assert_int_equal(quarantines_left(b), 0);
+	if (fx_ref(&held, repo_of(b), g.feed_admin) == 0 && !git_oid_equal(&held, &ids[3]))
+		fail_msg("a cancelled sync kept a feed that is not its first part");
+	o.progress = NULL;
+	sync_ok(b, &o);
+	assert_ref(repo_of(b), g.feed_admin, &ids[11]);
+	assert_int_equal(quarantines_left(b), 0);
+}
+
 static void test_sync_progress_phases(void **state)
 {
 	char path[4300], url[4400];
@@ -1709,6 +1759,7 @@ int main(void)
 		T(test_sync_progress_cancel_at_connect),
 		T(test_sync_progress_cancel_while_receiving),
 		T(test_sync_progress_cancel_once_cancels),
+		T(test_sync_progress_cancel_beside_verification),
 		T(test_sync_progress_phases),
 		T(test_sync_unreachable_peer),
 		T(test_sync_not_a_repository),

@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define COMMAND_NAME "sync"
@@ -37,6 +38,9 @@ typedef struct {
 	unsigned int timeout;
 	int show;
 	int attachments; /* also fetch and push attachment bytes */
+	int last_phase;  /* of the last call that re-armed the timer, or -1 */
+	size_t last_done; /* its objects_done */
+	struct timespec last; /* when it did */
 } progress_state;
 
 /* libgit2 1.5 has no network timeouts: a link that goes silent without
@@ -62,16 +66,40 @@ static void watch_stalls(void)
 	sigaction(SIGALRM, &sa, NULL);
 }
 
+/* Whether this call re-arms the timer and redraws the line: a new phase, the
+ * end of one, or 100 ms on. The callback comes for every object received
+ * and every delta resolved: an alarm() each time was a million system calls
+ * in a first sync of 100k records. */
+static int progress_due(progress_state *ps, const civic_sync_progress *p)
+{
+	struct timespec now;
+	long long ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (long long)(now.tv_sec - ps->last.tv_sec) * 1000 + (now.tv_nsec - ps->last.tv_nsec) / 1000000;
+	if ((int)p->phase == ps->last_phase && ms >= 0 && ms < 100 &&
+	    (p->objects_done != p->objects_total || p->objects_done == ps->last_done))
+		return 0;
+	ps->last_phase = (int)p->phase;
+	ps->last_done = p->objects_done;
+	ps->last = now;
+	return 1;
+}
+
 static int show_progress(const civic_sync_progress *p, void *payload)
 {
-	const progress_state *ps = payload;
+	progress_state *ps = payload;
 
 	/* Each connection (a retry after a break) gets a fresh timer. */
-	if (p->phase == CIVIC_SYNC_PHASE_CONNECT)
+	if (p->phase == CIVIC_SYNC_PHASE_CONNECT) {
 		stalled = 0;
-	alarm(ps->timeout);
+		ps->last_phase = -1;
+	}
 	if (stalled)
 		return -1;
+	if (!progress_due(ps, p))
+		return 0;
+	alarm(ps->timeout);
 	if (!ps->show)
 		return 0;
 	fputc('\r', stderr);
@@ -322,7 +350,7 @@ int cmd_sync(const cli_context *ctx, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	civic_sync_options o = CIVIC_SYNC_OPTIONS_INIT;
-	progress_state ps = { NULL, DEFAULT_TIMEOUT, 0, 1 };
+	progress_state ps = { NULL, DEFAULT_TIMEOUT, 0, 1, -1, 0, { 0, 0 } };
 	state_signer signer = { NULL, NULL, NULL, 0 };
 	unsigned long seconds;
 	civic_peer **targets = NULL, *adhoc = NULL;

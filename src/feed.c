@@ -213,10 +213,10 @@ static int check_round_trip(const civic_buf *text, const civic_schemas *schemas)
 
 static int move_step(const char *refname, const git_oid *id, const git_oid *old, void *payload)
 {
-	return civic_ref_move(payload, refname, id, old, "civic: feed step");
+	return civic_ref_move_hint(payload, refname, id, old, "civic: feed step");
 }
 
-/* Every 1024th record also gets its step ref (steps.h). The record is in
+/* Every 128th record also gets its step ref (steps.h). The record is in
  * already: a step that cannot be written is a hint lost, which
  * civic_steps_repair() writes again before the archive is served. */
 static void add_step(git_repository *repo, const civic_pubkey *author, uint64_t seq, const git_oid *id)

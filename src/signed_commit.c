@@ -179,22 +179,28 @@ static int sync_ref_dirs(git_repository *repo, const char *refname)
 	return error;
 }
 
-int civic_ref_move(git_repository *repo, const char *refname, const git_oid *id, const git_oid *old,
-		   const char *log_message)
+int civic_ref_move_hint(git_repository *repo, const char *refname, const git_oid *id, const git_oid *old,
+			const char *log_message)
 {
-	static const char *const objects[] = { "objects", "objects/pack", NULL };
 	git_reference *ref = NULL;
-	int error;
+	int error = git_reference_create_matching(&ref, repo, refname, id, old != NULL, old, log_message);
 
-	if ((error = sync_repo_dirs(repo, objects)) < 0)
-		return error;
-	error = git_reference_create_matching(&ref, repo, refname, id, old != NULL, old, log_message);
 	git_reference_free(ref);
 	/* A ref that appeared meanwhile lost us the race as surely as one that moved. */
 	if (error == GIT_EEXISTS)
 		error = GIT_EMODIFIED;
-	if (error < 0)
-		return civic_error_from_git(error, "cannot move '%s'", refname);
+	return error < 0 ? civic_error_from_git(error, "cannot move '%s'", refname) : 0;
+}
+
+int civic_ref_move(git_repository *repo, const char *refname, const git_oid *id, const git_oid *old,
+		   const char *log_message)
+{
+	static const char *const objects[] = { "objects", "objects/pack", NULL };
+	int error;
+
+	if ((error = sync_repo_dirs(repo, objects)) < 0 ||
+	    (error = civic_ref_move_hint(repo, refname, id, old, log_message)) < 0)
+		return error;
 	return sync_ref_dirs(repo, refname);
 }
 

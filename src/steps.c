@@ -1,4 +1,4 @@
-/* steps.c - refs into a feed every 1024 records; see steps.h. */
+/* steps.c - refs into a feed every 128 records; see steps.h. */
 #include "steps.h"
 #include "chain.h"
 #include "error.h"
@@ -78,7 +78,7 @@ typedef struct {
 static int move_step(const char *refname, const git_oid *id, const git_oid *old, void *payload)
 {
 	repair_state *rs = payload;
-	int error = civic_ref_move(rs->repo, refname, id, old, "civic: feed step");
+	int error = civic_ref_move_hint(rs->repo, refname, id, old, "civic: feed step");
 
 	rs->written += error == 0;
 	return error;

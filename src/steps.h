@@ -1,11 +1,11 @@
 /*
- * steps.h - refs into a feed every 1024 records, so that a long feed can be
+ * steps.h - refs into a feed every 128 records, so that a long feed can be
  * fetched in parts.
  *
  * A stock git server sends only what an advertised ref reaches, so a feed of
  * 100k records arrives as one pack of 700k objects: 290 MiB of libgit2's
  * indexer, and nothing kept when the link drops before the end. Each node
- * therefore names the commit of every 1024th record of every feed it holds:
+ * therefore names the commit of every 128th record of every feed it holds:
  *
  *     refs/civic/steps/<64 hex of the author's key>/<seq, 8 digits>
  *
@@ -25,7 +25,12 @@
 #include "key.h"
 
 #define CIVIC_STEP_REF_PREFIX "refs/civic/steps/"
-#define CIVIC_STEP_RECORDS 1024
+/* A step is the least a sync keeps of a transfer that breaks off: 128
+ * records are some 250 KB, so a link cut every few hundred KB still brings
+ * a feed in. The steps cost every sync 0.8 bytes of ref advertisement per
+ * record (about 100 KB at 100k records); 1024 made a link that drops before
+ * 2 MB useless. */
+#define CIVIC_STEP_RECORDS 128
 
 int civic_step_refname(civic_buf *out, const civic_pubkey *author, uint64_t seq);
 

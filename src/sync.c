@@ -28,6 +28,7 @@ typedef struct {
 	char refname[CIVIC_PEER_REF_MAX];
 	git_oid id;
 	int has_old;
+	int hint;                     /* a step (steps.h): moved last, not synced */
 	git_oid old;
 } ref_move;
 
@@ -208,6 +209,7 @@ static int add_move(sync_state *st, const char *refname, const git_oid *id, cons
 	snprintf(m->refname, sizeof m->refname, "%s", refname);
 	m->id = *id;
 	m->has_old = old != NULL;
+	m->hint = 0;
 	if (old)
 		m->old = *old;
 	return 0;
@@ -717,7 +719,12 @@ static size_t revocation_limit(const civic_member *m, const git_oid *ids, size_t
 
 static int add_step_move(const char *refname, const git_oid *id, const git_oid *old, void *payload)
 {
-	return add_move(payload, refname, id, old);
+	sync_state *st = payload;
+	int error = add_move(st, refname, id, old);
+
+	if (error == 0)
+		st->moves[st->nmoves - 1].hint = 1;
+	return error;
 }
 
 /* The step refs (steps.h) of the records ids[0..n) that come after `ours`. */
@@ -1071,7 +1078,14 @@ static int accept_all(sync_state *st)
 	snprintf(message, sizeof message, "civic: sync from %s", st->peer->name);
 	for (i = 0; i < st->nmoves && error == 0; i++) {
 		const ref_move *m = &st->moves[i];
-		error = civic_ref_move(st->main, m->refname, &m->id, m->has_old ? &m->old : NULL, message);
+		if (!m->hint)
+			error = civic_ref_move(st->main, m->refname, &m->id, m->has_old ? &m->old : NULL, message);
+	}
+	/* The steps once the feeds they stand on are in. */
+	for (i = 0; i < st->nmoves && error == 0; i++) {
+		const ref_move *m = &st->moves[i];
+		if (m->hint)
+			error = civic_ref_move_hint(st->main, m->refname, &m->id, m->has_old ? &m->old : NULL, message);
 	}
 	return error;
 }

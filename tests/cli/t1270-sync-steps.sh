@@ -8,8 +8,8 @@
 # less than the whole feed.
 . "$(dirname "$0")/test-lib.sh"
 
-set -- $(free_ports 3 $((24000 + ($$ % 4000) * 8 + 5)))
-PORT_DAEMON=$1 PORT_CUT=$2 PORT_FEW=$3
+set -- $(free_ports 4 $((24000 + ($$ % 4000) * 8 + 5)))
+PORT_DAEMON=$1 PORT_CUT=$2 PORT_FEW=$3 PORT_OWN=$4
 set --
 CUT=14000
 URL="git://127.0.0.1:$PORT_DAEMON"
@@ -146,6 +146,26 @@ test_expect_success 'bad --records-per-fetch is refused with one line' '
 	test "$(wc -l <err)" = 1 &&
 	test_expect_code 129 civic --home g sync --records-per-fetch x "$URL/steps.git" 2>err &&
 	test "$(wc -l <err)" = 1
+'
+
+test_expect_success 'a node names every 128th record itself, and those steps pass a link cut before the whole feed' '
+	for i in $(seq 41 300); do add_doc a "Протокол $i" >/dev/null || return 1; done &&
+	git_in a for-each-ref --format="%(refname)" refs/civic/steps/ >own &&
+	test "$(cat own)" = "$(step_ref 128; echo; step_ref 256)" &&
+	test "$(git_in a rev-parse "$(step_ref 128)")" = "$(commit_at 128)" &&
+	git init -q --bare srv/own.git &&
+	git_in a push -q "$TEST_DIR/srv/own.git" "refs/civic/*:refs/civic/*" &&
+	whole=$(echo "$FEED" | relay own pack-objects --revs --stdout | wc -c) &&
+	start_server own.out python3 "$TEST_DIR/cutproxy.py" "$PORT_OWN" "$PORT_DAEMON" \
+		$((whole * 6 / 10)) "$TEST_DIR/own.log" &&
+	wait_port "$PORT_OWN" &&
+	join_network cc h "НПО h" dupnitsa && fetch_roster cc h &&
+	sync_json h "git://127.0.0.1:$PORT_OWN/own.git" &&
+	test "$rc" = 0 &&
+	test "$(num records_accepted)" = 300 &&
+	test "$(git_in h rev-parse "$FEED")" = "$(git_in a rev-parse "$FEED")" &&
+	grep -q "cut" own.log &&
+	civic --home h audit | tail -n 1 | grep -q "^audit: sound$"
 '
 
 test_done

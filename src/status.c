@@ -1,10 +1,12 @@
 /* status.c - per-feed holdings and peer knowledge; see status.h. */
 #include "status.h"
 #include "attach.h"
+#include "attach_index.h"
 #include "error.h"
 #include "feed.h"
 #include "fork.h"
 #include "state.h"
+#include "verified_heads.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -15,15 +17,23 @@ typedef struct {
 	int failed;
 } collect_state;
 
-static civic_feed_status *feed_of(collect_state *cs, const civic_pubkey *author, const civic_member *m)
+static civic_feed_status *find_feed(civic_status *s, const civic_pubkey *author)
 {
-	civic_status *s = cs->status;
-	civic_feed_status *f;
 	size_t i;
 
 	for (i = 0; i < s->count; i++)
 		if (civic_pubkey_equal(&s->feeds[i].author, author))
 			return &s->feeds[i];
+	return NULL;
+}
+
+static civic_feed_status *feed_of(collect_state *cs, const civic_pubkey *author, const civic_member *m)
+{
+	civic_status *s = cs->status;
+	civic_feed_status *f = find_feed(s, author);
+
+	if (f)
+		return f;
 	if (s->count == s->alloc) {
 		size_t n = s->alloc ? s->alloc * 2 : 16;
 		civic_feed_status *p = realloc(s->feeds, n * sizeof *p);
@@ -41,10 +51,10 @@ static civic_feed_status *feed_of(collect_state *cs, const civic_pubkey *author,
 	return f;
 }
 
-static void count_attachments(civic_feed_status *f, const civic_entry *e, const char *dir)
+static void count_attachments(civic_feed_status *f, const json_t *list, const char *dir)
 {
-	json_t *list = json_object_get(e->record, "attachments"), *a;
 	civic_attach_state state;
+	json_t *a;
 	size_t i;
 
 	json_array_foreach(list, i, a) {
@@ -74,7 +84,7 @@ static int on_record(const civic_entry *e, void *payload)
 		f->pending++;
 	else
 		f->revoked++;
-	count_attachments(f, e, cs->attachments_dir);
+	count_attachments(f, json_object_get(e->record, "attachments"), cs->attachments_dir);
 	return 0;
 }
 
@@ -90,6 +100,149 @@ static void on_bad(const civic_pubkey *author, const char *refname, const git_oi
 	f->bad = 1;
 	f->bad_commit = *commit;
 	snprintf(f->bad_reason, sizeof f->bad_reason, "%s", reason);
+}
+
+/* -------------------------------------------------------------------------
+ * Feed by feed: from the cache of verified heads, or verified now
+ */
+
+/* Keeps a feed that verified whole up to its head, unless its standing
+ * hangs on more than the roster (a revoked member's, verified_heads.h). */
+static int keep_counts(civic_verified_heads *cache, const char *refname, const git_oid *head,
+		       const civic_feed_status *f)
+{
+	civic_verified_head h;
+
+	if (!f || f->bad || f->revoked || (f->member && f->member->revoked) || !git_oid_equal(&f->head, head))
+		return 0;
+	h.head = f->head;
+	h.seq = f->head_seq;
+	h.valid = f->valid;
+	h.pending = f->pending;
+	h.revoked = f->revoked;
+	return civic_verified_heads_set(cache, refname, &h);
+}
+
+/* One feed's counts: the cache's when the feed has not moved, else those
+ * of a verified walk of it (catalog.h), which the cache then keeps. */
+static int count_feed(collect_state *cs, civic_verified_heads *cache, git_repository *repo, const char *network,
+		      const civic_roster *roster, const civic_schemas *schemas, const char *refname,
+		      const git_oid *head)
+{
+	civic_catalog_callbacks cb = { on_record, on_bad, cs };
+	const civic_member *m;
+	civic_verified_head h;
+	civic_feed_status *f;
+	civic_pubkey author;
+	int error;
+
+	if (civic_feed_author_from_refname(&author, refname) < 0)
+		return 0; /* not a feed: the walk passes it over too */
+	m = roster ? civic_roster_find(roster, &author) : NULL;
+	if ((!m || !m->revoked) && civic_verified_heads_get(&h, cache, refname, head)) {
+		if (!(f = feed_of(cs, &author, m)))
+			return civic_error_nomem();
+		f->head = h.head;
+		f->head_seq = h.seq;
+		f->valid = h.valid;
+		f->pending = h.pending;
+		f->revoked = h.revoked;
+		f->from_cache = 1;
+		return 0;
+	}
+	if ((error = civic_catalog_walk(repo, network, roster, schemas, &author, &cb)) < 0)
+		return error;
+	if (cs->failed)
+		return civic_error_nomem();
+	f = find_feed(cs->status, &author);
+	if (f && !f->member)
+		f->member = m;
+	return keep_counts(cache, refname, head, f);
+}
+
+/* The attachments of the feeds counted from the cache, by the attachment
+ * index (attach_index.h), which reads only what feeds added since it last
+ * looked. */
+static int count_cached_attachments(civic_status *s, git_repository *repo, const char *tmp_dir,
+				    const char *attachments_dir)
+{
+	civic_attach_holding *list = NULL;
+	civic_feed_status *f;
+	size_t n = 0, i;
+	int error = civic_attach_index_read(&list, &n, repo, tmp_dir);
+
+	for (i = 0; error == 0 && i < n; i++)
+		if ((f = find_feed(s, &list[i].author)) && f->from_cache)
+			count_attachments(f, list[i].attachments, attachments_dir);
+	civic_attach_holdings_free(list, n);
+	return error;
+}
+
+static int walk_cached_again(collect_state *cs, git_repository *repo, const char *network,
+			     const civic_roster *roster, const civic_schemas *schemas)
+{
+	civic_catalog_callbacks cb = { on_record, on_bad, cs };
+	size_t i;
+	int error = 0;
+
+	for (i = 0; i < cs->status->count && error == 0; i++) {
+		civic_feed_status *f = &cs->status->feeds[i];
+		if (!f->from_cache)
+			continue;
+		f->from_cache = 0;
+		f->head_seq = f->valid = f->pending = f->revoked = 0;
+		f->attachments_present = f->attachments_missing = f->attachments_corrupt = 0;
+		if ((error = civic_catalog_walk(repo, network, roster, schemas, &f->author, &cb)) == 0 && cs->failed)
+			error = civic_error_nomem();
+	}
+	return error;
+}
+
+static int count_feeds(collect_state *cs, git_repository *repo, const char *network, const civic_roster *roster,
+		       const civic_schemas *schemas, const char *tmp_dir)
+{
+	civic_verified_heads *cache = NULL;
+	git_reference_iterator *it = NULL;
+	git_reference *ref = NULL;
+	git_oid roster_head;
+	size_t i, cached = 0;
+	int error;
+
+	if (roster)
+		roster_head = civic_roster_head(roster);
+	if ((error = civic_verified_heads_load(&cache, tmp_dir, roster ? &roster_head : NULL)) < 0)
+		return error;
+	if ((error = git_reference_iterator_glob_new(&it, repo, CIVIC_FEED_REF_PREFIX "*")) < 0) {
+		error = civic_error_from_git(error, "cannot list feeds");
+		goto done;
+	}
+	for (;;) {
+		const git_oid *head;
+		if ((error = git_reference_next(&ref, it)) < 0) {
+			error = error == GIT_ITEROVER ? 0 : civic_error_from_git(error, "cannot list feeds");
+			break;
+		}
+		head = git_reference_target(ref);
+		error = head ? count_feed(cs, cache, repo, network, roster, schemas, git_reference_name(ref), head) : 0;
+		git_reference_free(ref);
+		if (error < 0)
+			break;
+	}
+	for (i = 0; i < cs->status->count; i++)
+		cached += cs->status->feeds[i].from_cache;
+	if (error == 0 && cached > 0 && count_cached_attachments(cs->status, repo, tmp_dir, cs->attachments_dir) < 0) {
+		/* The index reads every feed unverified: one that is unreadable
+		 * (damaged on disk) fails it. Then the cached feeds are walked. */
+		civic_error_clear();
+		error = walk_cached_again(cs, repo, network, roster, schemas);
+	}
+	/* A cache: one that cannot be saved is rebuilt next time. */
+	if (error == 0 && civic_verified_heads_save(cache) < 0)
+		civic_error_clear();
+done:
+	git_reference_iterator_free(it);
+	civic_verified_heads_free(cache);
+	return error;
 }
 
 /* Forks kept as evidence, open or settled (fork.h). */
@@ -214,16 +367,15 @@ static int collect_nodes(civic_status *s, git_repository *repo, const char *netw
 
 int civic_status_collect(civic_status *out, git_repository *repo, const char *network,
 			 const civic_roster *roster, const civic_schemas *schemas,
-			 const char *attachments_dir)
+			 const char *attachments_dir, const char *tmp_dir)
 {
 	collect_state cs = { out, attachments_dir, 0 };
-	civic_catalog_callbacks cb = { on_record, on_bad, &cs };
 	size_t i;
 	int error;
 
 	memset(out, 0, sizeof *out);
-	if ((error = civic_catalog_walk(repo, network, roster, schemas, NULL, &cb)) < 0 ||
-	    (error = cs.failed ? civic_error_nomem() : 0) < 0 || (error = count_forks(out, repo, network, roster, schemas)) < 0 ||
+	if ((error = count_feeds(&cs, repo, network, roster, schemas, tmp_dir)) < 0 ||
+	    (error = count_forks(out, repo, network, roster, schemas)) < 0 ||
 	    (error = collect_nodes(out, repo, network, roster)) < 0) {
 		civic_status_dispose(out);
 		return error;

@@ -3,8 +3,9 @@
  * to lack: the data behind `civic status`.
  *
  * Counts come from the verified walk (catalog.h), so a record is counted
- * only when it verifies; attachments are checked by size, not rehashed
- * (`civic audit` does that).
+ * only when it verifies; a feed that has not moved since the last status is
+ * not walked again, its counts kept in tmp_dir (verified_heads.h).
+ * Attachments are checked by size, not rehashed (`civic audit` does that).
  */
 #ifndef CIVIC_STATUS_H
 #define CIVIC_STATUS_H
@@ -30,6 +31,7 @@ typedef struct {
 	size_t forks;               /* second histories kept as evidence, not settled */
 	size_t forks_settled;       /* kept, and settled by a signed statement */
 	size_t attachments_present, attachments_missing, attachments_corrupt;
+	int from_cache;             /* counted from verified_heads.h, not walked now */
 } civic_feed_status;
 
 typedef struct civic_node_status civic_node_status;
@@ -62,10 +64,12 @@ struct civic_node_status {
 };
 
 /* Fills *out (civic_status_dispose). roster may be NULL. Statements that
- * do not verify, or of keys that are not members, are left out. */
+ * do not verify, or of keys that are not members, are left out. tmp_dir:
+ * the node's, where the cache of verified heads and the attachment index
+ * live. */
 int civic_status_collect(civic_status *out, git_repository *repo, const char *network,
 			 const civic_roster *roster, const civic_schemas *schemas,
-			 const char *attachments_dir);
+			 const char *attachments_dir, const char *tmp_dir);
 void civic_status_dispose(civic_status *status);
 
 /* What peer was last seen holding, against what we hold. */

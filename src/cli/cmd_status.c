@@ -229,7 +229,7 @@ int cmd_status(const cli_context *ctx, int argc, char **argv)
 		error = 0;
 	if (error < 0 ||
 	    (error = civic_status_collect(&st, civic_node_repository(node), network, roster, schemas,
-					  civic_node_attachments_dir(node))) < 0)
+					  civic_node_attachments_dir(node), civic_node_tmp_dir(node))) < 0)
 		goto done;
 	error = print_status(node, &st, peers, json);
 done:

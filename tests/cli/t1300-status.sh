@@ -71,6 +71,20 @@ test_expect_success 'status shows a fork and a pending feed' '
 	python3 -c "import json,sys; d=json.load(open(\"out.json\")); assert [f[\"forks\"] for f in d[\"feeds\"] if f[\"name\"] == \"НПО Рила\"] == [1], d"
 '
 
+test_expect_success 'a second status takes the feeds that did not move from its cache: the same output' '
+	civic --home cc status >first &&
+	test -s cc/tmp/verified-heads.json &&
+	civic --home cc status >second &&
+	cmp first second &&
+	civic --home cc status --json >first.json &&
+	printf "{\"format\": \"civic-verified-heads-1\", \"feeds\": 7" >cc/tmp/verified-heads.json &&
+	civic --home cc status --json >second.json &&
+	cmp first.json second.json &&
+	add_doc cc "Покана 3" >/dev/null &&
+	civic --home cc status --json >third.json &&
+	python3 -c "import json; d = json.load(open(\"third.json\")); assert sorted(f[\"records\"] for f in d[\"feeds\"]) == [3, 4], d"
+'
+
 test_expect_success 'status: usage errors' '
 	test_expect_code 129 civic --home cc status extra 2>err &&
 	test_expect_code 129 civic --home cc status --bogus 2>err &&

@@ -649,7 +649,8 @@ static void test_sync_fork_kept_as_evidence(void **state)
 
 	/* Status counts it. */
 	assert_civic_ok(civic_roster_load(&r, repo_of(a), net));
-	assert_civic_ok(civic_status_collect(&st, repo_of(a), net, r, g.schemas, civic_node_attachments_dir(a)));
+	assert_civic_ok(civic_status_collect(&st, repo_of(a), net, r, g.schemas, civic_node_attachments_dir(a),
+					      civic_node_tmp_dir(a)));
 	for (i = 0; i < st.count; i++)
 		if (civic_pubkey_equal(&st.feeds[i].author, civic_key_public(g.admin)))
 			break;
@@ -866,7 +867,8 @@ static void test_sync_roster_fork_kept_as_evidence(void **state)
 	assert_ref(repo_of(b), CIVIC_ROSTER_REF, &roster_b);
 	assert_ref(repo_of(b), evidence, &roster_a);
 	assert_civic_ok(civic_roster_load(&r, repo_of(b), net));
-	assert_civic_ok(civic_status_collect(&st, repo_of(b), net, r, g.schemas, civic_node_attachments_dir(b)));
+	assert_civic_ok(civic_status_collect(&st, repo_of(b), net, r, g.schemas, civic_node_attachments_dir(b),
+					      civic_node_tmp_dir(b)));
 	assert_int_equal(st.roster_forks, 1);
 	civic_status_dispose(&st);
 	civic_roster_free(r);
@@ -1475,7 +1477,8 @@ static void collect(civic_status *st, civic_node *node, civic_roster **roster)
 {
 	assert_civic_ok(civic_roster_load(roster, repo_of(node), net));
 	assert_civic_ok(civic_status_collect(st, repo_of(node), net, *roster, g.schemas,
-					     civic_node_attachments_dir(node)));
+					     civic_node_attachments_dir(node),
+					     civic_node_tmp_dir(node)));
 }
 
 static json_t *with_attachment(const char *title, const civic_attachment *att)
@@ -1533,7 +1536,8 @@ static void test_status_collect_counts(void **state)
 	/* A bad head: counted up to it, and reported. */
 	forged_record(&bad, repo_of(a), g.member, g.outsider, &m1, 2, NULL);
 	fx_set_ref(repo_of(a), g.feed_member, &bad);
-	assert_civic_ok(civic_status_collect(&st, repo_of(a), net, r, g.schemas, civic_node_attachments_dir(a)));
+	assert_civic_ok(civic_status_collect(&st, repo_of(a), net, r, g.schemas, civic_node_attachments_dir(a),
+					      civic_node_tmp_dir(a)));
 	f = feed_status(&st, g.member);
 	assert_non_null(f);
 	assert_int_equal(f->bad, 1);
@@ -1544,12 +1548,142 @@ static void test_status_collect_counts(void **state)
 	civic_status_dispose(&st);
 
 	/* Without a roster everything is pending. */
-	assert_civic_ok(civic_status_collect(&st, repo_of(a), net, NULL, g.schemas, civic_node_attachments_dir(a)));
+	assert_civic_ok(civic_status_collect(&st, repo_of(a), net, NULL, g.schemas, civic_node_attachments_dir(a),
+					      civic_node_tmp_dir(a)));
 	f = feed_status(&st, g.admin);
 	assert_non_null(f);
 	assert_null(f->member);
 	assert_int_equal(f->pending, 3);
 	assert_int_equal(f->valid, 0);
+	civic_status_dispose(&st);
+	civic_roster_free(r);
+}
+
+/* A status over feeds that have not moved takes their counts from the
+ * cache of verified heads, and attachments from the attachment index: the
+ * same figures as the walk. A feed that moved, and every feed once the
+ * roster changed, are walked again. */
+static void test_status_collect_from_cache(void **state)
+{
+	civic_status st;
+	civic_roster *r = NULL;
+	civic_attachment present;
+	civic_member m = member_of(g.outsider, "Чужденец", "rila");
+	char src[4400];
+	const civic_feed_status *f;
+	json_t *rec;
+	git_oid a2, ignored;
+
+	(void)state;
+	fx_path(src, sizeof src, dir, "снимка.jpg");
+	fx_write_text(src, "JPEG bytes, stored");
+	assert_civic_ok(civic_attach_store(&present, civic_node_attachments_dir(a), src));
+	rec = with_attachment("Със снимка", &present);
+	assert_civic_ok(civic_feed_append(&ignored, repo_of(a), g.admin, "Автор", net, g.schemas, rec));
+	json_decref(rec);
+	append(NULL, a, g.member, "Протокол");
+	append(NULL, a, g.outsider, "Чужд запис");
+	collect(&st, a, &r);
+	assert_int_equal(st.count, 3);
+	assert_int_equal(feed_status(&st, g.admin)->from_cache, 0);
+	civic_status_dispose(&st);
+	civic_roster_free(r);
+
+	collect(&st, a, &r);
+	f = feed_status(&st, g.admin);
+	assert_int_equal(f->from_cache, 1);
+	assert_int_equal(f->valid, 1);
+	assert_int_equal(f->head_seq, 1);
+	assert_int_equal(f->attachments_present, 1);
+	assert_non_null(f->member);
+	assert_int_equal(feed_status(&st, g.member)->from_cache, 1);
+	assert_int_equal(feed_status(&st, g.outsider)->pending, 1);
+	assert_int_equal(st.attachments_present, 1);
+	civic_status_dispose(&st);
+	civic_roster_free(r);
+
+	/* The admin's feed moves on: walked again; the member's is not. */
+	append(&a2, a, g.admin, "Запис 2");
+	collect(&st, a, &r);
+	f = feed_status(&st, g.admin);
+	assert_int_equal(f->from_cache, 0);
+	assert_true(git_oid_equal(&f->head, &a2));
+	assert_int_equal(f->valid, 2);
+	assert_int_equal(f->attachments_present, 1);
+	assert_int_equal(feed_status(&st, g.member)->from_cache, 1);
+	civic_status_dispose(&st);
+
+	/* A new roster: the outsider's record is valid now, and nothing is
+	 * taken from the cache. */
+	assert_civic_ok(civic_roster_add(r, repo_of(a), g.admin, &m));
+	civic_roster_free(r);
+	collect(&st, a, &r);
+	f = feed_status(&st, g.outsider);
+	assert_int_equal(f->from_cache, 0);
+	assert_int_equal(f->valid, 1);
+	assert_int_equal(f->pending, 0);
+	assert_int_equal(feed_status(&st, g.admin)->from_cache, 0);
+	civic_status_dispose(&st);
+	civic_roster_free(r);
+}
+
+/* The cache is only a cache: damaged, it is rebuilt, and a feed whose ref
+ * was moved to a forged commit is walked and reported bad. */
+static void test_status_cache_damaged_or_passed_over(void **state)
+{
+	civic_status st;
+	civic_roster *r = NULL;
+	char path[4400], feed[128];
+	const civic_feed_status *f;
+	git_oid m1, bad;
+
+	(void)state;
+	append(NULL, a, g.admin, "Запис 1");
+	append(&m1, a, g.member, "Протокол");
+	collect(&st, a, &r);
+	civic_status_dispose(&st);
+	civic_roster_free(r);
+	fx_path(path, sizeof path, civic_node_tmp_dir(a), "verified-heads.json");
+	fx_write_text(path, "{\"format\": \"civic-verified-heads-1\", \"feeds\": [");
+	collect(&st, a, &r);
+	assert_int_equal(feed_status(&st, g.admin)->from_cache, 0);
+	assert_int_equal(feed_status(&st, g.admin)->valid, 1);
+	civic_status_dispose(&st);
+	civic_roster_free(r);
+	collect(&st, a, &r);
+	assert_int_equal(feed_status(&st, g.admin)->from_cache, 1);
+	civic_status_dispose(&st);
+
+	forged_record(&bad, repo_of(a), g.member, g.outsider, &m1, 2, NULL);
+	fx_set_ref(repo_of(a), g.feed_member, &bad);
+	civic_roster_free(r);
+	collect(&st, a, &r);
+	f = feed_status(&st, g.member);
+	assert_int_equal(f->from_cache, 0);
+	assert_int_equal(f->bad, 1);
+	assert_int_equal(f->valid, 1);
+	civic_status_dispose(&st);
+	civic_roster_free(r);
+	/* A bad feed is not kept: the next status walks it again. */
+	collect(&st, a, &r);
+	f = feed_status(&st, g.member);
+	assert_int_equal(f->from_cache, 0);
+	assert_int_equal(f->bad, 1);
+	civic_status_dispose(&st);
+	civic_roster_free(r);
+
+	/* A feed ref naming a commit the archive lacks (a disk that lost it):
+	 * the attachment index cannot read it, so the cached feeds are walked,
+	 * and that one is reported bad. */
+	fx_feed_ref(feed, sizeof feed, g.third);
+	fx_path(path, sizeof path, git_repository_path(repo_of(a)), feed);
+	fx_write_text(path, "0123456789012345678901234567890123456789\n");
+	collect(&st, a, &r);
+	f = feed_status(&st, g.admin);
+	assert_int_equal(f->from_cache, 0);
+	assert_int_equal(f->valid, 1);
+	assert_int_equal(f->head_seq, 1);
+	assert_int_equal(feed_status(&st, g.third)->bad, 1);
 	civic_status_dispose(&st);
 	civic_roster_free(r);
 }
@@ -1574,6 +1708,14 @@ static void test_status_collect_revoked(void **state)
 	assert_int_equal(f->valid, 1);
 	assert_int_equal(f->revoked, 1);
 	assert_int_equal(f->head_seq, 2);
+	civic_status_dispose(&st);
+	civic_roster_free(r);
+	/* A revoked member's standing hangs on more than the roster: never
+	 * taken from the cache of verified heads. */
+	collect(&st, a, &r);
+	f = feed_status(&st, g.member);
+	assert_int_equal(f->from_cache, 0);
+	assert_int_equal(f->revoked, 1);
 	civic_status_dispose(&st);
 	civic_roster_free(r);
 }
@@ -1714,7 +1856,8 @@ static void test_status_peer_after_sync(void **state)
 	/* a writes two more: b is known to lack them. */
 	append(NULL, a, g.admin, "Запис 3");
 	append(NULL, a, g.admin, "Запис 4");
-	assert_civic_ok(civic_status_collect(&st, repo_of(a), net, r, g.schemas, civic_node_attachments_dir(a)));
+	assert_civic_ok(civic_status_collect(&st, repo_of(a), net, r, g.schemas, civic_node_attachments_dir(a),
+					      civic_node_tmp_dir(a)));
 	civic_status_peer(&ps, &st, &peer, repo_of(a));
 	assert_int_equal(ps.feeds_current, 0);
 	assert_int_equal(ps.feeds_lacking, 1);
@@ -1769,6 +1912,8 @@ int main(void)
 		T(test_sync_check_not_behind),
 		T(test_sync_check_not_behind_after_restore),
 		T(test_status_collect_counts),
+		T(test_status_collect_from_cache),
+		T(test_status_cache_damaged_or_passed_over),
 		T(test_status_collect_revoked),
 		T(test_status_collect_attachments),
 		T(test_status_peer_by_hand),

@@ -264,7 +264,7 @@ static int report_progress(sync_state *st, civic_sync_phase phase, size_t done, 
 	b->total = total;
 	cancel = b->cancel;
 	pthread_mutex_unlock(&b->lock);
-	/* The calling thread alone writes st->remote (wait_beside). */
+	/* Not civic_remote_cancel(): st->remote is the calling thread's. */
 	if (!cancel)
 		return 0;
 	civic_error_set(CIVIC_ERROR_SYNC, "the sync with '%s' was cancelled", st->peer->name);
@@ -1081,11 +1081,12 @@ static int accept_all(sync_state *st)
 		if (!m->hint)
 			error = civic_ref_move(st->main, m->refname, &m->id, m->has_old ? &m->old : NULL, message);
 	}
-	/* The steps once the feeds they stand on are in. */
+	/* The steps once the feeds they stand on are in; one that cannot be
+	 * written is a hint lost, which civic_steps_repair() writes again. */
 	for (i = 0; i < st->nmoves && error == 0; i++) {
 		const ref_move *m = &st->moves[i];
-		if (m->hint)
-			error = civic_ref_move_hint(st->main, m->refname, &m->id, m->has_old ? &m->old : NULL, message);
+		if (m->hint && civic_ref_move_hint(st->main, m->refname, &m->id, m->has_old ? &m->old : NULL, message) < 0)
+			civic_error_clear();
 	}
 	return error;
 }

@@ -204,6 +204,17 @@ int civic_ref_move(git_repository *repo, const char *refname, const git_oid *id,
 	return sync_ref_dirs(repo, refname);
 }
 
+int civic_refs_pack(git_repository *repo)
+{
+	git_refdb *refdb = NULL;
+	int error = git_repository_refdb(&refdb, repo);
+
+	if (error == 0)
+		error = git_refdb_compress(refdb);
+	git_refdb_free(refdb);
+	return error < 0 ? civic_error_from_git(error, "cannot pack the refs") : 0;
+}
+
 int civic_commit_check_email(const git_commit *commit, const civic_pubkey *author)
 {
 	civic_buf email = CIVIC_BUF_INIT;

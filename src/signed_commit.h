@@ -43,6 +43,12 @@ int civic_ref_move(git_repository *repo, const char *refname, const git_oid *id,
 int civic_ref_move_hint(git_repository *repo, const char *refname, const git_oid *id, const git_oid *old,
 			const char *log_message);
 
+/* Packs every loose ref of repo into packed-refs (as `git pack-refs --all`).
+ * A server advertises every ref on every fetch, and stock git upload-pack
+ * opens each loose ref and reads the object it names: 781 loose step refs
+ * (steps.h) at 100k records made a sync of 10 new records 25% slower. */
+int civic_refs_pack(git_repository *repo);
+
 /* The commit's email, "<hex of key>@civic": the principal in allowed_signers. */
 int civic_commit_email(civic_buf *out, const civic_pubkey *author);
 

@@ -1,5 +1,6 @@
 /* cmd_serve.c - civic serve: this node's archive, read-only, over git://. */
 #include "cmd.h"
+#include "signed_commit.h"
 #include "steps.h"
 #include "error.h"
 
@@ -75,8 +76,9 @@ static int split_listen(char *host, size_t hsize, char *port, size_t psize, cons
 /* Opens the node, first bringing the steps of every feed in line
  * (steps.h), so that a node far behind fetches them in parts: written by
  * this node as records come, but missing in an archive made before them.
- * A node that cannot be written now (another civic command holds it, a
- * read-only disk) is served as it is. */
+ * Then the refs are packed, which git upload-pack reads at every fetch
+ * (civic_refs_pack). A node that cannot be written now (another civic
+ * command holds it, a read-only disk) is served as it is. */
 static int open_with_steps(civic_node **node, const cli_context *ctx)
 {
 	size_t written = 0;
@@ -91,6 +93,8 @@ static int open_with_steps(civic_node **node, const cli_context *ctx)
 			civic_error_last()->message);
 	else if (written > 0)
 		fprintf(stderr, _("civic: %zu feed steps written\n"), written);
+	if (civic_refs_pack(civic_node_repository(*node)) < 0)
+		fprintf(stderr, _("civic: warning: the refs were not packed: %s\n"), civic_error_last()->message);
 	return 0;
 }
 

@@ -137,6 +137,10 @@ test_expect_success 'civic serve: read-only git:// for a peer' '
 	SERVERS="$SERVERS $!" &&
 	wait_port "$PORT_SERVE" &&
 	grep -q "serving .*a/archive.git read-only at git://127.0.0.1:$PORT_SERVE/archive.git" serve.err &&
+	# its refs packed, which git upload-pack reads at every fetch; a record
+	# written after that moves a packed ref
+	grep -q " $(node_feed a)$" a/archive.git/packed-refs &&
+	test -z "$(find a/archive.git/refs -type f)" &&
 	add_doc a "Протокол 4" >/dev/null &&
 	civic --home b sync "git://127.0.0.1:$PORT_SERVE/archive.git" >out &&
 	grep -q "^  accepted     НПО Рила (Рила): 2 new records$" out &&

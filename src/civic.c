@@ -43,6 +43,12 @@ void civic_global_rehash_reads(int on)
 	(void)git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, on ? 1 : 0);
 }
 
+void civic_global_check_ref_targets(int on)
+{
+	/* Cannot fail: it sets a flag. */
+	(void)git_libgit2_opts(GIT_OPT_ENABLE_STRICT_OBJECT_CREATION, on ? 1 : 0);
+}
+
 void civic_global_shutdown(void)
 {
 	git_libgit2_shutdown();

@@ -16,6 +16,14 @@ int civic_global_init(void);
  * before, and those it borrows from the archive are the node's own, which
  * `civic audit` reads with the check on. */
 void civic_global_rehash_reads(int on);
+
+/* Turns libgit2's check that a ref's new target exists off (0) or back on
+ * (1), for the whole process: only around a ref whose target is known to be
+ * held (civic_ref_move_hint), and only while no other thread writes refs or
+ * objects. The check searches the index of every pack: 781 steps written in
+ * a first sync of 100k records made all 17 indexes resident, 3 MiB more. */
+void civic_global_check_ref_targets(int on);
+
 void civic_global_shutdown(void);
 
 #endif

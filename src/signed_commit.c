@@ -1,5 +1,6 @@
 /* signed_commit.c - writing and checking SSHSIG-signed commits; see signed_commit.h. */
 #include "signed_commit.h"
+#include "civic.h"
 #include "error.h"
 #include "fsutil.h"
 #include "object_limits.h"
@@ -179,8 +180,9 @@ static int sync_ref_dirs(git_repository *repo, const char *refname)
 	return error;
 }
 
-int civic_ref_move_hint(git_repository *repo, const char *refname, const git_oid *id, const git_oid *old,
-			const char *log_message)
+/* Moves refname with compare-and-swap, nothing synced. */
+static int create_ref(git_repository *repo, const char *refname, const git_oid *id, const git_oid *old,
+		      const char *log_message)
 {
 	git_reference *ref = NULL;
 	int error = git_reference_create_matching(&ref, repo, refname, id, old != NULL, old, log_message);
@@ -192,6 +194,17 @@ int civic_ref_move_hint(git_repository *repo, const char *refname, const git_oid
 	return error < 0 ? civic_error_from_git(error, "cannot move '%s'", refname) : 0;
 }
 
+int civic_ref_move_hint(git_repository *repo, const char *refname, const git_oid *id, const git_oid *old,
+			const char *log_message)
+{
+	int error;
+
+	civic_global_check_ref_targets(0);
+	error = create_ref(repo, refname, id, old, log_message);
+	civic_global_check_ref_targets(1);
+	return error;
+}
+
 int civic_ref_move(git_repository *repo, const char *refname, const git_oid *id, const git_oid *old,
 		   const char *log_message)
 {
@@ -199,7 +212,7 @@ int civic_ref_move(git_repository *repo, const char *refname, const git_oid *id,
 	int error;
 
 	if ((error = sync_repo_dirs(repo, objects)) < 0 ||
-	    (error = civic_ref_move_hint(repo, refname, id, old, log_message)) < 0)
+	    (error = create_ref(repo, refname, id, old, log_message)) < 0)
 		return error;
 	return sync_ref_dirs(repo, refname);
 }

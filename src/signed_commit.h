@@ -38,8 +38,10 @@ int civic_ref_move(git_repository *repo, const char *refname, const git_oid *id,
 
 /* Like civic_ref_move(), for a ref that is only a hint (a step, steps.h),
  * moved after the refs it stands on: no directory is synced, so a crash may
- * lose it (civic_steps_repair() writes it again). A first sync of 100k
- * records writes 781 steps; a dozen fsyncs each cost it seconds. */
+ * lose it (civic_steps_repair() writes it again), and `id` must be held (an
+ * ancestor of a feed head), as libgit2 does not look for it. A first sync of
+ * 100k records writes 781 steps; a dozen fsyncs each cost it seconds.
+ * Not while another thread writes refs or objects (civic.h). */
 int civic_ref_move_hint(git_repository *repo, const char *refname, const git_oid *id, const git_oid *old,
 			const char *log_message);
 

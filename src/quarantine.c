@@ -63,18 +63,22 @@ static int write_alternates(const char *qpath, git_repository *main)
  * alternates. Not the feeds' steps (steps.h): libgit2 1.5 offers only the
  * 20 newest commits of the refs, and the steps, older than their feed's
  * head but often of the same second, crowded the head out, so that a peer
- * sent again 5,000 records the node held. */
-static int copy_refs(git_repository *q, git_repository *main)
+ * sent again 5,000 records the node held. Each namespace but the steps is
+ * listed on its own: a glob over all of refs/civic/ read every loose step
+ * ref, 781 at 100k records, at every sync. */
+static const char *const HAVE_GLOBS[] = { "refs/civic/roster", "refs/civic/feeds/*", "refs/civic/forks/*",
+					  "refs/civic/state/*", NULL };
+
+static int copy_glob(git_repository *q, git_repository *main, const char *glob)
 {
 	git_reference_iterator *it = NULL;
 	git_reference *ref = NULL, *copy = NULL;
 	int error;
 
-	if ((error = git_reference_iterator_glob_new(&it, main, "refs/civic/*")) < 0)
+	if ((error = git_reference_iterator_glob_new(&it, main, glob)) < 0)
 		return civic_error_from_git(error, "cannot list the node's refs");
 	while ((error = git_reference_next(&ref, it)) == 0) {
-		if (git_reference_type(ref) == GIT_REFERENCE_DIRECT &&
-		    strncmp(git_reference_name(ref), CIVIC_STEP_REF_PREFIX, strlen(CIVIC_STEP_REF_PREFIX)))
+		if (git_reference_type(ref) == GIT_REFERENCE_DIRECT)
 			error = git_reference_create(&copy, q, git_reference_name(ref),
 						     git_reference_target(ref), 1, NULL);
 		git_reference_free(copy);
@@ -87,6 +91,16 @@ static int copy_refs(git_repository *q, git_repository *main)
 	if (error == GIT_ITEROVER)
 		return 0;
 	return civic_error_from_git(error, "cannot set up the quarantine's refs");
+}
+
+static int copy_refs(git_repository *q, git_repository *main)
+{
+	size_t i;
+	int error = 0;
+
+	for (i = 0; HAVE_GLOBS[i] && error == 0; i++)
+		error = copy_glob(q, main, HAVE_GLOBS[i]);
+	return error;
 }
 
 /* libgit2 1.5 sorts an alternate's backends before the repository's own of

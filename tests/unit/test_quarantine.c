@@ -245,7 +245,10 @@ static void test_quarantine_new_copies_civic_refs(void **state)
 	fx_set_ref(main_repo, "refs/heads/main", &a[2]);
 	fx_set_ref(main_repo, "refs/tags/v1", &a[2]);
 	fx_set_ref(main_repo, "refs/civicx/other", &a[2]);
-	assert_git_ok(git_reference_symbolic_create(&ref, main_repo, "refs/civic/sym", g.feed_a, 1, NULL));
+	fx_set_ref(main_repo, "refs/civic/forks/ab/cd", &a[2]);
+	fx_set_ref(main_repo, "refs/civic/state/ef", &a[1]);
+	fx_set_ref(main_repo, "refs/civic/steps/ab/00000128", &a[1]);
+	assert_git_ok(git_reference_symbolic_create(&ref, main_repo, "refs/civic/feeds/sym", g.feed_a, 1, NULL));
 	git_reference_free(ref);
 
 	qr = new_quarantine();
@@ -255,11 +258,17 @@ static void test_quarantine_new_copies_civic_refs(void **state)
 	assert_true(git_oid_equal(&got, &b1));
 	assert_int_equal(fx_ref(&got, qr, "refs/civic/roster"), 0);
 	assert_true(git_oid_equal(&got, &roster_like));
+	assert_int_equal(fx_ref(&got, qr, "refs/civic/forks/ab/cd"), 0);
+	assert_true(git_oid_equal(&got, &a[2]));
+	assert_int_equal(fx_ref(&got, qr, "refs/civic/state/ef"), 0);
+	assert_true(git_oid_equal(&got, &a[1]));
+	/* Not the steps (older than their feed's head: no "have" worth a slot). */
+	assert_int_equal(fx_ref(&got, qr, "refs/civic/steps/ab/00000128"), GIT_ENOTFOUND);
 	/* Only refs/civic/, only direct refs. */
 	assert_int_equal(fx_ref(&got, qr, "refs/heads/main"), GIT_ENOTFOUND);
 	assert_int_equal(fx_ref(&got, qr, "refs/tags/v1"), GIT_ENOTFOUND);
 	assert_int_equal(fx_ref(&got, qr, "refs/civicx/other"), GIT_ENOTFOUND);
-	assert_int_equal(git_reference_lookup(&ref, qr, "refs/civic/sym"), GIT_ENOTFOUND);
+	assert_int_equal(git_reference_lookup(&ref, qr, "refs/civic/feeds/sym"), GIT_ENOTFOUND);
 }
 
 static void test_quarantine_new_makes_tmp_dir_private(void **state)

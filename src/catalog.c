@@ -84,9 +84,9 @@ static void report_bad(const civic_catalog_callbacks *cb, const civic_pubkey *au
 		cb->bad(author, refname, id, civic_error_last()->message, cb->payload);
 }
 
-static int walk_feed(git_repository *repo, const char *network, const civic_roster *roster,
-		     const civic_schemas *schemas, const char *refname, const git_oid *head,
-		     const civic_catalog_callbacks *cb)
+int civic_catalog_walk_feed(git_repository *repo, const char *network, const civic_roster *roster,
+			    const civic_schemas *schemas, const char *refname, const git_oid *head,
+			    const civic_catalog_callbacks *cb)
 {
 	civic_entry entry;
 	civic_feed_verifier *verifier = NULL;
@@ -146,7 +146,7 @@ int civic_catalog_walk(git_repository *repo, const char *network_hex, const civi
 		const char *name = git_reference_name(ref);
 		const git_oid *head = git_reference_target(ref);
 		if (head && (!only || !strcmp(name, only_ref.ptr)))
-			error = walk_feed(repo, network_hex, roster, schemas, name, head, callbacks);
+			error = civic_catalog_walk_feed(repo, network_hex, roster, schemas, name, head, callbacks);
 		git_reference_free(ref);
 		if (error)
 			goto done;

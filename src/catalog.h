@@ -49,6 +49,12 @@ int civic_catalog_walk(git_repository *repo, const char *network_hex, const civi
 		       const civic_schemas *schemas, const civic_pubkey *only,
 		       const civic_catalog_callbacks *callbacks);
 
+/* The same for the one feed `refname` (under refs/civic/feeds/) from its
+ * commit `head`, as its ref was read by the caller. */
+int civic_catalog_walk_feed(git_repository *repo, const char *network_hex, const civic_roster *roster,
+			    const civic_schemas *schemas, const char *refname, const git_oid *head,
+			    const civic_catalog_callbacks *callbacks);
+
 const char *civic_standing_name(civic_standing standing);
 
 #endif

@@ -150,7 +150,7 @@ static int count_feed(collect_state *cs, civic_verified_heads *cache, git_reposi
 		f->from_cache = 1;
 		return 0;
 	}
-	if ((error = civic_catalog_walk(repo, network, roster, schemas, &author, &cb)) < 0)
+	if ((error = civic_catalog_walk_feed(repo, network, roster, schemas, refname, head, &cb)) < 0)
 		return error;
 	if (cs->failed)
 		return civic_error_nomem();
@@ -182,19 +182,23 @@ static int walk_cached_again(collect_state *cs, git_repository *repo, const char
 			     const civic_roster *roster, const civic_schemas *schemas)
 {
 	civic_catalog_callbacks cb = { on_record, on_bad, cs };
+	civic_buf refname = CIVIC_BUF_INIT;
 	size_t i;
 	int error = 0;
 
 	for (i = 0; i < cs->status->count && error == 0; i++) {
 		civic_feed_status *f = &cs->status->feeds[i];
-		if (!f->from_cache)
+		git_oid head = f->head; /* the ref's, as the cache matched it */
+		if (!f->from_cache || (error = civic_feed_refname(&refname, &f->author)) < 0)
 			continue;
 		f->from_cache = 0;
 		f->head_seq = f->valid = f->pending = f->revoked = 0;
 		f->attachments_present = f->attachments_missing = f->attachments_corrupt = 0;
-		if ((error = civic_catalog_walk(repo, network, roster, schemas, &f->author, &cb)) == 0 && cs->failed)
+		if ((error = civic_catalog_walk_feed(repo, network, roster, schemas, refname.ptr, &head, &cb)) == 0 &&
+		    cs->failed)
 			error = civic_error_nomem();
 	}
+	civic_buf_dispose(&refname);
 	return error;
 }
 

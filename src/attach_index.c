@@ -4,7 +4,7 @@
 #include "chain.h"
 #include "error.h"
 #include "feed.h"
-#include "fsutil.h"
+#include "json_cache.h"
 #include "object_limits.h"
 
 #include <limits.h>
@@ -140,35 +140,22 @@ done:
 
 static json_t *load_index(const char *path)
 {
-	civic_buf text = CIVIC_BUF_INIT;
-	json_t *doc = NULL;
+	json_t *doc = civic_json_cache_load(path, INDEX_FORMAT, INDEX_MAX);
 
-	if (civic_buf_read_file(&text, path, INDEX_MAX) == 0)
-		doc = json_loadb(text.ptr, text.size, JSON_REJECT_DUPLICATES, NULL);
-	civic_buf_dispose(&text);
-	if (doc && (!json_is_object(json_object_get(doc, "feeds")) ||
-		    !json_is_string(json_object_get(doc, "format")) ||
-		    strcmp(json_string_value(json_object_get(doc, "format")), INDEX_FORMAT))) {
+	if (doc && !json_is_object(json_object_get(doc, "feeds"))) {
 		json_decref(doc);
 		doc = NULL;
 	}
-	civic_error_clear();
 	return doc;
 }
 
 static int save_index(const char *tmp_dir, const char *path, json_t *feeds)
 {
 	json_t *doc = json_pack("{s:s, s:O}", "format", INDEX_FORMAT, "feeds", feeds);
-	char *text = doc ? json_dumps(doc, JSON_SORT_KEYS) : NULL;
-	int error;
+	int error = doc ? civic_json_cache_save(tmp_dir, path, doc) : civic_error_nomem();
 
-	json_decref(doc);
-	if (!text)
-		return civic_error_nomem();
 	/* A cache: kept when it can be, rebuilt when it cannot. */
-	if ((error = civic_fs_mkdir(tmp_dir, 0700)) == 0)
-		error = civic_fs_write_atomic(path, text, strlen(text), 0600, 0);
-	free(text);
+	json_decref(doc);
 	return error;
 }
 

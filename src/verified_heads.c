@@ -3,7 +3,7 @@
 #include "buf.h"
 #include "error.h"
 #include "feed.h"
-#include "fsutil.h"
+#include "json_cache.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -25,18 +25,10 @@ struct civic_verified_heads {
 /* The feeds of the cache at path, when it is one and was written for `roster`. */
 static json_t *load_feeds(const char *path, const char *roster)
 {
-	civic_buf text = CIVIC_BUF_INIT;
-	json_t *doc = NULL, *feeds = NULL;
-	const char *format, *for_roster;
+	json_t *doc = civic_json_cache_load(path, CACHE_FORMAT, CACHE_MAX), *feeds = NULL;
+	const char *for_roster = json_string_value(json_object_get(doc, "roster"));
 
-	if (civic_buf_read_file(&text, path, CACHE_MAX) == 0)
-		doc = json_loadb(text.ptr, text.size, JSON_REJECT_DUPLICATES, NULL);
-	civic_buf_dispose(&text);
-	civic_error_clear();
-	format = json_string_value(json_object_get(doc, "format"));
-	for_roster = json_string_value(json_object_get(doc, "roster"));
-	if (format && !strcmp(format, CACHE_FORMAT) && for_roster && !strcmp(for_roster, roster) &&
-	    json_is_object(json_object_get(doc, "feeds")))
+	if (for_roster && !strcmp(for_roster, roster) && json_is_object(json_object_get(doc, "feeds")))
 		feeds = json_incref(json_object_get(doc, "feeds"));
 	json_decref(doc);
 	return feeds ? feeds : json_object();
@@ -122,19 +114,13 @@ int civic_verified_heads_set(civic_verified_heads *v, const char *refname, const
 int civic_verified_heads_save(civic_verified_heads *v)
 {
 	json_t *doc;
-	char *text;
 	int error;
 
 	if (!v->changed && json_object_size(v->now) == json_object_size(v->loaded))
 		return 0;
 	doc = json_pack("{s:s, s:s, s:O}", "format", CACHE_FORMAT, "roster", v->roster, "feeds", v->now);
-	text = doc ? json_dumps(doc, JSON_SORT_KEYS) : NULL;
+	error = doc ? civic_json_cache_save(v->tmp_dir, v->path, doc) : civic_error_nomem();
 	json_decref(doc);
-	if (!text)
-		return civic_error_nomem();
-	if ((error = civic_fs_mkdir(v->tmp_dir, 0700)) == 0)
-		error = civic_fs_write_atomic(v->path, text, strlen(text), 0600, 0);
-	free(text);
 	return error;
 }
 

@@ -220,67 +220,88 @@ done
 # The first full sync, at each size; a civic run still going after FULL_CAP
 # seconds is killed (and not run again at that size), the result a lower bound;
 # one that took more than FULL_ONCE seconds is not run again.
-full_civic() { # N: prints "seconds maxrss_kb cut"
+full_civic() { # N URL TAG: prints "seconds maxrss_kb cut"
 	t=$WORK/template-$1
 	rm -rf "$WORK/full"
 	new_node "$WORK/full" "$(kv "$t/refs" network)"
-	s=$("$TIMEIT" -t "$FULL_CAP" -o "$RES/sync-full-civic-out-$1.json" -- \
-		"$CIVIC" --home "$WORK/full" sync --json --no-attachments "$(cat "$t/url")")
+	s=$("$TIMEIT" -t "$FULL_CAP" -o "$RES/sync-full-civic-out-$3.json" -- \
+		"$CIVIC" --home "$WORK/full" sync --json --no-attachments "$2")
 	cut=$(echo "$s" | tr ' ' '\n' | sed -n 's/^timed_out=//p')
 	if [ "$cut" = 0 ]; then
-		[ "$(json_num "$RES/sync-full-civic-out-$1.json" records_accepted)" = "$1" ] ||
-			die "civic sync did not take $1 records: see $RES/sync-full-civic-out-$1.json"
-		du -sk "$WORK/full/archive.git" | cut -f1 > "$RES/sync-full-civic-size-$1.txt"
+		[ "$(json_num "$RES/sync-full-civic-out-$3.json" records_accepted)" = "$1" ] ||
+			die "civic sync did not take $1 records: see $RES/sync-full-civic-out-$3.json"
+		du -sk "$WORK/full/archive.git" | cut -f1 > "$RES/sync-full-civic-size-$3.txt"
+	fi
+	# The largest size's node is served afterwards, as a node that took
+	# its archive by sync (below).
+	if [ "$cut" = 0 ] && [ "$3" = "$LARGEST" ]; then
+		rm -rf "$WORK/synced"
+		mv "$WORK/full" "$WORK/synced"
 	fi
 	rm -rf "$WORK/full"
 	echo "$(sample "$s") $cut"
 }
-full_git() { # N: prints "seconds maxrss_kb"
+full_git() { # N URL TAG: prints "seconds maxrss_kb"
 	t=$WORK/template-$1
 	rm -rf "$WORK/mirror.git"
-	s=$("$TIMEIT" -- git clone -q --mirror "$(cat "$t/url")" "$WORK/mirror.git")
+	s=$("$TIMEIT" -- git clone -q --mirror "$2" "$WORK/mirror.git")
 	[ "$(git -C "$WORK/mirror.git" rev-parse "$(kv "$t/refs" feed)")" = "$(kv "$t/refs" tip)" ] ||
 		die "git clone --mirror did not get the peer's feed"
-	du -sk "$WORK/mirror.git" | cut -f1 > "$RES/sync-full-git-size-$1.txt"
+	du -sk "$WORK/mirror.git" | cut -f1 > "$RES/sync-full-git-size-$3.txt"
 	rm -rf "$WORK/mirror.git"
 	sample "$s"
 }
-for n in $SIZES; do
-	say "$n records: first full sync, civic and stock git clone --mirror: $FULL_RUNS rounds (civic cut off after $FULL_CAP s)"
-	: > "$RES/sync-full-civic-runs-$n.txt"; : > "$RES/sync-full-git-runs-$n.txt"
-	: > "$RES/sync-full-civic-size-$n.txt"
+full_rounds() { # N URL TAG: FULL_RUNS rounds of both, into RESULTS/sync-full-{civic,git}-TAG.txt
+	: > "$RES/sync-full-civic-runs-$3.txt"; : > "$RES/sync-full-git-runs-$3.txt"
+	: > "$RES/sync-full-civic-size-$3.txt"
 	round=0 cut=0 again=1
 	while [ "$round" -lt "$FULL_RUNS" ]; do
 		if [ $((round % 2)) = 1 ]; then
-			full_git "$n" >> "$RES/sync-full-git-runs-$n.txt"
+			full_git "$@" >> "$RES/sync-full-git-runs-$3.txt"
 		fi
 		if [ "$again" = 1 ]; then
-			c=$(full_civic "$n")
-			echo "$c" >> "$RES/sync-full-civic-runs-$n.txt"
+			c=$(full_civic "$@")
+			echo "$c" >> "$RES/sync-full-civic-runs-$3.txt"
 			cut=${c##* }
 			if [ "$cut" = 1 ]; then
-				say "$n records: civic sync cut off after $FULL_CAP s"
+				say "$1 records: civic sync cut off after $FULL_CAP s"
 				again=0
 			elif awk "BEGIN { exit !(${c%% *} > $FULL_ONCE) }"; then
-				say "$n records: civic sync took ${c%% *} s, more than $FULL_ONCE s: not run again"
+				say "$1 records: civic sync took ${c%% *} s, more than $FULL_ONCE s: not run again"
 				again=0
 			fi
 		fi
 		if [ $((round % 2)) = 0 ]; then
-			full_git "$n" >> "$RES/sync-full-git-runs-$n.txt"
+			full_git "$@" >> "$RES/sync-full-git-runs-$3.txt"
 		fi
 		round=$((round + 1))
 	done
-	out=$RES/sync-full-civic-out-$n.json
-	{ stats < "$RES/sync-full-civic-runs-$n.txt"
-	  echo "cut=$cut size_kb=$(cat "$RES/sync-full-civic-size-$n.txt")"
+	out=$RES/sync-full-civic-out-$3.json
+	{ stats < "$RES/sync-full-civic-runs-$3.txt"
+	  echo "cut=$cut size_kb=$(cat "$RES/sync-full-civic-size-$3.txt")"
 	  [ "$cut" = 1 ] || printf 'bytes=%s objects=%s\n' "$(json_num "$out" bytes_received)" \
 		"$(json_num "$out" objects_received)"
-	} > "$RES/sync-full-civic-$n.txt"
-	{ stats < "$RES/sync-full-git-runs-$n.txt"
-	  echo "size_kb=$(cat "$RES/sync-full-git-size-$n.txt")"
-	} > "$RES/sync-full-git-$n.txt"
+	} > "$RES/sync-full-civic-$3.txt"
+	{ stats < "$RES/sync-full-git-runs-$3.txt"
+	  echo "size_kb=$(cat "$RES/sync-full-git-size-$3.txt")"
+	} > "$RES/sync-full-git-$3.txt"
+}
+for n in $SIZES; do
+	say "$n records: first full sync, civic and stock git clone --mirror: $FULL_RUNS rounds (civic cut off after $FULL_CAP s)"
+	full_rounds "$n" "$(cat "$WORK/template-$n/url")" "$n"
 done
+# The same from a node that took the largest archive by sync, its packs as
+# the sync left them (one per part): what a peer that is itself a civic
+# node serves. The cached archives are one pack made by stock `git repack`,
+# which deltifies older trees against newer ones, so that the daemon must
+# compute most deltas of a part again.
+SYNCED=""
+if [ -d "$WORK/synced" ]; then
+	serve "$WORK/synced" "$WORK/daemon-synced.log"
+	say "$LARGEST records: first full sync from a node that synced them ($URL): $FULL_RUNS rounds"
+	full_rounds "$LARGEST" "$URL" "synced-$LARGEST"
+	SYNCED=synced-$LARGEST
+fi
 N=$LARGEST
 stop_daemons
 
@@ -339,12 +360,24 @@ if [ "$(cf "$N" cut)" = 1 ]; then
 	[ "$V_RSS" = MISS ] || V_RSS="UNKNOWN (cut off)"
 fi
 
+# The same target, from a node that synced (reported beside the first:
+# the target names no layout of the peer's packs).
+SYNCED_ROW="" SYNCED_LINE=""
+if [ -n "$SYNCED" ]; then
+	synced_r=$(fmt '%.6f' "$(cf "$SYNCED" median_s) / $(gf "$SYNCED" median_s)")
+	V_SYNCED=$(verdict "$synced_r <= 2")
+	[ "$(cf "$SYNCED" cut)" = 0 ] || [ "$V_SYNCED" = MISS ] || V_SYNCED="UNKNOWN (cut off)"
+	SYNCED_ROW="| the same, from a peer that took those records by \`civic sync\` (its packs as the sync left them, one per part) | \`civic sync\` $(full_time "$SYNCED"), \`git clone --mirror\` $(sec "$(gf "$SYNCED" median_s)") s: **$(full_ratio "$SYNCED")**; peak RSS $(full_rss "$SYNCED") MiB | **$V_SYNCED** |"
+	SYNCED_LINE="full sync of $(short "$N") from a node that synced them vs git clone --mirror: $(full_ratio "$SYNCED"), target <= 2x  $V_SYNCED"
+fi
+
 cat > "$RES/sync-targets.md" <<EOF
 | target | measured | result |
 |---|---|---|
 | syncing $NEW new records from a peer holding $(short "$N") records, over \`git://\` on loopback, within 1.5x of stock \`git fetch\` of the same refs | \`civic sync\` $(ms "$(ci "$N" median_s)") ms; the faster stock \`git fetch\`, $best_name, $(ms "$($best "$N" median_s)") ms ($other_name: $(ms "$($other "$N" median_s)") ms); medians of $RUNS: **$(fmt '%.2f' "$inc_ratio")x** | **$V_INC** |
 | the same sync from a $(short "$REF")-record peer: $(short "$N") within 1.3x of $(short "$REF") | \`civic sync\` $(ms "$(ci "$REF" median_s)") ms at $(short "$REF"), $(ms "$(ci "$N" median_s)") ms at $(short "$N"): **$(fmt '%.2f' "$scale_ratio")x** (that stock \`git fetch\`: $(fmt '%.2f' "$git_scale")x) | **$V_SCALE** |
 | a first full sync of $(short "$N") records, verification included, within 2x of stock \`git clone --mirror\` | \`civic sync\` $(full_time "$N"), \`git clone --mirror\` $(sec "$(gf "$N" median_s)") s: **$(full_ratio "$N")** | **$V_FULL** |
+$SYNCED_ROW
 | peak memory of both syncs under 64 MiB | \`civic sync\`: $(mib "$rss_inc") MiB for $NEW new records, $(full_rss "$N") MiB for the full sync (stock git: $(mib "$($best "$N" maxrss_kb)") and $(mib "$(gf "$N" maxrss_kb)") MiB) | **$V_RSS** |
 EOF
 
@@ -363,6 +396,10 @@ for n in $(printf '%s\n' $SIZES | sort -n); do
 	TABLE_FULL="$TABLE_FULL
 | $n | $(full_time "$n"), $runs run$([ "$runs" = 1 ] || echo s) | $spread | $(sec "$(gf "$n" median_s)") s | $(sec "$(gf "$n" min_s)") – $(sec "$(gf "$n" max_s)") s | $(full_ratio "$n") | $(full_rss "$n"), $(mib "$(gf "$n" maxrss_kb)") MiB | $size, $(mib "$(gf "$n" size_kb)") MiB |"
 done
+if [ -n "$SYNCED" ]; then
+	TABLE_FULL="$TABLE_FULL
+| $N, from a node that synced them | $(full_time "$SYNCED"), $(cf "$SYNCED" runs) run$([ "$(cf "$SYNCED" runs)" = 1 ] || echo s) | $(sec "$(cf "$SYNCED" min_s)") – $(sec "$(cf "$SYNCED" max_s)") s | $(sec "$(gf "$SYNCED" median_s)") s | $(sec "$(gf "$SYNCED" min_s)") – $(sec "$(gf "$SYNCED" max_s)") s | $(full_ratio "$SYNCED") | $(full_rss "$SYNCED"), $(mib "$(gf "$SYNCED" maxrss_kb)") MiB | $(mib "$(cf "$SYNCED" size_kb)"), $(mib "$(gf "$SYNCED" size_kb)") MiB |"
+fi
 
 cat > "$RES/sync-section.md" <<EOF
 ## Sync (issue 3)
@@ -401,7 +438,12 @@ objects into the archive. Against it: stock \`git clone --mirror URL\` (index-pa
 object's hash; no signatures). $FULL_RUNS rounds at each size, in alternating order, except that a
 \`civic sync\` that took more than $FULL_ONCE s (\`BENCH_FULL_ONCE\`) is not run again, and one still
 running after $FULL_CAP s (\`BENCH_FULL_TIMEOUT\`) is killed: its time and peak RSS are then lower
-bounds.
+bounds. Then the largest archive once more, from the node that the last of those syncs made, served
+the same way: its packs are as the sync left them, one per part of the feed, with every delta
+inside its part. The cached archives are one pack made by stock \`git repack\`, which deltifies
+older trees against newer ones, so for each part the daemon must compute most of its deltas
+again (\`git pack-objects\` used about 12 CPU-seconds of a first sync of 100k records from it,
+against 1 for \`git clone --mirror\`).
 
 $TABLE_FULL
 EOF
@@ -410,6 +452,7 @@ printf '%s\n' \
 	"sync $NEW new records at $(short "$N") vs git fetch: $(fmt '%.2f' "$inc_ratio")x, target <= 1.5x  $V_INC" \
 	"sync $NEW new records, $(short "$N") vs $(short "$REF"): $(fmt '%.2f' "$scale_ratio")x, target <= 1.3x  $V_SCALE" \
 	"full sync of $(short "$N") vs git clone --mirror: $(full_ratio "$N"), target <= 2x  $V_FULL" \
+	${SYNCED_LINE:+"$SYNCED_LINE"} \
 	"sync peak RSS: $(mib "$rss_inc") MiB ($NEW new), $(full_rss "$N") MiB (full), target < 64 MiB  $V_RSS" \
 	> "$RES/sync-summary.txt"
 printf '\n%s\n\n%s\n\n' "$TABLE_INC" "$TABLE_FULL"

@@ -84,9 +84,28 @@ static void report_bad(const civic_catalog_callbacks *cb, const civic_pubkey *au
 		cb->bad(author, refname, id, civic_error_last()->message, cb->payload);
 }
 
-int civic_catalog_walk_feed(git_repository *repo, const char *network, const civic_roster *roster,
-			    const civic_schemas *schemas, const char *refname, const git_oid *head,
-			    const civic_catalog_callbacks *cb)
+/* The ids a walk verifies: the whole chain, or with `after` what head adds
+ * to it (1 when head does not extend it). 0 with *n == 0 and the feed
+ * reported bad when the chain cannot be collected. */
+static int collect_ids(git_oid **chain, size_t *n, git_repository *repo, const civic_entry *entry,
+		       const char *refname, const git_oid *head, const git_oid *after,
+		       const civic_catalog_callbacks *cb)
+{
+	int reached = 1, error;
+
+	error = after ? civic_chain_collect_until(chain, n, &reached, repo, head, after, CIVIC_FEED_MAX_SEQ)
+		      : civic_chain_collect(chain, n, repo, head, CIVIC_FEED_MAX_SEQ);
+	if (error < 0) {
+		report_bad(cb, &entry->author, refname, head);
+		*n = 0;
+		return 0;
+	}
+	return reached ? 0 : 1;
+}
+
+static int walk_feed(git_repository *repo, const char *network, const civic_roster *roster,
+		     const civic_schemas *schemas, const char *refname, const git_oid *head,
+		     const git_oid *after, const civic_catalog_callbacks *cb)
 {
 	civic_entry entry;
 	civic_feed_verifier *verifier = NULL;
@@ -102,15 +121,20 @@ int civic_catalog_walk_feed(git_repository *repo, const char *network, const civ
 		return 0;
 	}
 	entry.member = roster ? civic_roster_find(roster, &entry.author) : NULL;
+	/* A revoked member's standing is placed by the whole feed's history. */
+	if (after && entry.member && entry.member->revoked)
+		return 1;
 	cursor_init(&cursor, repo, entry.member, head);
 	if ((error = civic_feed_verifier_new(&verifier, repo, &entry.author, network, schemas)) < 0)
 		return error;
-	if (civic_chain_collect(&chain, &n, repo, head, CIVIC_FEED_MAX_SEQ) < 0) {
-		report_bad(cb, &entry.author, refname, head);
-		error = 0;
+	if ((error = collect_ids(&chain, &n, repo, &entry, refname, head, after, cb)) != 0 || n == 0)
+		goto done;
+	if (after && civic_feed_verifier_resume(verifier, after) < 0) {
+		civic_error_clear(); /* `after` unreadable: the feed is walked whole */
+		error = 1;
 		goto done;
 	}
-	for (i = 0, error = 0; i < n && error == 0; i++) {
+	for (i = 0; i < n && error == 0; i++) {
 		if (civic_feed_verifier_next(verifier, &entry.commit, &record, &chain[i]) < 0) {
 			report_bad(cb, &entry.author, refname, &chain[i]);
 			break;
@@ -125,6 +149,20 @@ done:
 	free(chain);
 	civic_feed_verifier_free(verifier);
 	return error;
+}
+
+int civic_catalog_walk_feed(git_repository *repo, const char *network, const civic_roster *roster,
+			    const civic_schemas *schemas, const char *refname, const git_oid *head,
+			    const civic_catalog_callbacks *cb)
+{
+	return walk_feed(repo, network, roster, schemas, refname, head, NULL, cb);
+}
+
+int civic_catalog_walk_feed_after(git_repository *repo, const char *network, const civic_roster *roster,
+				  const civic_schemas *schemas, const char *refname, const git_oid *head,
+				  const git_oid *after, const civic_catalog_callbacks *cb)
+{
+	return walk_feed(repo, network, roster, schemas, refname, head, after, cb);
 }
 
 int civic_catalog_walk(git_repository *repo, const char *network_hex, const civic_roster *roster,

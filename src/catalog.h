@@ -55,6 +55,16 @@ int civic_catalog_walk_feed(git_repository *repo, const char *network_hex, const
 			    const civic_schemas *schemas, const char *refname, const git_oid *head,
 			    const civic_catalog_callbacks *callbacks);
 
+/* The records `head` adds to `after`, a commit of the same feed that the
+ * caller had verified (a feed's head when `civic status` last counted it):
+ * only those are verified, the first of them against `after`, and reported.
+ * 1, with nothing reported, when head does not extend `after` (a fork was
+ * settled the other way) or the author is a revoked member, whose standing
+ * is placed by the feed's whole history: the caller then walks it whole. */
+int civic_catalog_walk_feed_after(git_repository *repo, const char *network_hex, const civic_roster *roster,
+				  const civic_schemas *schemas, const char *refname, const git_oid *head,
+				  const git_oid *after, const civic_catalog_callbacks *callbacks);
+
 const char *civic_standing_name(civic_standing standing);
 
 #endif

@@ -15,6 +15,7 @@ typedef struct {
 	civic_status *status;
 	const char *attachments_dir;
 	int failed;
+	int index_attachments; /* the walk's attachments come from the index instead */
 } collect_state;
 
 static civic_feed_status *find_feed(civic_status *s, const civic_pubkey *author)
@@ -78,13 +79,15 @@ static int on_record(const civic_entry *e, void *payload)
 		return civic_error_nomem();
 	f->head = e->commit.id;
 	f->head_seq = e->commit.seq;
+	f->walked++;
 	if (e->standing == CIVIC_STANDING_VALID)
 		f->valid++;
 	else if (e->standing == CIVIC_STANDING_PENDING)
 		f->pending++;
 	else
 		f->revoked++;
-	count_attachments(f, json_object_get(e->record, "attachments"), cs->attachments_dir);
+	if (!cs->index_attachments)
+		count_attachments(f, json_object_get(e->record, "attachments"), cs->attachments_dir);
 	return 0;
 }
 
@@ -123,8 +126,55 @@ static int keep_counts(civic_verified_heads *cache, const char *refname, const g
 	return civic_verified_heads_set(cache, refname, &h);
 }
 
-/* One feed's counts: the cache's when the feed has not moved, else those
- * of a verified walk of it (catalog.h), which the cache then keeps. */
+static void set_counts(civic_feed_status *f, const civic_verified_head *h)
+{
+	f->head = h->head;
+	f->head_seq = h->seq;
+	f->valid = h->valid;
+	f->pending = h->pending;
+	f->revoked = h->revoked;
+}
+
+/* A feed that moved on from the head it was counted at: the cache's counts,
+ * plus those of a verified walk of what the feed added since. 1 when that
+ * cannot stand for a walk of the whole feed (it does not extend that head,
+ * or a new commit is bad: the attachment index then holds records that did
+ * not verify), with the feed's counts cleared. */
+static int count_moved(collect_state *cs, civic_verified_heads *cache, git_repository *repo, const char *network,
+		       const civic_roster *roster, const civic_schemas *schemas, const char *refname,
+		       const git_oid *head, const civic_verified_head *h)
+{
+	civic_catalog_callbacks cb = { on_record, on_bad, cs };
+	civic_feed_status *f;
+	civic_pubkey author;
+	const civic_member *m;
+	int error;
+
+	if (civic_feed_author_from_refname(&author, refname) < 0)
+		return 1;
+	m = roster ? civic_roster_find(roster, &author) : NULL;
+	if (!(f = feed_of(cs, &author, m)))
+		return civic_error_nomem();
+	set_counts(f, h);
+	cs->index_attachments = 1;
+	error = civic_catalog_walk_feed_after(repo, network, roster, schemas, refname, head, &h->head, &cb);
+	cs->index_attachments = 0;
+	if (error < 0 || cs->failed)
+		return error < 0 ? error : civic_error_nomem();
+	f = find_feed(cs->status, &author);
+	if (error == 0 && !f->bad && git_oid_equal(&f->head, head)) {
+		f->from_cache = 1; /* its attachments, from the index */
+		return keep_counts(cache, refname, head, f);
+	}
+	memset(f, 0, sizeof *f);
+	f->author = author;
+	f->member = m;
+	return 1;
+}
+
+/* One feed's counts: the cache's when the feed has not moved, the cache's
+ * and those of what it added when it moved on, else those of a verified
+ * walk of it (catalog.h), which the cache then keeps. */
 static int count_feed(collect_state *cs, civic_verified_heads *cache, git_repository *repo, const char *network,
 		      const civic_roster *roster, const civic_schemas *schemas, const char *refname,
 		      const git_oid *head)
@@ -142,14 +192,13 @@ static int count_feed(collect_state *cs, civic_verified_heads *cache, git_reposi
 	if ((!m || !m->revoked) && civic_verified_heads_get(&h, cache, refname, head)) {
 		if (!(f = feed_of(cs, &author, m)))
 			return civic_error_nomem();
-		f->head = h.head;
-		f->head_seq = h.seq;
-		f->valid = h.valid;
-		f->pending = h.pending;
-		f->revoked = h.revoked;
+		set_counts(f, &h);
 		f->from_cache = 1;
 		return 0;
 	}
+	if ((!m || !m->revoked) && civic_verified_heads_last(&h, cache, refname) &&
+	    (error = count_moved(cs, cache, repo, network, roster, schemas, refname, head, &h)) <= 0)
+		return error;
 	if ((error = civic_catalog_walk_feed(repo, network, roster, schemas, refname, head, &cb)) < 0)
 		return error;
 	if (cs->failed)
@@ -192,7 +241,7 @@ static int walk_cached_again(collect_state *cs, git_repository *repo, const char
 		if (!f->from_cache || (error = civic_feed_refname(&refname, &f->author)) < 0)
 			continue;
 		f->from_cache = 0;
-		f->head_seq = f->valid = f->pending = f->revoked = 0;
+		f->head_seq = f->valid = f->pending = f->revoked = f->walked = 0;
 		f->attachments_present = f->attachments_missing = f->attachments_corrupt = 0;
 		if ((error = civic_catalog_walk_feed(repo, network, roster, schemas, refname.ptr, &head, &cb)) == 0 &&
 		    cs->failed)
@@ -373,7 +422,7 @@ int civic_status_collect(civic_status *out, git_repository *repo, const char *ne
 			 const civic_roster *roster, const civic_schemas *schemas,
 			 const char *attachments_dir, const char *tmp_dir)
 {
-	collect_state cs = { out, attachments_dir, 0 };
+	collect_state cs = { out, attachments_dir, 0, 0 };
 	size_t i;
 	int error;
 

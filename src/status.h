@@ -31,7 +31,9 @@ typedef struct {
 	size_t forks;               /* second histories kept as evidence, not settled */
 	size_t forks_settled;       /* kept, and settled by a signed statement */
 	size_t attachments_present, attachments_missing, attachments_corrupt;
-	int from_cache;             /* counted from verified_heads.h, not walked now */
+	int from_cache;             /* counted from verified_heads.h, up to head or to an
+				     * earlier head and walked from there */
+	size_t walked;              /* records verified by this status */
 } civic_feed_status;
 
 typedef struct civic_node_status civic_node_status;

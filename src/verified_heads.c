@@ -82,16 +82,22 @@ static int parse_entry(civic_verified_head *out, const json_t *entry)
 	       (out->seq = seq) == out->valid + out->pending + out->revoked;
 }
 
+int civic_verified_heads_last(civic_verified_head *out, const civic_verified_heads *v, const char *refname)
+{
+	json_t *entry = json_object_get(v->loaded, refname);
+
+	git_error_clear();
+	return entry && parse_entry(out, entry);
+}
+
 int civic_verified_heads_get(civic_verified_head *out, const civic_verified_heads *v, const char *refname,
 			     const git_oid *head)
 {
-	json_t *entry = json_object_get(v->loaded, refname);
 	civic_verified_head h;
 
-	git_error_clear();
-	if (!entry || !parse_entry(&h, entry) || !git_oid_equal(&h.head, head))
+	if (!civic_verified_heads_last(&h, v, refname) || !git_oid_equal(&h.head, head))
 		return 0;
-	if (json_object_set(v->now, refname, entry) < 0)
+	if (json_object_set(v->now, refname, json_object_get(v->loaded, refname)) < 0)
 		return 0; /* out of memory: counted again, as if not kept */
 	*out = h;
 	return 1;

@@ -10,7 +10,9 @@
  * counts only while the feed's ref is at that head and the roster at that
  * commit: a record's standing depends on the roster. A revoked member's
  * feed is never kept (its standing also depends on which commits the node
- * holds). At 100k records a status took 24 s, every time.
+ * holds). At 100k records a status took 24 s, every time. A feed that moved
+ * on from its entry's head is verified from that head on, not from its
+ * first record.
  *
  * Like the attachment index it is a cache, trusted no more than the refs it
  * names: a missing or damaged one is rebuilt, one that cannot be saved is
@@ -38,6 +40,11 @@ int civic_verified_heads_load(civic_verified_heads **out, const char *tmp_dir, c
 /* 1 and *out when refname's entry is at `head`, else 0. */
 int civic_verified_heads_get(civic_verified_head *out, const civic_verified_heads *v, const char *refname,
 			     const git_oid *head);
+
+/* 1 and *out with refname's entry at whatever head it names, else 0: a
+ * feed that moved on since is verified from there (status.c). The entry is
+ * not kept for the save: the caller sets the feed's new one. */
+int civic_verified_heads_last(civic_verified_head *out, const civic_verified_heads *v, const char *refname);
 
 /* Records refname's entry for the next save. */
 int civic_verified_heads_set(civic_verified_heads *v, const char *refname, const civic_verified_head *h);

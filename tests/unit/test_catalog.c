@@ -524,6 +524,37 @@ static void test_catalog_other_network(void **state)
 	assert_int_equal(seen.bad, 1);
 }
 
+/* From a commit verified before: only what the head adds is walked; a head
+ * that does not extend it, or a revoked member's feed, is left to a whole
+ * walk (1, nothing reported). */
+static void test_catalog_walk_feed_after(void **state)
+{
+	civic_catalog_callbacks cb = { on_record, on_bad, &seen };
+	char ref[128];
+	git_oid ids[4];
+
+	(void)state;
+	append(&ids[0], g.member, "1");
+	append(&ids[1], g.member, "2");
+	append(&ids[2], g.member, "3");
+	append(&ids[3], g.member, "4");
+	fx_feed_ref(ref, sizeof ref, g.member);
+	assert_int_equal(civic_catalog_walk_feed_after(repo, net, roster, g.schemas, ref, &ids[3], &ids[1], &cb), 0);
+	assert_int_equal(seen.n, 2);
+	assert_int_equal(seen.rec[0].seq, 3);
+	assert_true(git_oid_equal(&seen.rec[1].id, &ids[3]));
+	assert_int_equal(seen.rec[1].standing, CIVIC_STANDING_VALID);
+	assert_int_equal(seen.bad, 0);
+
+	seen.n = 0;
+	assert_int_equal(civic_catalog_walk_feed_after(repo, net, roster, g.schemas, ref, &ids[1], &ids[3], &cb), 1);
+	assert_int_equal(seen.n, 0);
+	revoke_member(&ids[2]);
+	assert_int_equal(civic_catalog_walk_feed_after(repo, net, roster, g.schemas, ref, &ids[3], &ids[1], &cb), 1);
+	assert_int_equal(seen.n, 0);
+	assert_int_equal(seen.bad, 0);
+}
+
 static void test_standing_names(void **state)
 {
 	(void)state;
@@ -555,6 +586,7 @@ int main(void)
 		T(test_catalog_empty),
 		T(test_catalog_null_callbacks),
 		T(test_catalog_other_network),
+		T(test_catalog_walk_feed_after),
 		T(test_standing_names),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -1602,15 +1602,19 @@ static void test_status_collect_from_cache(void **state)
 	civic_status_dispose(&st);
 	civic_roster_free(r);
 
-	/* The admin's feed moves on: walked again; the member's is not. */
+	/* The admin's feed moves on: what it added is walked, from the head
+	 * it was counted at; the member's is not walked. */
 	append(&a2, a, g.admin, "Запис 2");
 	collect(&st, a, &r);
 	f = feed_status(&st, g.admin);
-	assert_int_equal(f->from_cache, 0);
+	assert_int_equal(f->from_cache, 1);
+	assert_int_equal(f->walked, 1);
 	assert_true(git_oid_equal(&f->head, &a2));
+	assert_int_equal(f->head_seq, 2);
 	assert_int_equal(f->valid, 2);
 	assert_int_equal(f->attachments_present, 1);
 	assert_int_equal(feed_status(&st, g.member)->from_cache, 1);
+	assert_int_equal(feed_status(&st, g.member)->walked, 0);
 	civic_status_dispose(&st);
 
 	/* A new roster: the outsider's record is valid now, and nothing is
@@ -1623,6 +1627,78 @@ static void test_status_collect_from_cache(void **state)
 	assert_int_equal(f->valid, 1);
 	assert_int_equal(f->pending, 0);
 	assert_int_equal(feed_status(&st, g.admin)->from_cache, 0);
+	civic_status_dispose(&st);
+	civic_roster_free(r);
+}
+
+/* A feed that moved on since the last status is walked from the head it
+ * was counted at, its new records' attachments counted by the index; one
+ * rolled back, or moved on to a bad commit, is walked whole. */
+static void test_status_collect_moved_on(void **state)
+{
+	civic_status st;
+	civic_roster *r = NULL;
+	civic_attachment absent = { "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", 4,
+				    "снимка.jpg", "image/jpeg" };
+	const civic_feed_status *f;
+	json_t *rec;
+	git_oid a3, a5, bad;
+
+	(void)state;
+	append(NULL, a, g.admin, "Запис 1");
+	append(NULL, a, g.admin, "Запис 2");
+	append(&a3, a, g.admin, "Запис 3");
+	collect(&st, a, &r);
+	f = feed_status(&st, g.admin);
+	assert_int_equal(f->from_cache, 0);
+	assert_int_equal(f->walked, 3);
+	civic_status_dispose(&st);
+	civic_roster_free(r);
+
+	append(NULL, a, g.admin, "Запис 4");
+	rec = with_attachment("Със снимка", &absent);
+	assert_civic_ok(civic_feed_append(&a5, repo_of(a), g.admin, "Автор", net, g.schemas, rec));
+	json_decref(rec);
+	collect(&st, a, &r);
+	f = feed_status(&st, g.admin);
+	assert_int_equal(f->from_cache, 1);
+	assert_int_equal(f->walked, 2);
+	assert_true(git_oid_equal(&f->head, &a5));
+	assert_int_equal(f->head_seq, 5);
+	assert_int_equal(f->valid, 5);
+	assert_int_equal(f->attachments_missing, 1);
+	assert_int_equal(f->attachments_present, 0);
+	civic_status_dispose(&st);
+	civic_roster_free(r);
+	/* Kept at the new head. */
+	collect(&st, a, &r);
+	assert_int_equal(feed_status(&st, g.admin)->walked, 0);
+	assert_int_equal(feed_status(&st, g.admin)->valid, 5);
+	civic_status_dispose(&st);
+	civic_roster_free(r);
+
+	/* Rolled back: the head does not extend the one counted; walked whole. */
+	fx_set_ref(repo_of(a), g.feed_admin, &a3);
+	collect(&st, a, &r);
+	f = feed_status(&st, g.admin);
+	assert_int_equal(f->from_cache, 0);
+	assert_int_equal(f->walked, 3);
+	assert_int_equal(f->valid, 3);
+	assert_int_equal(f->head_seq, 3);
+	assert_int_equal(f->attachments_missing, 0);
+	civic_status_dispose(&st);
+	civic_roster_free(r);
+
+	/* On to a bad commit: walked whole, and reported as a whole walk would. */
+	forged_record(&bad, repo_of(a), g.admin, g.outsider, &a3, 4, NULL);
+	fx_set_ref(repo_of(a), g.feed_admin, &bad);
+	collect(&st, a, &r);
+	f = feed_status(&st, g.admin);
+	assert_int_equal(f->from_cache, 0);
+	assert_int_equal(f->walked, 3);
+	assert_int_equal(f->bad, 1);
+	assert_true(git_oid_equal(&f->bad_commit, &bad));
+	assert_int_equal(f->valid, 3);
 	civic_status_dispose(&st);
 	civic_roster_free(r);
 }
@@ -1913,6 +1989,7 @@ int main(void)
 		T(test_sync_check_not_behind_after_restore),
 		T(test_status_collect_counts),
 		T(test_status_collect_from_cache),
+		T(test_status_collect_moved_on),
 		T(test_status_cache_damaged_or_passed_over),
 		T(test_status_collect_revoked),
 		T(test_status_collect_attachments),

@@ -4,6 +4,7 @@
 #include "catalog.h"
 #include "error.h"
 #include "fork.h"
+#include "steps.h"
 
 #include <libintl.h>
 #include <stdarg.h>
@@ -11,12 +12,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A verified record a step ref may name: every CIVIC_STEP_RECORDS-th. */
+typedef struct {
+	civic_pubkey author;
+	uint64_t seq;
+	git_oid id;
+} step_record;
+
 typedef struct {
 	civic_audit_report *report;
 	const char *attachments_dir;
 	const civic_audit_options *opts;
 	size_t done;
 	int failed; /* out of memory while recording a finding */
+	step_record *steps;
+	size_t nsteps, steps_alloc;
 } audit_state;
 
 const char *civic_finding_level_name(civic_finding_level level)
@@ -96,6 +106,26 @@ static void check_attachments(audit_state *st, const civic_entry *e)
 	}
 }
 
+static void remember_step(audit_state *st, const civic_entry *e)
+{
+	step_record *s;
+
+	if (st->nsteps == st->steps_alloc) {
+		size_t n = st->steps_alloc ? st->steps_alloc * 2 : 64;
+		step_record *p = realloc(st->steps, n * sizeof *p);
+		if (!p) {
+			st->failed = 1;
+			return;
+		}
+		st->steps = p;
+		st->steps_alloc = n;
+	}
+	s = &st->steps[st->nsteps++];
+	s->author = e->author;
+	s->seq = e->commit.seq;
+	s->id = e->commit.id;
+}
+
 static int on_record(const civic_entry *e, void *payload)
 {
 	audit_state *st = payload;
@@ -123,6 +153,8 @@ static int on_record(const civic_entry *e, void *payload)
 		break;
 	}
 	check_attachments(st, e);
+	if (e->commit.seq % CIVIC_STEP_RECORDS == 0)
+		remember_step(st, e);
 	if (st->opts->progress && ++st->done % 1000 == 0)
 		st->opts->progress(st->done, st->opts->payload);
 	return 0;
@@ -190,6 +222,55 @@ static int report_forks(audit_state *st, git_repository *repo, const char *netwo
 	return error;
 }
 
+static int step_cmp(const void *a, const void *b)
+{
+	const step_record *x = a, *y = b;
+	int c = memcmp(x->author.bytes, y->author.bytes, sizeof x->author.bytes);
+
+	return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* One step ref against the verified records: a step is only a hint (a
+ * peer that fetches by it verifies what it names), so a wrong one is a
+ * notice, not a failure. */
+static void check_step(audit_state *st, const char *refname, const git_oid *target)
+{
+	step_record key, *found;
+
+	if (civic_step_from_refname(&key.author, &key.seq, refname) < 0) {
+		add_finding(st, CIVIC_FINDING_NOTICE, NULL, target, "'%s' is not a step ref", refname);
+		return;
+	}
+	if (key.seq % CIVIC_STEP_RECORDS) {
+		add_finding(st, CIVIC_FINDING_NOTICE, &key.author, target,
+			    "step ref '%s' is not at a multiple of %d records", refname, CIVIC_STEP_RECORDS);
+		return;
+	}
+	found = bsearch(&key, st->steps, st->nsteps, sizeof *st->steps, step_cmp);
+	if (!found || !target || !git_oid_equal(&found->id, target))
+		add_finding(st, CIVIC_FINDING_NOTICE, &key.author, target,
+			    "step ref '%s' does not name record %llu of the feed as verified", refname,
+			    (unsigned long long)key.seq);
+}
+
+static int check_steps(audit_state *st, git_repository *repo)
+{
+	git_reference_iterator *it = NULL;
+	git_reference *ref = NULL;
+	int error;
+
+	if (st->nsteps)
+		qsort(st->steps, st->nsteps, sizeof *st->steps, step_cmp);
+	if ((error = git_reference_iterator_glob_new(&it, repo, CIVIC_STEP_REF_PREFIX "*")) < 0)
+		return civic_error_from_git(error, "cannot list step refs");
+	while ((error = git_reference_next(&ref, it)) == 0) {
+		check_step(st, git_reference_name(ref), git_reference_target(ref));
+		git_reference_free(ref);
+	}
+	git_reference_iterator_free(it);
+	return error == GIT_ITEROVER ? 0 : civic_error_from_git(error, "cannot list step refs");
+}
+
 static void tally_members(civic_audit_report *r, const civic_roster *roster)
 {
 	size_t i;
@@ -205,7 +286,7 @@ int civic_audit_run(civic_audit_report *report, git_repository *repo, const char
 		    const civic_audit_options *opts)
 {
 	civic_audit_options defaults = CIVIC_AUDIT_OPTIONS_INIT;
-	audit_state st = { report, attachments_dir, opts ? opts : &defaults, 0, 0 };
+	audit_state st = { report, attachments_dir, opts ? opts : &defaults, 0, 0, NULL, 0, 0 };
 	civic_catalog_callbacks cb = { on_record, on_bad, &st };
 	civic_roster *roster = NULL;
 	int error;
@@ -226,7 +307,10 @@ int civic_audit_run(civic_audit_report *report, git_repository *repo, const char
 		error = civic_catalog_walk(repo, network_hex, roster, schemas, NULL, &cb);
 	if (error == 0)
 		error = report_forks(&st, repo, network_hex, roster, schemas);
+	if (error == 0)
+		error = check_steps(&st, repo);
 	civic_roster_free(roster);
+	free(st.steps);
 	if (error == 0 && st.failed)
 		error = civic_error_nomem();
 	if (error < 0)

@@ -1,7 +1,8 @@
 /*
  * audit.h - verifies a node's whole archive: the roster chain, every feed
  * from its first commit, every record against its schema, the standing of
- * every author in the roster, and the bytes of every attachment held.
+ * every author in the roster, the bytes of every attachment held, and that
+ * each step ref (steps.h) names the record of its feed it says it does.
  */
 #ifndef CIVIC_AUDIT_H
 #define CIVIC_AUDIT_H

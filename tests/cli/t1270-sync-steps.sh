@@ -168,4 +168,20 @@ test_expect_success 'a node names every 128th record itself, and those steps pas
 	civic --home h audit | tail -n 1 | grep -q "^audit: sound$"
 '
 
+test_expect_success 'civic audit checks each step ref against the record it names; a wrong one is a notice' '
+	civic --home h audit >audit.out && ! grep -q "step ref" audit.out &&
+	git_in h update-ref "$(step_ref 128)" "$(commit_at 127)" &&
+	git_in h update-ref "$(step_ref 384)" "$(commit_at 300)" &&
+	git_in h update-ref "$(step_ref 200)" "$(commit_at 200)" &&
+	git_in h update-ref refs/civic/steps/junk "$(commit_at 1)" &&
+	civic --home h audit >audit.out &&
+	test "$(grep -c "^notice " audit.out)" = 4 &&
+	grep -q "refs/civic/steps/junk. is not a step ref" audit.out &&
+	grep -q "step ref .$(step_ref 128). does not name record 128 of the feed" audit.out &&
+	grep -q "step ref .$(step_ref 384). does not name record 384" audit.out &&
+	grep -q "step ref .$(step_ref 200). is not at a multiple of 128 records" audit.out &&
+	! grep "$(step_ref 256)" audit.out &&
+	tail -n 1 audit.out | grep -q "^audit: sound$"
+'
+
 test_done

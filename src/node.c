@@ -346,6 +346,24 @@ const char *civic_node_attachments_dir(const civic_node *node) { return node->at
 const char *civic_node_tmp_dir(const civic_node *node) { return node->tmp; }
 
 
+int civic_node_tidy(civic_node *node, civic_repack *r)
+{
+	char path[PATH_MAX];
+	git_odb *odb = NULL;
+	int error;
+
+	CIVIC_ASSERT_ARG(node->lock_fd >= 0);
+	if ((error = sub_path(path, sizeof path, node->path, "archive.git")) < 0 ||
+	    (error = civic_repack_small(r, path)) < 0)
+		return error;
+	/* libgit2 looks at objects/pack again for the new packs. */
+	if ((r->packs_joined || r->loose_packed) && git_repository_odb(&odb, node->repo) == 0)
+		(void)git_odb_refresh(odb);
+	git_odb_free(odb);
+	git_error_clear();
+	return 0;
+}
+
 int civic_node_set_network(civic_node *node, const char *network_hex)
 {
 	const char *current = civic_node_network(node);

@@ -19,6 +19,7 @@
 
 #include "buf.h"
 #include "key.h"
+#include "repack.h"
 
 typedef struct civic_node civic_node;
 
@@ -64,6 +65,11 @@ const char *civic_node_network(const civic_node *node);
 
 /* Pins the network id (durably). CIVIC_EEXISTS if another one is pinned. */
 int civic_node_set_network(civic_node *node, const char *network_hex);
+
+/* Joins the archive's small packs and packs its loose objects when that
+ * is due (repack.h); node open for writing. A failure leaves the archive
+ * as it was, or with a pack more. */
+int civic_node_tidy(civic_node *node, civic_repack *r);
 
 int civic_node_key_is_encrypted(const civic_node *node);
 int civic_node_load_key(civic_key **out, const civic_node *node, const char *passphrase, size_t len);

@@ -447,7 +447,9 @@ void civic_quarantine_clean_packs(git_repository *main)
 			snprintf(path, sizeof path, "%s/%.*s.idx", dir, (int)(n - 5), e->d_name);
 			orphan = !civic_fs_exists(path);
 		}
-		if (orphan || !strncmp(e->d_name, "pack_git2_", 10)) {
+		/* libgit2's temporaries, and stock git's (repack.h) */
+		if (orphan || !strncmp(e->d_name, "pack_git2_", 10) || !strncmp(e->d_name, "tmp_", 4) ||
+		    !strncmp(e->d_name, ".tmp-", 5)) {
 			snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
 			unlink(path);
 		}

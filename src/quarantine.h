@@ -69,8 +69,9 @@ void civic_quarantine_free(civic_quarantine *q);
 /* Removes what quarantines a killed process left in tmp_dir. */
 void civic_quarantine_clean(const char *tmp_dir);
 
-/* Removes from main's objects/pack a pack without its index, and libgit2
- * temporaries: what a migration killed midway leaves. Lock holders only. */
+/* Removes from main's objects/pack a pack without its index, and libgit2's
+ * and stock git's temporaries: what a migration or a repack (repack.h)
+ * killed midway leaves. Lock holders only. */
 void civic_quarantine_clean_packs(git_repository *main);
 
 #endif

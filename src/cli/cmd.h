@@ -81,6 +81,9 @@ int cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)
 /* Opens the node named by the context (CIVIC_NODE_WRITE takes the lock). */
 int cli_open_node(civic_node **out, const cli_context *ctx, unsigned int flags);
 
+/* civic_node_tidy(): a failure is a warning, not a reason to stop. */
+void cli_tidy_node(civic_node *node);
+
 /* Opens the node and loads its signing key, asking for the passphrase if it
  * is encrypted (--passphrase-file, $CIVIC_PASSPHRASE_FILE, or the terminal). */
 int cli_load_key(civic_key **out, const civic_node *node, const char *passphrase_file);

@@ -93,6 +93,7 @@ static int open_with_steps(civic_node **node, const cli_context *ctx)
 			civic_error_last()->message);
 	else if (written > 0)
 		fprintf(stderr, _("civic: %zu feed steps written\n"), written);
+	cli_tidy_node(*node);
 	if (civic_refs_pack(civic_node_repository(*node)) < 0)
 		fprintf(stderr, _("civic: warning: the refs were not packed: %s\n"), civic_error_last()->message);
 	return 0;

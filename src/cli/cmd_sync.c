@@ -402,6 +402,8 @@ int cmd_sync(const cli_context *ctx, int argc, char **argv)
 		code = cli_error_civic(error < 0 ? error : civic_error_nomem());
 		goto done;
 	}
+	/* Each sync that takes anything adds a pack: the small ones are joined. */
+	cli_tidy_node(node);
 	signer.node = node;
 	o.state_key = state_key;
 	o.state_payload = &signer;

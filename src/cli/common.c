@@ -108,6 +108,17 @@ int cli_open_node(civic_node **out, const cli_context *ctx, unsigned int flags)
 	return error;
 }
 
+void cli_tidy_node(civic_node *node)
+{
+	civic_repack r = { 0, 0, 0, 0 };
+
+	if (civic_node_tidy(node, &r) < 0) {
+		fprintf(stderr, _("civic: warning: the archive's small packs were not joined: %s\n"),
+			civic_error_last()->message);
+		civic_error_clear();
+	}
+}
+
 void cli_passphrase_free(char *passphrase)
 {
 	if (passphrase)

@@ -246,7 +246,7 @@ static void check_step(audit_state *st, const char *refname, const git_oid *targ
 			    "step ref '%s' is not at a multiple of %d records", refname, CIVIC_STEP_RECORDS);
 		return;
 	}
-	found = bsearch(&key, st->steps, st->nsteps, sizeof *st->steps, step_cmp);
+	found = st->nsteps ? bsearch(&key, st->steps, st->nsteps, sizeof *st->steps, step_cmp) : NULL;
 	if (!found || !target || !git_oid_equal(&found->id, target))
 		add_finding(st, CIVIC_FINDING_NOTICE, &key.author, target,
 			    "step ref '%s' does not name record %llu of the feed as verified", refname,

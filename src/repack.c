@@ -248,7 +248,7 @@ static int pack_within(int *within, git_odb_backend *joined, const char *dir, co
  * reader finds a pack that is going. */
 static void remove_pack(const char *dir, const char *pack)
 {
-	static const char *const exts[] = { ".idx", ".rev", ".pack" };
+	static const char *const exts[] = { ".idx", ".rev", ".bitmap", ".pack" };
 	char path[PATH_MAX];
 	size_t i;
 

@@ -32,6 +32,10 @@ typedef struct {
 
 static int add_name(name_list *l, const char *name)
 {
+	size_t len = strlen(name);
+
+	if (len >= PACK_NAME_MAX)
+		return 0; /* not a name git gives a pack */
 	if (l->count == l->alloc) {
 		size_t n = l->alloc ? l->alloc * 2 : 32;
 		char(*p)[PACK_NAME_MAX] = realloc(l->names, n * sizeof *p);
@@ -40,7 +44,7 @@ static int add_name(name_list *l, const char *name)
 		l->names = p;
 		l->alloc = n;
 	}
-	snprintf(l->names[l->count++], PACK_NAME_MAX, "%s", name);
+	memcpy(l->names[l->count++], name, len + 1);
 	return 0;
 }
 
@@ -76,7 +80,7 @@ static int list_small_packs(name_list *out, const char *dir)
 	while (error == 0 && (e = readdir(d))) {
 		if (strncmp(e->d_name, "pack-", 5) || !has_suffix(e->d_name, ".pack") ||
 		    strlen(e->d_name) >= PACK_NAME_MAX)
-			continue;
+			continue; /* not a name git gives a pack */
 		if ((error = pack_file(path, sizeof path, dir, e->d_name, ".keep")) < 0 || civic_fs_exists(path) ||
 		    (error = pack_file(path, sizeof path, dir, e->d_name, ".idx")) < 0 || !civic_fs_exists(path) ||
 		    (error = pack_file(path, sizeof path, dir, e->d_name, ".pack")) < 0 || stat(path, &st) < 0 ||

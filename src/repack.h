@@ -14,11 +14,12 @@
  * `git pack-objects --stdin-packs` joins them into one, reusing their deltas,
  * and they are removed once every object of each is found in the new one;
  * when it holds some CIVIC_REPACK_MIN_LOOSE loose objects (estimated as
- * `git gc --auto` does, from objects/17/), they are packed and `git
- * prune-packed` removes them. Larger packs (a first sync's parts, 10 MB each)
- * are left as they are: their deltas stay inside a part, which lets a node
- * serve a long feed part by part without computing deltas again, and joining
- * them costs memory in proportion (stock `git repack` of 100k records: 470 MB).
+ * `git gc --auto` does, from objects/17/), they are packed likewise, and
+ * each is removed once found in the new pack. Larger packs (a first sync's
+ * parts, 10 MB each) are left as they are: their deltas stay inside a part,
+ * which lets a node serve a long feed part by part without computing deltas
+ * again, and joining them costs memory in proportion (stock `git repack` of
+ * 100k records: 470 MB).
  * Neither walks the history, so the cost follows what is joined, not the
  * archive. Nothing is removed that is not in a pack whose index is written.
  */

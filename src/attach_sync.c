@@ -7,6 +7,7 @@
 #include "capture.h"
 #include "error.h"
 #include "fsutil.h"
+#include "json_cache.h"
 #include "quarantine.h"
 #include "roster.h"
 #include "salvage.h"
@@ -42,7 +43,81 @@ typedef struct {
 	civic_quarantine *quarantine;
 	holding *list;
 	size_t count;
+	json_t *refused;      /* batches known not to match their record (below) */
+	int refused_changed;
 } attach_state;
+
+/* -------------------------------------------------------------------------
+ * Batches known to be wrong
+ *
+ * A relay that holds a forged batch of a record keeps it: a node that holds
+ * the record's attachments does not fetch it, and pushes only batches the
+ * relay lacks. A batch is named by its commit id, so one that did not match
+ * its record is wrong wherever it is: this node remembers every batch it
+ * refused, in <home>/tmp/refused-batches.json
+ *     {"format": "civic-refused-batches-1", "batches": {batch id: record id}}
+ * and a relay found holding one of them gets this node's batch in its place
+ * (forced: the relay's is no ancestor of it) once this node holds the bytes.
+ */
+
+#define REFUSED_FILE "refused-batches.json"
+#define REFUSED_FORMAT "civic-refused-batches-1"
+#define REFUSED_MAX (1024 * 1024)
+
+static void refused_path(char *out, size_t size, const attach_state *st)
+{
+	snprintf(out, size, "%s/" REFUSED_FILE, civic_node_tmp_dir(st->node));
+}
+
+/* A cache: one that is missing or damaged reads as empty. */
+static int refused_load(attach_state *st)
+{
+	char path[PATH_MAX];
+	json_t *doc, *batches;
+
+	refused_path(path, sizeof path, st);
+	doc = civic_json_cache_load(path, REFUSED_FORMAT, REFUSED_MAX);
+	batches = json_object_get(doc, "batches");
+	st->refused = json_is_object(batches) ? json_incref(batches) : json_object();
+	json_decref(doc);
+	return st->refused ? 0 : civic_error_nomem();
+}
+
+static void refused_add(attach_state *st, const holding *h)
+{
+	char batch[GIT_OID_HEXSZ + 1], record[GIT_OID_HEXSZ + 1];
+
+	git_oid_tostr(batch, sizeof batch, &h->batch);
+	git_oid_tostr(record, sizeof record, &h->record);
+	if (json_object_set_new(st->refused, batch, json_string(record)) == 0)
+		st->refused_changed = 1;
+}
+
+static int refused_has(const attach_state *st, const holding *h)
+{
+	char batch[GIT_OID_HEXSZ + 1], record[GIT_OID_HEXSZ + 1];
+	const char *of;
+
+	git_oid_tostr(batch, sizeof batch, &h->batch);
+	git_oid_tostr(record, sizeof record, &h->record);
+	of = json_string_value(json_object_get(st->refused, batch));
+	return of && !strcmp(of, record);
+}
+
+/* Not saved is not an error: the relay's batch is refused again when met. */
+static void refused_save(attach_state *st)
+{
+	char path[PATH_MAX];
+	json_t *doc;
+
+	if (!st->refused_changed)
+		return;
+	refused_path(path, sizeof path, st);
+	doc = json_pack("{s:s, s:O}", "format", REFUSED_FORMAT, "batches", st->refused);
+	if (!doc || civic_json_cache_save(civic_node_tmp_dir(st->node), path, doc) < 0)
+		civic_error_clear();
+	json_decref(doc);
+}
 
 /* -------------------------------------------------------------------------
  * What the node holds
@@ -176,16 +251,22 @@ static int list_peer(attach_state *st)
  * Fetching, group by group
  */
 
-/* "+refs/civic/attachments/<id>:refs/incoming/attachments/<id>" */
-static char *refspec(const git_oid *record, int force_into_incoming)
+typedef enum {
+	SPEC_PUSH,          /* refs/civic/attachments/<id>:refs/civic/attachments/<id> */
+	SPEC_PUSH_REPLACE,  /* the same, forced: over a batch known to be wrong */
+	SPEC_FETCH,         /* +refs/civic/attachments/<id>:refs/incoming/attachments/<id> */
+} spec_kind;
+
+static char *refspec(const git_oid *record, spec_kind kind)
 {
 	char hex[GIT_OID_HEXSZ + 1], *s = malloc(160);
 
 	git_oid_tostr(hex, sizeof hex, record);
-	if (s)
-		snprintf(s, 160, force_into_incoming ? "+" CIVIC_ATTACH_REF_PREFIX "%s:refs/incoming/attachments/%s"
-						     : CIVIC_ATTACH_REF_PREFIX "%s:" CIVIC_ATTACH_REF_PREFIX "%s",
-			 hex, hex);
+	if (s && kind == SPEC_FETCH)
+		snprintf(s, 160, "+" CIVIC_ATTACH_REF_PREFIX "%s:refs/incoming/attachments/%s", hex, hex);
+	else if (s)
+		snprintf(s, 160, "%s" CIVIC_ATTACH_REF_PREFIX "%s:" CIVIC_ATTACH_REF_PREFIX "%s",
+			 kind == SPEC_PUSH_REPLACE ? "+" : "", hex, hex);
 	return s;
 }
 
@@ -233,8 +314,10 @@ static int store_batch(attach_state *st, git_repository *repo, const holding *h)
 
 	st->report->stored += stored;
 	st->report->refused += bad;
-	if (bad)
+	if (bad) {
 		snprintf(st->report->why, sizeof st->report->why, "%s", why);
+		refused_add(st, h);
+	}
 	return error;
 }
 
@@ -249,7 +332,7 @@ static int fetch_into(attach_state *st, git_repository *repo, const size_t *grou
 	if (!specs)
 		return civic_error_nomem();
 	for (i = 0; i < n && error == 0; i++)
-		if (!(specs[i] = refspec(&st->list[group[i]].record, 1)))
+		if (!(specs[i] = refspec(&st->list[group[i]].record, SPEC_FETCH)))
 			error = civic_error_nomem();
 	if (error == 0 && (error = civic_remote_open(&remote, &st->remote, repo, GIT_DIRECTION_FETCH)) == 0)
 		error = civic_remote_download(&st->remote, remote, specs, n);
@@ -486,10 +569,10 @@ static int fetch_all(attach_state *st)
  * Pushing to a relay, group by group
  */
 
+/* What the relay lacks, or holds wrong (above). */
 static int pick_push(const attach_state *st, const holding *h)
 {
-	(void)st;
-	return !h->missing && !h->on_peer;
+	return !h->missing && (!h->on_peer || refused_has(st, h));
 }
 
 static int on_push_status(const char *refname, const char *status, void *data)
@@ -535,7 +618,7 @@ static int push_group(attach_state *st, const size_t *group, size_t n)
 			break;
 		}
 		git_reference_free(ref);
-		if (!(specs[m++] = refspec(&h->record, 0)))
+		if (!(specs[m++] = refspec(&h->record, h->on_peer ? SPEC_PUSH_REPLACE : SPEC_PUSH)))
 			error = civic_error_nomem();
 	}
 	st->remote.push_status = on_push_status;
@@ -586,7 +669,8 @@ int civic_attach_sync_peer(civic_attach_sync_report *report, civic_node *node, c
 		civic_error_set(CIVIC_ERROR_SYNC, "this node has no network yet: 'civic network join ID' first");
 		return CIVIC_EINVALID;
 	}
-	if ((error = collect(&st)) < 0 || st.count == 0 || (error = list_peer(&st)) < 0)
+	if ((error = collect(&st)) < 0 || st.count == 0 || (error = refused_load(&st)) < 0 ||
+	    (error = list_peer(&st)) < 0)
 		goto done;
 	if (st.opts->fetch && (error = fetch_all(&st)) < 0)
 		goto done;
@@ -601,6 +685,9 @@ int civic_attach_sync_peer(civic_attach_sync_report *report, civic_node *node, c
 	if (st.opts->push && peer->relay)
 		error = push_all(&st);
 done:
+	if (st.refused)
+		refused_save(&st);
+	json_decref(st.refused);
 	civic_quarantine_free(st.quarantine);
 	for (i = 0; i < st.count; i++)
 		json_decref(st.list[i].attachments);

@@ -769,6 +769,22 @@ test_expect_success 'fetch-attachments (text) says why an attachment was refused
 	cat out err | grep -q "not those the record signed"
 '
 
+test_expect_success '3a. the node then puts the true batch in place of the forged one on that relay' '
+	forged=$(pg evil_a rev-parse "refs/civic/attachments/$P") &&
+	grep -q "\"$forged\": \"$P\"" ra/tmp/refused-batches.json &&
+	"$CIVIC" --home ra peer add evil "$(abs evil_a.git)" --relay &&
+	timeout 60 "$CIVIC" --home ra sync evil >out 2>err &&
+	test ! -s err &&
+	grep -q "^attachments evil: 0 stored, 0 refused, 0 records'\'' attachments not on the peer; 1 records'\'' attachments pushed$" out &&
+	test "$(pg evil_a rev-parse "refs/civic/attachments/$P")" = \
+		"$(git --git-dir "$TEST_DIR/srv/relay.git" rev-parse "refs/civic/attachments/$P")" &&
+	fresh ra4 &&
+	fetch_json ra4 0 --all --from "$(abs evil_a.git)" &&
+	fa_is True 5 0 0 &&
+	timeout 60 "$CIVIC" --home ra sync evil >out 2>err &&
+	test ! -s err && ! grep -q "attachments pushed" out
+'
+
 test_expect_success '3b. a chunk one byte larger than the chunk size (128 KiB): refused' '
 	evil evil_b1 &&
 	O=$(head -c 131073 /dev/urandom | pg evil_b1 hash-object -w --stdin) &&

@@ -142,18 +142,14 @@ static void set_counts(civic_feed_status *f, const civic_verified_head *h)
  * not verify), with the feed's counts cleared. */
 static int count_moved(collect_state *cs, civic_verified_heads *cache, git_repository *repo, const char *network,
 		       const civic_roster *roster, const civic_schemas *schemas, const char *refname,
-		       const git_oid *head, const civic_verified_head *h)
+		       const git_oid *head, const civic_pubkey *author, const civic_member *m,
+		       const civic_verified_head *h)
 {
 	civic_catalog_callbacks cb = { on_record, on_bad, cs };
 	civic_feed_status *f;
-	civic_pubkey author;
-	const civic_member *m;
 	int error;
 
-	if (civic_feed_author_from_refname(&author, refname) < 0)
-		return 1;
-	m = roster ? civic_roster_find(roster, &author) : NULL;
-	if (!(f = feed_of(cs, &author, m)))
+	if (!(f = feed_of(cs, author, m)))
 		return civic_error_nomem();
 	set_counts(f, h);
 	cs->index_attachments = 1;
@@ -161,13 +157,13 @@ static int count_moved(collect_state *cs, civic_verified_heads *cache, git_repos
 	cs->index_attachments = 0;
 	if (error < 0 || cs->failed)
 		return error < 0 ? error : civic_error_nomem();
-	f = find_feed(cs->status, &author);
+	f = find_feed(cs->status, author);
 	if (error == 0 && !f->bad && git_oid_equal(&f->head, head)) {
 		f->from_cache = 1; /* its attachments, from the index */
 		return keep_counts(cache, refname, head, f);
 	}
 	memset(f, 0, sizeof *f);
-	f->author = author;
+	f->author = *author;
 	f->member = m;
 	return 1;
 }
@@ -197,7 +193,7 @@ static int count_feed(collect_state *cs, civic_verified_heads *cache, git_reposi
 		return 0;
 	}
 	if ((!m || !m->revoked) && civic_verified_heads_last(&h, cache, refname) &&
-	    (error = count_moved(cs, cache, repo, network, roster, schemas, refname, head, &h)) <= 0)
+	    (error = count_moved(cs, cache, repo, network, roster, schemas, refname, head, &author, m, &h)) <= 0)
 		return error;
 	if ((error = civic_catalog_walk_feed(repo, network, roster, schemas, refname, head, &cb)) < 0)
 		return error;

@@ -207,6 +207,8 @@ int civic_remote_upload(civic_remote *r, git_remote *remote, char **refspecs, si
 
 	git_push_options_init(&po, GIT_PUSH_OPTIONS_VERSION);
 	set_callbacks(&po.callbacks, r);
+	/* libgit2 deltifies all a push sends, anew: on every core. */
+	po.pb_parallelism = 0;
 	if ((error = git_remote_upload(remote, &specs, &po)) < 0)
 		return civic_remote_error(r, error, "pushing to");
 	return 0;

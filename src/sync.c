@@ -6,6 +6,7 @@
 #include "feed.h"
 #include "feed_run.h"
 #include "oidset.h"
+#include "push_parts.h"
 #include "quarantine.h"
 #include "roster.h"
 #include "schema_store.h"
@@ -71,6 +72,8 @@ typedef struct {
 	ref_move *moves;              /* refs to move once the objects are in */
 	size_t nmoves, moves_alloc;
 	civic_remote remote;          /* the connection, and what it saw */
+	civic_push_plan *push_plan;   /* during push(): the parts, and the one */
+	size_t push_part;             /* being pushed */
 	civic_oidset *read;           /* every object of what verified */
 } sync_state;
 
@@ -1118,18 +1121,28 @@ static const git_remote_head *find_remote_head(const git_remote_head **heads, si
 	return NULL;
 }
 
+/* The most records one transfer carries, either way. */
+static uint64_t records_per_part(const sync_state *st)
+{
+	return st->opts->records_per_fetch ? st->opts->records_per_fetch : CIVIC_SYNC_DEFAULT_RECORDS_PER_FETCH;
+}
+
+/* The relay's word on one ref of the part being pushed. A feed moved to a
+ * step (an interim move) is no line of the report: the last part's move of
+ * it is. */
 static int on_push_status(const char *refname, const char *status, void *payload)
 {
 	sync_state *st = payload;
-	git_oid ours;
+	const civic_push_ref *r = civic_push_plan_find(st->push_plan, st->push_part, refname);
 
-	if (git_reference_name_to_id(&ours, st->main, refname) < 0)
+	if (!r)
 		return 0;
 	if (status)
 		return add_item(st, CIVIC_SYNC_PUSH_FAILED, refname, NULL, 0, "the relay refused it: %s", status);
-	if (civic_peer_set_known(st->peer, refname, &ours) < 0)
+	civic_push_plan_took(st->push_plan, (size_t)(r - st->push_plan->refs));
+	if (civic_peer_set_known(st->peer, refname, &r->id) < 0)
 		return -1;
-	return add_item(st, CIVIC_SYNC_PUSHED, refname, NULL, 0, NULL);
+	return r->interim ? 0 : add_item(st, CIVIC_SYNC_PUSHED, refname, NULL, 0, NULL);
 }
 
 /* Whether the relay's ref is as it was when we fetched: if another node
@@ -1144,12 +1157,27 @@ static int unchanged_since_fetch(const sync_state *st, const git_remote_head *no
 	return git_oid_equal(&now->oid, &then->id);
 }
 
-/* Every ref under refs/civic/ whose value differs on the relay; '+' since
- * what the relay held instead was refused here, or kept as fork evidence. */
-static int push_list(want_list *push, sync_state *st, const git_remote_head **heads, size_t n)
+/* How many records of the feed at `feed_ref` the relay holds, when all of
+ * them are this node's (it holds that commit, on our chain): *seq, and 1;
+ * 0 when the relay holds another history. */
+static int relay_behind(uint64_t *seq, sync_state *st, const git_oid *ours, const git_oid *there)
+{
+	*seq = 0;
+	if (!there)
+		return 1;
+	if (civic_feed_commit_seq(seq, st->main, there) < 0)
+		return 0;
+	return git_graph_descendant_of(st->main, ours, there) == 1;
+}
+
+/* Plans every ref under refs/civic/ whose value differs on the relay; '+'
+ * since what the relay held instead was refused here, or kept as fork
+ * evidence. A ref that changed on the relay since the fetch is left out. */
+static int plan_push(civic_push_plan *plan, sync_state *st, const git_remote_head **heads, size_t n)
 {
 	git_reference_iterator *it = NULL;
 	git_reference *ref = NULL;
+	uint64_t seq;
 	int error;
 
 	if ((error = git_reference_iterator_glob_new(&it, st->main, "refs/civic/*")) < 0)
@@ -1158,18 +1186,15 @@ static int push_list(want_list *push, sync_state *st, const git_remote_head **he
 		const char *name = git_reference_name(ref);
 		const git_oid *ours = git_reference_target(ref);
 		const git_remote_head *there = find_remote_head(heads, n, name);
-		if (!ours || classify(name, ours) == REF_OTHER || (there && git_oid_equal(&there->oid, ours))) {
-			git_reference_free(ref);
-			continue;
-		}
-		if (!unchanged_since_fetch(st, there, name))
+		ref_kind kind = ours ? classify(name, ours) : REF_OTHER;
+		if (kind == REF_OTHER || (there && git_oid_equal(&there->oid, ours)))
+			error = 0;
+		else if (!unchanged_since_fetch(st, there, name))
 			error = add_item(st, CIVIC_SYNC_PUSH_FAILED, name, there ? &there->oid : NULL, 0,
 					 "it changed on the relay since the fetch; the next sync takes it up");
-		else if ((error = grow((void **)&push->strings, &push->alloc, push->count, sizeof *push->strings)) == 0 &&
-			 !(push->strings[push->count] = malloc(2 * strlen(name) + 4)))
-			error = civic_error_nomem();
-		else if (error == 0)
-			sprintf(push->strings[push->count++], "+%s:%s", name, name);
+		else if ((error = civic_push_plan_add(plan, name, ours, there ? &there->oid : NULL)) == 0 &&
+			 kind == REF_FEED && relay_behind(&seq, st, ours, there ? &there->oid : NULL))
+			civic_push_plan_relay_behind(plan, name, seq);
 		git_reference_free(ref);
 		if (error < 0)
 			break;
@@ -1178,27 +1203,79 @@ static int push_list(want_list *push, sync_state *st, const git_remote_head **he
 	return error == GIT_ITEROVER ? 0 : error;
 }
 
+/* Before a later part: each of its refs must still be on the relay what
+ * the plan expects (as at the fetch, or as an earlier part left it);
+ * one that is not is left out, as plan_push() leaves it out. */
+static int recheck_part(civic_push_plan *plan, sync_state *st, size_t part, const git_remote_head **heads,
+			size_t n)
+{
+	size_t i;
+	int error = 0;
+
+	for (i = 0; i < plan->count && error == 0; i++) {
+		civic_push_ref *r = &plan->refs[i];
+		const git_remote_head *now = find_remote_head(heads, n, r->dst);
+		if (r->part != part)
+			continue;
+		if (now ? r->has_there && git_oid_equal(&now->oid, &r->there) : !r->has_there)
+			continue;
+		r->part = SIZE_MAX;
+		if (!r->interim)
+			error = add_item(st, CIVIC_SYNC_PUSH_FAILED, r->dst, now ? &now->oid : NULL, 0,
+					 "it changed on the relay since the fetch; the next sync takes it up");
+	}
+	return error;
+}
+
+/* Pushes the plan's part `part` over the open connection. */
+static int push_part(sync_state *st, git_remote *remote, size_t part)
+{
+	char **specs = NULL;
+	size_t *index = NULL, n = 0, i;
+	int error;
+
+	st->push_part = part;
+	if ((error = civic_push_plan_refspecs(&specs, &index, &n, st->push_plan, part)) == 0 && n > 0) {
+		st->report->pushes++;
+		error = civic_remote_upload(&st->remote, remote, specs, n);
+	}
+	for (i = 0; i < n; i++)
+		free(specs[i]);
+	free(specs);
+	free(index);
+	return error;
+}
+
+/* Pushes what differs on the relay, in parts (push_parts.h), one
+ * connection each; the first is the one that listed the relay's refs. */
 static int push(sync_state *st)
 {
+	civic_push_plan plan = CIVIC_PUSH_PLAN_INIT;
 	const git_remote_head **heads = NULL;
 	git_remote *remote = NULL;
-	want_list refs = { NULL, NULL, 0, 0, 0 };
-	size_t n = 0;
+	size_t n = 0, part;
 	int error;
 
 	st->remote.push_status = on_push_status;
 	st->remote.push_data = st;
-	if ((error = civic_remote_open(&remote, &st->remote, st->main, GIT_DIRECTION_PUSH)) < 0)
-		goto done;
-	if ((error = git_remote_ls(&heads, &n, remote)) < 0) {
-		error = civic_remote_error(&st->remote, error, "listing the refs of");
-		goto done;
+	st->push_plan = &plan;
+	for (part = 0, error = 0; error == 0 && (part == 0 || part < plan.parts); part++) {
+		if ((error = civic_remote_open(&remote, &st->remote, st->main, GIT_DIRECTION_PUSH)) < 0)
+			break;
+		if ((error = git_remote_ls(&heads, &n, remote)) < 0)
+			error = civic_remote_error(&st->remote, error, "listing the refs of");
+		else if (part == 0 && (error = plan_push(&plan, st, heads, n)) == 0)
+			error = civic_push_plan_cut(&plan, records_per_part(st));
+		else if (part > 0)
+			error = recheck_part(&plan, st, part, heads, n);
+		if (error == 0)
+			error = push_part(st, remote, part);
+		civic_remote_close(remote);
+		remote = NULL;
 	}
-	if ((error = push_list(&refs, st, heads, n)) == 0 && refs.count > 0)
-		error = civic_remote_upload(&st->remote, remote, refs.strings, refs.count);
-done:
 	civic_remote_close(remote);
-	want_dispose(&refs);
+	st->push_plan = NULL;
+	civic_push_plan_dispose(&plan);
 	return error;
 }
 
@@ -1609,8 +1686,7 @@ done:
  * to one step; what came before stays. *parts: how many transfers ran. */
 static int fetch_in_steps(size_t *parts, sync_state *st)
 {
-	uint64_t budget = st->opts->records_per_fetch ? st->opts->records_per_fetch
-						      : CIVIC_SYNC_DEFAULT_RECORDS_PER_FETCH;
+	uint64_t budget = records_per_part(st);
 	want_list w = { NULL, NULL, 0, 0, 0 }, nw = { NULL, NULL, 0, 0, 0 };
 	incoming *in = NULL, *next = NULL;
 	step_entry *steps = NULL;

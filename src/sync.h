@@ -71,6 +71,7 @@ typedef struct {
 	uint64_t bytes_received;
 	size_t objects_received;
 	size_t fetches;          /* transfers made: one, or more for feeds in parts */
+	size_t pushes;           /* pushes made to a relay: one, or more in parts */
 	civic_sync_item *items;
 	size_t count, alloc;
 } civic_sync_report;
@@ -86,7 +87,8 @@ typedef struct {
 	civic_state_key_cb state_key;
 	void *state_payload;
 	/* A feed far ahead on the peer comes in parts of at most this many
-	 * records, each verified and kept before the next (steps.h): memory
+	 * records, each verified and kept before the next (steps.h), and a push
+	 * to a relay goes in parts of about as many (push_parts.h): memory
 	 * stays bounded, and a link that drops still makes progress. 0: the
 	 * default. A part is never smaller than one step. */
 	uint64_t records_per_fetch;

@@ -25,8 +25,9 @@ static const char usage[] =
 	   "  --no-attachments  records only: attachment bytes are not fetched or pushed\n"
 	   "  --max-bytes   cut off a peer that sends more than N bytes (default 2 GiB)\n"
 	   "  --records-per-fetch  a feed far ahead on the peer comes in parts of at most N records,\n"
-	   "                each kept before the next (default 6144; fewer: less memory, and more\n"
-	   "                progress on a link that drops)\n"
+	   "                each kept before the next, and a push to a relay goes in parts of as\n"
+	   "                many (default 6144; fewer: less memory, and more progress on a link\n"
+	   "                that drops)\n"
 	   "  --timeout     give up on a peer that sends nothing for S seconds (default 60)\n"
 	   "  --passphrase-file  opens the key to sign what this node holds (also CIVIC_PASSPHRASE_FILE);\n"
 	   "                without it, an encrypted key is never asked for and the statement waits\n");
@@ -211,6 +212,8 @@ static void print_report(const civic_peer *peer, const civic_sync_report *r, con
 	       r->roster_updated ? _(", roster updated") : "", r->rejected, r->forks, r->refs_pushed);
 	if (r->fetches > 1)
 		printf(_("  fetched in %zu parts\n"), r->fetches);
+	if (r->pushes > 1)
+		printf(_("  pushed in %zu parts\n"), r->pushes);
 }
 
 static json_t *report_json(const civic_peer *peer, const civic_sync_report *r, int error)
@@ -226,7 +229,7 @@ static json_t *report_json(const civic_peer *peer, const civic_sync_report *r, i
 			"theirs", git_oid_is_zero(&it->theirs) ? "" : git_oid_tostr(hex, sizeof hex, &it->theirs),
 			"records", (json_int_t)it->records, "reason", it->reason));
 	}
-	return json_pack("{s:s, s:s, s:b, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
+	return json_pack("{s:s, s:s, s:b, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
 		"peer", peer->name, "url", peer->url, "ok", error == 0,
 		"error", error < 0 ? civic_error_last()->message : "", "roster_updated", r->roster_updated,
 		"records_accepted", (json_int_t)r->records_accepted, "rejected", (json_int_t)r->rejected,
@@ -234,7 +237,7 @@ static json_t *report_json(const civic_peer *peer, const civic_sync_report *r, i
 		"refs_pushed", (json_int_t)r->refs_pushed,
 		"push_failed", (json_int_t)r->push_failed, "bytes_received", (json_int_t)r->bytes_received,
 		"objects_received", (json_int_t)r->objects_received, "fetches", (json_int_t)r->fetches,
-		"items", items);
+		"pushes", (json_int_t)r->pushes, "items", items);
 }
 
 static json_t *attach_json(const civic_attach_sync_report *a)

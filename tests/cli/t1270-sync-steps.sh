@@ -8,8 +8,8 @@
 # less than the whole feed.
 . "$(dirname "$0")/test-lib.sh"
 
-set -- $(free_ports 4 $((24000 + ($$ % 4000) * 8 + 5)))
-PORT_DAEMON=$1 PORT_CUT=$2 PORT_FEW=$3 PORT_OWN=$4
+set -- $(free_ports 8 $((24000 + ($$ % 4000) * 8 + 5)))
+PORT_DAEMON=$1 PORT_CUT=$2 PORT_FEW=$3 PORT_OWN=$4 PORT_PUSH=$5 PORT_PCUT=$6 PORT_PGONE=$7 PORT_PCOUNT=$8
 set --
 CUT=14000
 URL="git://127.0.0.1:$PORT_DAEMON"
@@ -182,6 +182,112 @@ test_expect_success 'civic audit checks each step ref against the record it name
 	grep -q "step ref .$(step_ref 200). is not at a multiple of 128 records" audit.out &&
 	! grep "$(step_ref 256)" audit.out &&
 	tail -n 1 audit.out | grep -q "^audit: sound$"
+'
+
+# relay_log NAME: what receive-pack moved the feed ref from and to, push
+# by push ("old new" per line), by a hook on srv/NAME.git
+relay_with_log() {
+	git init -q --bare "srv/$1.git" &&
+	cat >"srv/$1.git/hooks/post-receive" <<-EOF &&
+	#!/bin/sh
+	grep " $FEED\$" | cut -d" " -f1,2 >>"$TEST_DIR/srv/$1.log"
+	EOF
+	chmod +x "srv/$1.git/hooks/post-receive" &&
+	: >"srv/$1.log"
+}
+zero=0000000000000000000000000000000000000000
+
+# push_json NAME ARGS...: civic sync --json --no-attachments of node a with relay NAME
+push_json() {
+	_p=$1
+	shift
+	civic --home a sync --json --no-attachments "$@" "$_p" >out.json 2>err
+	rc=$?
+}
+pushed() { jq -r ".[0].items[] | select(.outcome == \"pushed\") | .ref" out.json; }
+
+test_expect_success 'setup: relays that take pushes, behind git daemon, a proxy that cuts and one that goes' '
+	start_server push.log "$(git --exec-path)/git-daemon" --reuseaddr --export-all --enable=receive-pack \
+		--informative-errors --listen=127.0.0.1 --port="$PORT_PUSH" \
+		--base-path="$TEST_DIR/srv" "$TEST_DIR/srv" &&
+	wait_port "$PORT_PUSH" &&
+	for r in parts whole cut gone; do relay_with_log $r || return 1; done &&
+	civic --home a peer add parts "git://127.0.0.1:$PORT_PUSH/parts.git" --relay &&
+	civic --home a peer add whole "git://127.0.0.1:$PORT_PUSH/whole.git" --relay
+'
+
+test_expect_success 'a push to an empty relay goes in parts: one pack each, the feed moving with its steps' '
+	push_json parts --records-per-fetch 128 &&
+	test "$rc" = 0 &&
+	test "$(num pushes)" = 3 &&
+	test "$(relay parts rev-parse "$FEED")" = "$(git_in a rev-parse "$FEED")" &&
+	test "$(relay parts rev-parse "$(step_ref 256)")" = "$(commit_at 256)" &&
+	printf "%s %s\n" $zero "$(commit_at 128)" "$(commit_at 128)" "$(commit_at 256)" \
+		"$(commit_at 256)" "$(commit_at 300)" >want &&
+	diff -u want srv/parts.log &&
+	test "$(ls srv/parts.git/objects/pack/*.pack | wc -l)" = 3 &&
+	test "$(pushed | grep -c "^$FEED\$")" = 1 &&
+	pushed | grep -q "^refs/civic/roster\$" &&
+	git --git-dir srv/parts.git fsck --strict --full 2>fsck.err
+'
+
+test_expect_success 'a node far behind takes every record from the relay that was pushed in parts' '
+	join_network cc i "НПО i" dupnitsa && fetch_roster cc i &&
+	sync_json i "git://127.0.0.1:$PORT_PUSH/parts.git" &&
+	test "$rc" = 0 &&
+	test "$(num records_accepted)" = 300 &&
+	civic --home i audit | tail -n 1 | grep -q "^audit: sound$"
+'
+
+test_expect_success 'a push of fewer records than a part is one push, as before' '
+	push_json whole &&
+	test "$rc" = 0 &&
+	printf "%s %s\n" $zero "$(commit_at 300)" >want &&
+	diff -u want srv/whole.log &&
+	test "$(ls srv/whole.git/objects/pack/*.pack | wc -l)" = 1
+'
+
+test_expect_success 'over a link cut before the whole push, the push in parts arrives' '
+	start_server pcut.out python3 "$TEST_DIR/cutproxy.py" "$PORT_PCUT" "$PORT_PUSH" \
+		$(($(cat srv/whole.git/objects/pack/*.pack | wc -c) * 6 / 10)) "$TEST_DIR/pcut.log" &&
+	wait_port "$PORT_PCUT" &&
+	civic --home a peer add cut "git://127.0.0.1:$PORT_PCUT/cut.git" --relay &&
+	push_json cut &&
+	test "$rc" != 0 &&
+	grep -q "^cut" pcut.log &&
+	test -z "$(relay cut for-each-ref)" &&
+	civic --home a sync --no-attachments --records-per-fetch 128 cut >out &&
+	grep -q "^  pushed in 3 parts$" out &&
+	test "$(relay cut rev-parse "$FEED")" = "$(git_in a rev-parse "$FEED")"
+'
+
+test_expect_success 'a link gone midway leaves the relay a shorter feed that verifies; the next sync goes on' '
+	# how many connections a sync makes before it pushes; the proxy that
+	# goes forwards those, wait_port'\''s, and the first part's
+	start_server pcount.out python3 "$TEST_DIR/cutproxy.py" "$PORT_PCOUNT" "$PORT_PUSH" 100000000 \
+		"$TEST_DIR/pcount.log" &&
+	wait_port "$PORT_PCOUNT" &&
+	: >pcount.log &&
+	civic --home a sync --no-attachments "git://127.0.0.1:$PORT_PCOUNT/whole.git" >/dev/null &&
+	before=$(grep -c "^done" pcount.log) &&
+	start_server pgone.out python3 "$TEST_DIR/cutproxy.py" "$PORT_PGONE" "$PORT_PUSH" 100000000 \
+		"$TEST_DIR/pgone.log" $((before + 2)) &&
+	wait_port "$PORT_PGONE" &&
+	civic --home a peer add gone "git://127.0.0.1:$PORT_PGONE/gone.git" --relay &&
+	push_json gone --records-per-fetch 128 &&
+	test "$rc" != 0 &&
+	grep -q "^refused" pgone.log &&
+	test "$(relay gone rev-parse "$FEED")" = "$(commit_at 128)" &&
+	join_network cc j "НПО j" dupnitsa && fetch_roster cc j &&
+	civic --home j sync --json --no-push --no-attachments "$TEST_DIR/srv/gone.git" >out.json 2>err &&
+	test "$(num records_accepted)" = 128 &&
+	civic --home a peer remove gone &&
+	civic --home a peer add gone "git://127.0.0.1:$PORT_PUSH/gone.git" --relay &&
+	push_json gone --records-per-fetch 128 &&
+	test "$rc" = 0 &&
+	printf "%s %s\n" $zero "$(commit_at 128)" "$(commit_at 128)" "$(commit_at 256)" \
+		"$(commit_at 256)" "$(commit_at 300)" >want &&
+	diff -u want srv/gone.log
 '
 
 test_done

@@ -26,6 +26,13 @@
 #    BENCH_FULL_TIMEOUT seconds (default 120) is killed, reported as a lower
 #    bound, and not run again at that size; one that took more than
 #    BENCH_FULL_ONCE seconds (default 20) is not run again either.
+#  - first push to an empty relay, at each size up to BENCH_PUSH_MAX records
+#    (default 10000): a copy of the archive's node (`civic peer add relay
+#    URL --relay`) runs `civic sync --json --no-attachments relay` against a
+#    fresh bare repository behind stock `git daemon --enable=receive-pack`,
+#    against stock `git push URL '+refs/civic/*:refs/civic/*'` from the same
+#    repository to another; BENCH_PUSH_RUNS rounds (default 3), order swapped
+#    every round. No target: libgit2 deltifies anew all that a push sends.
 # Wall time and peak RSS of each process (and the children it waited for)
 # come from bench/timeit. Writes RESULTS/sync-*.txt, the report's parts
 # RESULTS/sync-targets.md and RESULTS/sync-section.md, and a summary on
@@ -38,6 +45,8 @@ shift 3
 RUNS=${BENCH_SYNC_RUNS:-11}
 FULL_RUNS=${BENCH_FULL_RUNS:-3}
 FULL_CAP=${BENCH_FULL_TIMEOUT:-120}
+PUSH_RUNS=${BENCH_PUSH_RUNS:-3}
+PUSH_MAX=${BENCH_PUSH_MAX:-10000}
 FULL_ONCE=${BENCH_FULL_ONCE:-20}
 NEW=10   # records the peer holds that the receiver does not
 WORK=$(dirname "$RES")/sync-work   # next to the archives: packs are hard-linked
@@ -306,6 +315,81 @@ N=$LARGEST
 stop_daemons
 
 # ---------------------------------------------------------------------------
+# The first push to an empty relay: a plain bare repository behind stock git
+# daemon, as a relay is. The pushing node is a copy of the cached archive's.
+RELAYS=$WORK/relays
+relay_daemon() {
+	mkdir -p "$RELAYS"
+	git init -q --bare "$RELAYS/probe.git"
+	tries=0
+	while [ "$tries" -lt 20 ]; do
+		PORT=$((PORT + 1))
+		git daemon --reuseaddr --export-all --enable=receive-pack --listen=127.0.0.1 \
+			--port="$PORT" --base-path="$RELAYS" "$RELAYS" > "$WORK/relay-daemon.log" 2>&1 &
+		pid=$!
+		i=0
+		while [ "$i" -lt 50 ] && kill -0 "$pid" 2>/dev/null; do
+			if git ls-remote "git://127.0.0.1:$PORT/probe.git" > /dev/null 2>&1 &&
+			   kill -0 "$pid" 2>/dev/null; then
+				DAEMONS="$DAEMONS $pid"
+				RELAY_URL=git://127.0.0.1:$PORT
+				return 0
+			fi
+			sleep 0.1
+			i=$((i + 1))
+		done
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+		tries=$((tries + 1))
+	done
+	die "cannot start git daemon for the relays: see $WORK/relay-daemon.log"
+}
+push_civic() { # N: prints "seconds maxrss_kb"
+	rm -rf "$RELAYS/civic.git"
+	git init -q --bare "$RELAYS/civic.git"
+	s=$("$TIMEIT" -o "$RES/sync-push-civic-out-$1.json" -- \
+		"$CIVIC" --home "$WORK/pusher-$1" sync --json --no-attachments relay)
+	[ "$(git -C "$RELAYS/civic.git" rev-parse "$(kv "$WORK/template-$1/refs" feed)")" = \
+	  "$(kv "$WORK/template-$1/refs" tip)" ] ||
+		die "civic sync did not push the feed: see $RES/sync-push-civic-out-$1.json"
+	sample "$s"
+}
+push_git() { # N: prints "seconds maxrss_kb"
+	rm -rf "$RELAYS/git.git"
+	git init -q --bare "$RELAYS/git.git"
+	s=$("$TIMEIT" -- git -C "$WORK/pusher-$1/archive.git" push -q "$RELAY_URL/git.git" \
+		'+refs/civic/*:refs/civic/*')
+	[ "$(git -C "$RELAYS/git.git" rev-parse "$(kv "$WORK/template-$1/refs" feed)")" = \
+	  "$(kv "$WORK/template-$1/refs" tip)" ] || die "git push did not push the feed"
+	sample "$s"
+}
+PUSH_SIZES=""
+relay_daemon
+for arg in "$@"; do
+	n=${arg%%=*} home=${arg#*=}
+	[ "$n" -le "$PUSH_MAX" ] || continue
+	PUSH_SIZES="$PUSH_SIZES $n"
+	say "$n records: first push to an empty relay, civic and stock git push: $PUSH_RUNS rounds"
+	rm -rf "$WORK/pusher-$n"
+	cp -a "$home" "$WORK/pusher-$n"
+	"$CIVIC" --home "$WORK/pusher-$n" peer add relay "$RELAY_URL/civic.git" --relay > /dev/null
+	: > "$RES/sync-push-civic-runs-$n.txt"; : > "$RES/sync-push-git-runs-$n.txt"
+	round=0
+	while [ "$round" -lt "$PUSH_RUNS" ]; do
+		[ $((round % 2)) = 0 ] || push_git "$n" >> "$RES/sync-push-git-runs-$n.txt"
+		push_civic "$n" >> "$RES/sync-push-civic-runs-$n.txt"
+		[ $((round % 2)) = 1 ] || push_git "$n" >> "$RES/sync-push-git-runs-$n.txt"
+		round=$((round + 1))
+	done
+	{ stats < "$RES/sync-push-civic-runs-$n.txt"
+	  echo "pushes=$(json_num "$RES/sync-push-civic-out-$n.json" pushes)"
+	} > "$RES/sync-push-civic-$n.txt"
+	stats < "$RES/sync-push-git-runs-$n.txt" > "$RES/sync-push-git-$n.txt"
+	rm -rf "$WORK/pusher-$n"
+done
+stop_daemons
+
+# ---------------------------------------------------------------------------
 # The report's parts: the targets' rows and the section, in Markdown.
 ms() { fmt '%.0f' "$1 * 1000"; }
 sec() { fmt '%.2f' "$1"; }
@@ -401,6 +485,18 @@ if [ -n "$SYNCED" ]; then
 | $N, from a node that synced them | $(full_time "$SYNCED"), $(cf "$SYNCED" runs) run$([ "$(cf "$SYNCED" runs)" = 1 ] || echo s) | $(sec "$(cf "$SYNCED" min_s)") – $(sec "$(cf "$SYNCED" max_s)") s | $(sec "$(gf "$SYNCED" median_s)") s | $(sec "$(gf "$SYNCED" min_s)") – $(sec "$(gf "$SYNCED" max_s)") s | $(full_ratio "$SYNCED") | $(full_rss "$SYNCED"), $(mib "$(gf "$SYNCED" maxrss_kb)") MiB | $(mib "$(cf "$SYNCED" size_kb)"), $(mib "$(gf "$SYNCED" size_kb)") MiB |"
 fi
 
+pc() { kv "$RES/sync-push-civic-$1.txt" "$2"; }
+pg() { kv "$RES/sync-push-git-$1.txt" "$2"; }
+TABLE_PUSH="| records | \`civic sync\` to the relay (median of $PUSH_RUNS) | min – max | pushes | \`git push\` (median) | min – max | civic / git | peak RSS: civic, git |
+|---:|---:|---:|---:|---:|---:|---:|---:|"
+PUSH_LINE=""
+# shellcheck disable=SC2086
+for n in $(printf '%s\n' $PUSH_SIZES | sort -n); do
+	TABLE_PUSH="$TABLE_PUSH
+| $n | $(sec "$(pc "$n" median_s)") s | $(sec "$(pc "$n" min_s)") – $(sec "$(pc "$n" max_s)") s | $(pc "$n" pushes) | $(sec "$(pg "$n" median_s)") s | $(sec "$(pg "$n" min_s)") – $(sec "$(pg "$n" max_s)") s | $(fmt '%.1f' "$(pc "$n" median_s) / $(pg "$n" median_s)")x | $(mib "$(pc "$n" maxrss_kb)"), $(mib "$(pg "$n" maxrss_kb)") MiB |"
+	PUSH_LINE="first push of $(short "$n") records to an empty relay vs git push: $(fmt '%.1f' "$(pc "$n" median_s) / $(pg "$n" median_s)")x (no target)"
+done
+
 cat > "$RES/sync-section.md" <<EOF
 ## Sync (issue 3)
 
@@ -446,6 +542,16 @@ again (\`git pack-objects\` used about 12 CPU-seconds of a first sync of 100k re
 against 1 for \`git clone --mirror\`).
 
 $TABLE_FULL
+
+**First push to an empty relay.** At each size up to $PUSH_MAX records, a copy of the archive's node
+pushes to a fresh bare repository behind stock \`git daemon --enable=receive-pack\` on loopback:
+\`civic sync --json --no-attachments relay\` (the relay is empty, so the sync lists its refs and
+pushes, in parts cut at the feed's steps), against stock \`git push URL '+refs/civic/*:refs/civic/*'\`
+of the same repository to another fresh one. $PUSH_RUNS rounds, in alternating order. libgit2's
+packbuilder reads and deltifies everything a push sends, where stock git reuses the deltas of the
+node's packs; there is no target.
+
+$TABLE_PUSH
 EOF
 
 printf '%s\n' \
@@ -454,5 +560,6 @@ printf '%s\n' \
 	"full sync of $(short "$N") vs git clone --mirror: $(full_ratio "$N"), target <= 2x  $V_FULL" \
 	${SYNCED_LINE:+"$SYNCED_LINE"} \
 	"sync peak RSS: $(mib "$rss_inc") MiB ($NEW new), $(full_rss "$N") MiB (full), target < 64 MiB  $V_RSS" \
+	${PUSH_LINE:+"$PUSH_LINE"} \
 	> "$RES/sync-summary.txt"
-printf '\n%s\n\n%s\n\n' "$TABLE_INC" "$TABLE_FULL"
+printf '\n%s\n\n%s\n\n%s\n\n' "$TABLE_INC" "$TABLE_FULL" "$TABLE_PUSH"

@@ -300,9 +300,17 @@ static size_t next_group(size_t *group, size_t max, attach_state *st, size_t *at
 	return n;
 }
 
+/* The peer's batch of h is worth fetching: one refused before is wrong
+ * wherever it is (it is named by its commit), so the record waits for a
+ * peer that holds another. */
+static int offered(const attach_state *st, const holding *h)
+{
+	return h->on_peer && !refused_has(st, h);
+}
+
 static int pick_fetch(const attach_state *st, const holding *h)
 {
-	return h->missing && h->on_peer && wanted(st, h);
+	return h->missing && offered(st, h) && wanted(st, h);
 }
 
 /* Stores what h's batch in repo holds that this node lacks, checked. */
@@ -518,13 +526,13 @@ static int fetch_all(attach_state *st)
 		const holding *h = &st->list[i];
 		if (h->missing && wanted(st, h)) {
 			st->report->records_missing++;
-			st->report->not_on_peer += !h->on_peer;
+			st->report->not_on_peer += !offered(st, h);
 		}
 	}
 	/* Records that an earlier run fetched in part take up from there. */
 	for (i = 0; i < st->count && error == 0; i++) {
 		holding *h = &st->list[i];
-		if (!h->missing || !h->on_peer || !wanted(st, h) || !has_parts(st, h))
+		if (!h->missing || !offered(st, h) || !wanted(st, h) || !has_parts(st, h))
 			continue;
 		if ((failed = fetch_resumable(st, i)) < 0 && final_failure(st))
 			error = failed;

@@ -752,6 +752,16 @@ test_expect_success '3a. the same through civic sync: exit 1, the reason under t
 	store_is ra2 празна.jpg tiny.jpg scan.pdf report.pdf
 '
 
+test_expect_success '3a. a batch refused once is not fetched again: the record waits for another peer' '
+	{ timeout 60 "$CIVIC" --home ra2 sync "$(abs evil_a.git)" >out 2>err; rc=$?; } &&
+	cat out err && test $rc = 0 && test ! -s err &&
+	grep -q "^attachments .*evil_a.git: 0 stored, 0 refused, 1 records'\'' attachments not on the peer; 0 records'\'' attachments pushed$" out &&
+	store_is ra2 празна.jpg tiny.jpg scan.pdf report.pdf &&
+	timeout 60 "$CIVIC" --home ra2 fetch-attachments --all --from "$RELAY_URL" >out &&
+	grep -q ": 1 attachments stored, 0 refused" out &&
+	store_is ra2 "снимка 1.jpg" празна.jpg tiny.jpg scan.pdf report.pdf
+'
+
 test_expect_success '3a. the honest relay then brings the refused one; the archive is sound' '
 	timeout 60 "$CIVIC" --home ra fetch-attachments --all --from "$RELAY_URL" >out &&
 	grep -q ": 1 attachments stored, 0 refused" out &&

@@ -197,36 +197,30 @@ int civic_push_plan_cut(civic_push_plan *plan, uint64_t records)
 	return error;
 }
 
-int civic_push_plan_refspecs(char ***out, size_t **index, size_t *n, const civic_push_plan *plan, size_t part)
+int civic_push_plan_refspecs(char ***out, size_t *n, const civic_push_plan *plan, size_t part)
 {
 	char **specs = calloc(plan->count ? plan->count : 1, sizeof *specs);
-	size_t *at = calloc(plan->count ? plan->count : 1, sizeof *at);
 	size_t i;
 
 	*out = NULL;
-	*index = NULL;
 	*n = 0;
-	if (!specs || !at)
-		goto nomem;
+	if (!specs)
+		return civic_error_nomem();
 	for (i = 0; i < plan->count; i++) {
 		const civic_push_ref *r = &plan->refs[i];
 		size_t size = strlen(r->src) + strlen(r->dst) + 3;
 		if (r->part != part)
 			continue;
-		if (!(specs[*n] = malloc(size)))
-			goto nomem;
-		snprintf(specs[*n], size, "+%s:%s", r->src, r->dst);
-		at[(*n)++] = i;
+		if (!(specs[*n] = malloc(size))) {
+			while (*n > 0)
+				free(specs[--*n]);
+			free(specs);
+			return civic_error_nomem();
+		}
+		snprintf(specs[(*n)++], size, "+%s:%s", r->src, r->dst);
 	}
 	*out = specs;
-	*index = at;
 	return 0;
-nomem:
-	while (specs && *n > 0)
-		free(specs[--*n]);
-	free(specs);
-	free(at);
-	return civic_error_nomem();
 }
 
 void civic_push_plan_took(civic_push_plan *plan, size_t i)

@@ -63,9 +63,9 @@ void civic_push_plan_relay_behind(civic_push_plan *plan, const char *feed_ref, u
  * every add. */
 int civic_push_plan_cut(civic_push_plan *plan, uint64_t records);
 
-/* The refspecs ("+src:dst") of part `part`, each *out[i] the refspec of
- * plan->refs[(*index)[i]]. Free *out's strings, *out and *index. */
-int civic_push_plan_refspecs(char ***out, size_t **index, size_t *n, const civic_push_plan *plan, size_t part);
+/* The refspecs ("+src:dst") of part `part`, in the plan's order; free
+ * each of the n strings, then *out. */
+int civic_push_plan_refspecs(char ***out, size_t *n, const civic_push_plan *plan, size_t part);
 
 /* The relay took ref i: later parts expect it there. */
 void civic_push_plan_took(civic_push_plan *plan, size_t i);

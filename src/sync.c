@@ -1231,18 +1231,17 @@ static int recheck_part(civic_push_plan *plan, sync_state *st, size_t part, cons
 static int push_part(sync_state *st, git_remote *remote, size_t part)
 {
 	char **specs = NULL;
-	size_t *index = NULL, n = 0, i;
+	size_t n = 0, i;
 	int error;
 
 	st->push_part = part;
-	if ((error = civic_push_plan_refspecs(&specs, &index, &n, st->push_plan, part)) == 0 && n > 0) {
+	if ((error = civic_push_plan_refspecs(&specs, &n, st->push_plan, part)) == 0 && n > 0) {
 		st->report->pushes++;
 		error = civic_remote_upload(&st->remote, remote, specs, n);
 	}
 	for (i = 0; i < n; i++)
 		free(specs[i]);
 	free(specs);
-	free(index);
 	return error;
 }
 

@@ -303,8 +303,8 @@ done
 # the sync left them (one per part): what a peer that is itself a civic
 # node serves. The cached archives are one pack made by stock `git repack`,
 # which deltifies older trees against newer ones, so that the daemon must
-# compute most deltas of a part again; civic's own time is about the same
-# from either, but git clone --mirror is slower from a pack per part.
+# compute most deltas of a part again, on a core the verification wants;
+# git clone --mirror, for its part, is slower from a pack per part.
 SYNCED=""
 if [ -d "$WORK/synced" ]; then
 	serve "$WORK/synced" "$WORK/daemon-synced.log"
@@ -540,9 +540,9 @@ the same way: its packs are as the sync left them, one per part of the feed, wit
 inside its part. The cached archives are one pack made by stock \`git repack\`, which deltifies
 older trees against newer ones, so for each part the daemon must compute most of its deltas
 again (\`git pack-objects\` used about 10 CPU-seconds of a first sync of 100k records from it,
-5 from the node that synced, against 1 for \`git clone --mirror\`). That is the server's work:
-\`civic sync\` itself takes about as long from either, and the second ratio is lower mostly
-because \`git clone --mirror\` is slower from a pack per part than from one pack.
+5 from the node that synced, against 1 for \`git clone --mirror\`). Both sides of the second
+ratio move: \`civic sync\` is faster from the node that synced, its daemon no longer taking a core
+from the verification, and \`git clone --mirror\` is slower from a pack per part than from one.
 
 $TABLE_FULL
 

@@ -263,7 +263,7 @@ test_expect_success 'over a link cut before the whole push, the push in parts ar
 
 test_expect_success 'a link gone midway leaves the relay a shorter feed that verifies; the next sync goes on' '
 	# how many connections a sync makes before it pushes; the proxy that
-	# goes forwards those, wait_port'\''s, and the first part's
+	# goes forwards those, the one of wait_port, and the one of the first part
 	start_server pcount.out python3 "$TEST_DIR/cutproxy.py" "$PORT_PCOUNT" "$PORT_PUSH" 100000000 \
 		"$TEST_DIR/pcount.log" &&
 	wait_port "$PORT_PCOUNT" &&

@@ -75,20 +75,8 @@ void civic_push_plan_relay_behind(civic_push_plan *plan, const char *feed_ref, u
 	}
 }
 
-/* A planned step ref: its author and seq, and where the plan holds it. */
-typedef struct {
-	civic_pubkey author;
-	uint64_t seq;
-	size_t ref;
-} step;
-
-static int by_author_then_seq(const void *a, const void *b)
-{
-	const step *x = a, *y = b;
-	int c = memcmp(x->author.bytes, y->author.bytes, sizeof x->author.bytes);
-
-	return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
-}
+/* A planned step ref: its index is in plan->refs. */
+typedef civic_step_place step;
 
 static int list_steps(step **out, size_t *n, const civic_push_plan *plan)
 {
@@ -100,8 +88,8 @@ static int list_steps(step **out, size_t *n, const civic_push_plan *plan)
 		return civic_error_nomem();
 	for (i = 0; i < plan->count; i++)
 		if (civic_step_from_refname(&s[*n].author, &s[*n].seq, plan->refs[i].dst) == 0)
-			s[(*n)++].ref = i;
-	qsort(s, *n, sizeof *s, by_author_then_seq);
+			s[(*n)++].index = i;
+	qsort(s, *n, sizeof *s, civic_step_place_cmp);
 	*out = s;
 	return 0;
 }
@@ -139,11 +127,11 @@ static int add_interim(civic_push_plan *plan, const step *s, size_t n, size_t la
 	int error = 0;
 
 	for (i = 0; i < n && error == 0; i++) {
-		const civic_push_ref *st = &plan->refs[s[i].ref];
+		const civic_push_ref *st = &plan->refs[s[i].index];
 		civic_push_ref *feed;
 		int last_of_part = i + 1 == n ||
 				   memcmp(s[i + 1].author.bytes, s[i].author.bytes, sizeof s[i].author.bytes) ||
-				   plan->refs[s[i + 1].ref].part != st->part;
+				   plan->refs[s[i + 1].index].part != st->part;
 		if (!last_of_part || st->part == last || !(feed = feed_of(plan, &s[i].author)) ||
 		    !feed->relay_behind || s[i].seq <= feed->relay_seq)
 			continue;
@@ -177,7 +165,7 @@ int civic_push_plan_cut(civic_push_plan *plan, uint64_t records)
 	if ((error = list_steps(&s, &n, plan)) < 0)
 		return error;
 	for (i = 0; i < n; i++) {
-		plan->refs[s[i].ref].part = part;
+		plan->refs[s[i].index].part = part;
 		sum += step_cost(&s[i], i ? &s[i - 1] : NULL, feed_of(plan, &s[i].author));
 		if (sum >= records) {
 			part++;

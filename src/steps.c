@@ -38,6 +38,14 @@ int civic_step_from_refname(civic_pubkey *author, uint64_t *seq, const char *ref
 	return *seq > 0 ? 0 : CIVIC_EINVALID;
 }
 
+int civic_step_place_cmp(const void *a, const void *b)
+{
+	const civic_step_place *x = a, *y = b;
+	int c = memcmp(x->author.bytes, y->author.bytes, sizeof x->author.bytes);
+
+	return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
+}
+
 int civic_steps_of_run(const civic_pubkey *author, uint64_t first_seq, const git_oid *ids, size_t n,
 		       uint64_t every, git_repository *repo,
 		       int (*each)(const char *refname, const git_oid *id, const git_oid *old, void *payload),

@@ -38,6 +38,16 @@ int civic_step_refname(civic_buf *out, const civic_pubkey *author, uint64_t seq)
  * seq above 0. CIVIC_EINVALID (no error text) when refname is not one. */
 int civic_step_from_refname(civic_pubkey *author, uint64_t *seq, const char *refname);
 
+/* A step ref in a caller's list (`index` into it), for lists of steps
+ * ordered by civic_step_place_cmp: by author, then seq (qsort). */
+typedef struct {
+	civic_pubkey author;
+	uint64_t seq;
+	size_t index;
+} civic_step_place;
+
+int civic_step_place_cmp(const void *a, const void *b);
+
 /* The step refs of ids[0..n), the commits of author's feed from seq
  * first_seq on: the ref of each whose seq is a multiple of `every`, as
  * (refname, id, the ref's current value or NULL) for `each` to move. */

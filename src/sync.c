@@ -1483,19 +1483,8 @@ done:
  * Long feeds, in parts (steps.h)
  */
 
-typedef struct {
-	civic_pubkey author;
-	uint64_t seq;
-	size_t adv; /* index in st->adv */
-} step_entry;
-
-static int step_cmp(const void *a, const void *b)
-{
-	const step_entry *x = a, *y = b;
-	int c = memcmp(x->author.bytes, y->author.bytes, sizeof x->author.bytes);
-
-	return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
-}
+/* A step the peer advertised: its index is in st->adv. */
+typedef civic_step_place step_entry;
 
 /* The steps the peer advertised, by author, then seq. */
 static int list_steps(step_entry **out, size_t *n, const sync_state *st)
@@ -1508,7 +1497,7 @@ static int list_steps(step_entry **out, size_t *n, const sync_state *st)
 		step_entry e;
 		if (civic_step_from_refname(&e.author, &e.seq, st->adv[i].refname) < 0)
 			continue;
-		e.adv = i;
+		e.index = i;
 		if ((error = grow((void **)&steps, &alloc, count, sizeof *steps)) == 0)
 			steps[count++] = e;
 	}
@@ -1517,7 +1506,7 @@ static int list_steps(step_entry **out, size_t *n, const sync_state *st)
 		return error;
 	}
 	if (count > 1)
-		qsort(steps, count, sizeof *steps, step_cmp);
+		qsort(steps, count, sizeof *steps, civic_step_place_cmp);
 	*out = steps;
 	*n = count;
 	return 0;
@@ -1609,7 +1598,7 @@ static int plan_round(want_list *w, int *smallest, sync_state *st, const step_en
 		budget = span < budget ? budget - span : 0;
 		*smallest &= nearest;
 		parts++;
-		error = want_ref(w, st->adv[steps[k].adv].refname, steps[k].adv);
+		error = want_ref(w, st->adv[steps[k].index].refname, steps[k].index);
 	}
 	git_error_clear();
 	if (error < 0 || parts == 0)

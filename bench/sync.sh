@@ -80,21 +80,23 @@ stop_daemons() {
 trap 'stop_daemons; rm -rf "$WORK"' EXIT
 trap 'exit 143' HUP INT TERM
 
-# serve HOME LOG: serves HOME's archive with civic serve, at $URL.
+# on_free_port LOG REPO COMMAND...: runs `COMMAND... PORT` in the
+# background on the next port of 127.0.0.1 until git://127.0.0.1:PORT/REPO
+# answers (ours, not some other server on that port), sets PORT.
 PORT=$((20000 + $$ % 20000))
-serve() {
+on_free_port() {
+	log=$1 repo=$2
+	shift 2
 	tries=0
 	while [ "$tries" -lt 20 ]; do
 		PORT=$((PORT + 1))
-		"$CIVIC" --home "$1" serve --listen "127.0.0.1:$PORT" > "$2" 2>&1 &
+		"$@" "$PORT" > "$log" 2>&1 &
 		pid=$!
 		i=0
 		while [ "$i" -lt 50 ] && kill -0 "$pid" 2>/dev/null; do
-			# ours, and answering: not some other server on that port
-			if git ls-remote "git://127.0.0.1:$PORT/archive.git" refs/civic/roster > /dev/null 2>&1 &&
+			if git ls-remote "git://127.0.0.1:$PORT/$repo" > /dev/null 2>&1 &&
 			   kill -0 "$pid" 2>/dev/null; then
 				DAEMONS="$DAEMONS $pid"
-				URL=git://127.0.0.1:$PORT/archive.git
 				return 0
 			fi
 			sleep 0.1
@@ -104,7 +106,16 @@ serve() {
 		wait "$pid" 2>/dev/null || true
 		tries=$((tries + 1))
 	done
-	die "cannot start civic serve for $1: see $2"
+	die "cannot start a server on 127.0.0.1: see $log"
+}
+
+# serve HOME LOG: serves HOME's archive with civic serve, at $URL. (exec:
+# the pid kept is the server's, not a subshell's.)
+civic_serve_on() { exec "$CIVIC" --home "$SERVE_HOME" serve --listen "127.0.0.1:$1"; }
+serve() {
+	SERVE_HOME=$1
+	on_free_port "$2" archive.git civic_serve_on
+	URL=git://127.0.0.1:$PORT/archive.git
 }
 
 # new_node HOME NETWORK: a fresh member node that joined NETWORK, holding nothing
@@ -319,31 +330,15 @@ stop_daemons
 # The first push to an empty relay: a plain bare repository behind stock git
 # daemon, as a relay is. The pushing node is a copy of the cached archive's.
 RELAYS=$WORK/relays
+git_daemon_on() {
+	exec git daemon --reuseaddr --export-all --enable=receive-pack --listen=127.0.0.1 \
+		--port="$1" --base-path="$RELAYS" "$RELAYS"
+}
 relay_daemon() {
 	mkdir -p "$RELAYS"
 	git init -q --bare "$RELAYS/probe.git"
-	tries=0
-	while [ "$tries" -lt 20 ]; do
-		PORT=$((PORT + 1))
-		git daemon --reuseaddr --export-all --enable=receive-pack --listen=127.0.0.1 \
-			--port="$PORT" --base-path="$RELAYS" "$RELAYS" > "$WORK/relay-daemon.log" 2>&1 &
-		pid=$!
-		i=0
-		while [ "$i" -lt 50 ] && kill -0 "$pid" 2>/dev/null; do
-			if git ls-remote "git://127.0.0.1:$PORT/probe.git" > /dev/null 2>&1 &&
-			   kill -0 "$pid" 2>/dev/null; then
-				DAEMONS="$DAEMONS $pid"
-				RELAY_URL=git://127.0.0.1:$PORT
-				return 0
-			fi
-			sleep 0.1
-			i=$((i + 1))
-		done
-		kill "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-		tries=$((tries + 1))
-	done
-	die "cannot start git daemon for the relays: see $WORK/relay-daemon.log"
+	on_free_port "$WORK/relay-daemon.log" probe.git git_daemon_on
+	RELAY_URL=git://127.0.0.1:$PORT
 }
 push_civic() { # N: prints "seconds maxrss_kb"
 	rm -rf "$RELAYS/civic.git"

@@ -4,6 +4,7 @@
 #include "attach_git.h"
 #include "attach_index.h"
 #include "attach_parts.h"
+#include "attach_purge.h"
 #include "capture.h"
 #include "error.h"
 #include "fsutil.h"
@@ -31,6 +32,7 @@ typedef struct {
 	uint64_t bytes;       /* of the attachments this node lacks; of all, when it lacks none */
 	int missing;          /* this node lacks some of them */
 	int on_peer;          /* the peer holds the batch */
+	int purged;           /* a retraction purged them: they go from relays, never come again */
 	git_oid batch;        /* the peer's batch commit */
 } holding;
 
@@ -45,6 +47,7 @@ typedef struct {
 	size_t count;
 	json_t *refused;      /* batches known not to match their record (below) */
 	int refused_changed;
+	int deleting;         /* the push under way deletes purged batches */
 } attach_state;
 
 /* -------------------------------------------------------------------------
@@ -144,6 +147,9 @@ static void measure(attach_state *st, holding *h, int rehash)
 	size_t i;
 
 	h->missing = 0;
+	h->bytes = 0;
+	if (h->purged)
+		return; /* neither missing nor sent: gone */
 	json_array_foreach(h->attachments, i, a) {
 		civic_attach_state state = CIVIC_ATTACH_MISSING;
 		const char *sha = json_string_value(json_object_get(a, "sha256"));
@@ -160,54 +166,35 @@ static void measure(attach_state *st, holding *h, int rehash)
 }
 
 /* The records with attachments (attach_index.h: read only where the
- * archive changed since the last time), and what this node lacks of them. */
-/* Whether a record counts: a revoked key's records do up to its revocation
- * point only (catalog.h), and their attachments travel no further. */
-static int counts(git_repository *repo, const civic_roster *roster, const civic_attach_holding *h)
-{
-	const civic_member *m = roster ? civic_roster_find(roster, &h->author) : NULL;
-	int ok;
-
-	if (!m || !m->revoked)
-		return 1;
-	if (!m->has_last_valid)
-		return 0;
-	ok = git_oid_equal(&h->record, &m->last_valid) ||
-	     git_graph_descendant_of(repo, &m->last_valid, &h->record) == 1;
-	git_error_clear();
-	return ok;
-}
-
+ * archive changed since the last time), and what this node lacks of them.
+ * The bytes of those a retraction purged go now (attach_purge.h), and so
+ * do parts kept of them. */
 static int collect(attach_state *st)
 {
 	git_repository *repo = civic_node_repository(st->node);
 	civic_attach_holding *held = NULL;
 	civic_roster *roster = NULL;
 	size_t n = 0, i;
-	int error = civic_attach_index_read(&held, &n, repo, civic_node_tmp_dir(st->node));
+	int error;
 
-	if (error < 0)
-		return error;
 	if (civic_roster_load(&roster, repo, civic_node_network(st->node)) < 0)
 		roster = NULL;
 	civic_error_clear();
-	if (n && !(st->list = calloc(n, sizeof *st->list))) {
-		civic_attach_holdings_free(held, n);
-		civic_roster_free(roster);
-		return civic_error_nomem();
-	}
-	for (i = 0; i < n; i++) {
-		holding *h;
-		if (!counts(repo, roster, &held[i]))
-			continue;
-		h = &st->list[st->count++];
+	error = civic_attach_index_read(&held, &n, repo, roster, civic_node_tmp_dir(st->node));
+	civic_roster_free(roster);
+	if (error == 0)
+		error = civic_attach_purge_bytes(&st->report->purged, held, n, st->store);
+	if (error == 0 && n && !(st->list = calloc(n, sizeof *st->list)))
+		error = civic_error_nomem();
+	for (i = 0; error == 0 && i < n; i++) {
+		holding *h = &st->list[st->count++];
 		h->record = held[i].record;
 		h->attachments = json_incref(held[i].attachments);
+		h->purged = held[i].purged;
 		measure(st, h, st->opts->rehash);
 	}
 	civic_attach_holdings_free(held, n);
-	civic_roster_free(roster);
-	return 0;
+	return error;
 }
 
 static int wanted(const attach_state *st, const holding *h)
@@ -255,6 +242,7 @@ typedef enum {
 	SPEC_PUSH,          /* refs/civic/attachments/<id>:refs/civic/attachments/<id> */
 	SPEC_PUSH_REPLACE,  /* the same, forced: over a batch known to be wrong */
 	SPEC_FETCH,         /* +refs/civic/attachments/<id>:refs/incoming/attachments/<id> */
+	SPEC_DELETE,        /* :refs/civic/attachments/<id> */
 } spec_kind;
 
 static char *refspec(const git_oid *record, spec_kind kind)
@@ -264,6 +252,8 @@ static char *refspec(const git_oid *record, spec_kind kind)
 	git_oid_tostr(hex, sizeof hex, record);
 	if (s && kind == SPEC_FETCH)
 		snprintf(s, 160, "+" CIVIC_ATTACH_REF_PREFIX "%s:refs/incoming/attachments/%s", hex, hex);
+	else if (s && kind == SPEC_DELETE)
+		snprintf(s, 160, ":" CIVIC_ATTACH_REF_PREFIX "%s", hex);
 	else if (s)
 		snprintf(s, 160, "%s" CIVIC_ATTACH_REF_PREFIX "%s:" CIVIC_ATTACH_REF_PREFIX "%s",
 			 kind == SPEC_PUSH_REPLACE ? "+" : "", hex, hex);
@@ -310,7 +300,7 @@ static int offered(const attach_state *st, const holding *h)
 
 static int pick_fetch(const attach_state *st, const holding *h)
 {
-	return h->missing && offered(st, h) && wanted(st, h);
+	return h->missing && !h->purged && offered(st, h) && wanted(st, h);
 }
 
 /* Stores what h's batch in repo holds that this node lacks, checked. */
@@ -580,7 +570,7 @@ static int fetch_all(attach_state *st)
 /* What the relay lacks, or holds wrong (above). */
 static int pick_push(const attach_state *st, const holding *h)
 {
-	return !h->missing && (!h->on_peer || refused_has(st, h));
+	return !h->missing && !h->purged && (!h->on_peer || refused_has(st, h));
 }
 
 static int on_push_status(const char *refname, const char *status, void *data)
@@ -590,6 +580,8 @@ static int on_push_status(const char *refname, const char *status, void *data)
 	(void)refname;
 	if (status)
 		st->report->push_failed++;
+	else if (st->deleting)
+		st->report->batches_deleted++;
 	else
 		st->report->batches_pushed++;
 	return 0;
@@ -639,6 +631,36 @@ static int push_group(attach_state *st, const size_t *group, size_t n)
 	return error;
 }
 
+/* The purged batches the relay still holds go, in one push that carries
+ * no objects. The relay's own git drops their objects when it collects
+ * garbage. */
+static int delete_purged(attach_state *st)
+{
+	char **specs = calloc(st->count ? st->count : 1, sizeof *specs);
+	git_remote *remote = NULL;
+	size_t i, n = 0;
+	int error = 0;
+
+	if (!specs)
+		return civic_error_nomem();
+	for (i = 0; i < st->count && error == 0; i++)
+		if (st->list[i].purged && st->list[i].on_peer && !(specs[n++] = refspec(&st->list[i].record, SPEC_DELETE)))
+			error = civic_error_nomem();
+	if (error == 0 && n > 0 && !st->quarantine)
+		error = civic_quarantine_new(&st->quarantine, civic_node_repository(st->node), civic_node_tmp_dir(st->node));
+	st->remote.push_status = on_push_status;
+	st->remote.push_data = st;
+	st->deleting = 1;
+	if (error == 0 && n > 0 &&
+	    (error = civic_remote_open(&remote, &st->remote, civic_quarantine_repository(st->quarantine),
+				       GIT_DIRECTION_PUSH)) == 0)
+		error = civic_remote_upload(&st->remote, remote, specs, n);
+	st->deleting = 0;
+	civic_remote_close(remote);
+	free_specs(specs, n);
+	return error;
+}
+
 static int push_all(attach_state *st)
 {
 	size_t *group = calloc(st->count ? st->count : 1, sizeof *group), at = 0, n;
@@ -654,7 +676,7 @@ static int push_all(attach_state *st)
 		error = push_group(st, group, n);
 	}
 	free(group);
-	return error;
+	return error < 0 ? error : delete_purged(st);
 }
 
 int civic_attach_sync_peer(civic_attach_sync_report *report, civic_node *node, civic_peer *peer,

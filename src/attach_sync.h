@@ -7,6 +7,9 @@
  * attachments it lacks (all of them, or those asked for), checks every
  * byte against the signed record and stores it; and pushes to a relay the
  * batches of records whose attachments it holds whole and the relay lacks.
+ * Attachments a signed retraction purged (attach_purge.h) are removed from
+ * the node's store first, never fetched or pushed again, and deleted from
+ * each relay that holds them.
  * Transfers go in groups of at most group_bytes (8 MiB), each its own
  * fetch or push: a link that keeps dropping still keeps every group that
  * arrived, and the next run asks only for what is still missing.
@@ -33,6 +36,8 @@ typedef struct {
 	size_t batches_pushed;   /* records whose attachments a relay took */
 	size_t push_failed;
 	size_t corrupt;          /* with rehash: files whose bytes were not the signed ones, removed */
+	size_t purged;           /* files removed: a retraction purged them (attach_purge.h) */
+	size_t batches_deleted;  /* purged batches deleted from a relay */
 	uint64_t bytes_received;
 	char why[512];           /* the last refusal */
 } civic_attach_sync_report;

@@ -1,6 +1,7 @@
 /* audit.c - verifies everything a node holds; see audit.h. */
 #include "audit.h"
 #include "attach.h"
+#include "attach_purge.h"
 #include "catalog.h"
 #include "error.h"
 #include "fork.h"
@@ -19,6 +20,15 @@ typedef struct {
 	git_oid id;
 } step_record;
 
+/* An attachment that is not here: a notice, unless a retraction purged it,
+ * which the walk may meet only later, in another feed. */
+typedef struct {
+	civic_pubkey author;
+	git_oid record;
+	char name[256];
+	char sha256[CIVIC_SHA256_HEX_LEN + 1];
+} absent_attachment;
+
 typedef struct {
 	civic_audit_report *report;
 	const char *attachments_dir;
@@ -27,6 +37,9 @@ typedef struct {
 	int failed; /* out of memory while recording a finding */
 	step_record *steps;
 	size_t nsteps, steps_alloc;
+	absent_attachment *absent;
+	size_t nabsent, absent_alloc;
+	civic_purge_claims claims;
 } audit_state;
 
 const char *civic_finding_level_name(civic_finding_level level)
@@ -72,6 +85,44 @@ static void add_finding(audit_state *st, civic_finding_level level, const civic_
 	va_end(ap);
 }
 
+static void remember_absent(audit_state *st, const civic_entry *e, const char *name, const char *sha)
+{
+	absent_attachment *a;
+
+	if (st->nabsent == st->absent_alloc) {
+		size_t n = st->absent_alloc ? st->absent_alloc * 2 : 16;
+		absent_attachment *p = realloc(st->absent, n * sizeof *p);
+		if (!p) {
+			st->failed = 1;
+			return;
+		}
+		st->absent = p;
+		st->absent_alloc = n;
+	}
+	a = &st->absent[st->nabsent++];
+	a->author = e->author;
+	a->record = e->commit.id;
+	snprintf(a->name, sizeof a->name, "%s", name ? name : "");
+	snprintf(a->sha256, sizeof a->sha256, "%s", sha ? sha : "");
+}
+
+/* After the walk, when every retraction is known: purged, or missing. */
+static void report_absent(audit_state *st, const civic_roster *roster)
+{
+	size_t i;
+
+	for (i = 0; i < st->nabsent; i++) {
+		const absent_attachment *a = &st->absent[i];
+		if (civic_purge_claims_find(&st->claims, &a->record, &a->author, roster)) {
+			st->report->attachments_purged++;
+			continue;
+		}
+		st->report->attachments_missing++;
+		add_finding(st, CIVIC_FINDING_NOTICE, &a->author, &a->record, "attachment '%s' (%s) is missing",
+			    a->name, a->sha256);
+	}
+}
+
 static void check_attachments(audit_state *st, const civic_entry *e)
 {
 	json_t *list = json_object_get(e->record, "attachments"), *a;
@@ -93,9 +144,7 @@ static void check_attachments(audit_state *st, const civic_entry *e)
 			st->report->attachments_present++;
 			break;
 		case CIVIC_ATTACH_MISSING:
-			st->report->attachments_missing++;
-			add_finding(st, CIVIC_FINDING_NOTICE, &e->author, &e->commit.id,
-				    "attachment '%s' (%s) is missing", name, sha);
+			remember_absent(st, e, name, sha);
 			break;
 		case CIVIC_ATTACH_CORRUPT:
 			st->report->attachments_corrupt++;
@@ -129,6 +178,7 @@ static void remember_step(audit_state *st, const civic_entry *e)
 static int on_record(const civic_entry *e, void *payload)
 {
 	audit_state *st = payload;
+	git_oid target;
 
 	switch (e->standing) {
 	case CIVIC_STANDING_VALID:
@@ -153,6 +203,10 @@ static int on_record(const civic_entry *e, void *payload)
 		break;
 	}
 	check_attachments(st, e);
+	/* A retraction past its key's revocation point purges nothing. */
+	if (e->standing != CIVIC_STANDING_REVOKED && civic_purge_claim_of(&target, e->record) &&
+	    civic_purge_claims_add(&st->claims, &e->commit.id, &target, &e->author) < 0)
+		st->failed = 1;
 	if (e->commit.seq % CIVIC_STEP_RECORDS == 0)
 		remember_step(st, e);
 	if (st->opts->progress && ++st->done % 1000 == 0)
@@ -286,7 +340,8 @@ int civic_audit_run(civic_audit_report *report, git_repository *repo, const char
 		    const civic_audit_options *opts)
 {
 	civic_audit_options defaults = CIVIC_AUDIT_OPTIONS_INIT;
-	audit_state st = { report, attachments_dir, opts ? opts : &defaults, 0, 0, NULL, 0, 0 };
+	audit_state st = { report, attachments_dir, opts ? opts : &defaults, 0, 0, NULL, 0, 0, NULL, 0, 0,
+			   CIVIC_PURGE_CLAIMS_INIT };
 	civic_catalog_callbacks cb = { on_record, on_bad, &st };
 	civic_roster *roster = NULL;
 	int error;
@@ -306,11 +361,15 @@ int civic_audit_run(civic_audit_report *report, git_repository *repo, const char
 	if ((error = count_feeds(&report->feeds, repo)) == 0)
 		error = civic_catalog_walk(repo, network_hex, roster, schemas, NULL, &cb);
 	if (error == 0)
+		report_absent(&st, roster);
+	if (error == 0)
 		error = report_forks(&st, repo, network_hex, roster, schemas);
 	if (error == 0)
 		error = check_steps(&st, repo);
 	civic_roster_free(roster);
 	free(st.steps);
+	free(st.absent);
+	civic_purge_claims_dispose(&st.claims);
 	if (error == 0 && st.failed)
 		error = civic_error_nomem();
 	if (error < 0)

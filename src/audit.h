@@ -33,6 +33,7 @@ typedef struct {
 	size_t feeds, feeds_bad;
 	size_t records_valid, records_pending, records_revoked;
 	size_t attachments_present, attachments_missing, attachments_corrupt;
+	size_t attachments_purged;  /* not here, and a retraction purged them: not a finding */
 	size_t forks, forks_settled;
 	int roster_ok;
 	civic_finding *findings;

@@ -59,6 +59,12 @@ int civic_member_is_admin(const civic_member *member)
 	return member && !member->revoked && !strcmp(member->role, "civic-center");
 }
 
+int civic_roster_may_amend(const civic_roster *roster, const civic_pubkey *by, const civic_pubkey *author)
+{
+	return !memcmp(by->bytes, author->bytes, sizeof by->bytes) ||
+	       (roster && civic_member_is_admin(civic_roster_find(roster, by)));
+}
+
 const civic_member *civic_roster_find(const civic_roster *roster, const civic_pubkey *key)
 {
 	size_t i;

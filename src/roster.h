@@ -64,6 +64,9 @@ size_t civic_roster_count(const civic_roster *roster);
 const civic_member *civic_roster_get(const civic_roster *roster, size_t i); /* borrowed */
 const civic_member *civic_roster_find(const civic_roster *roster, const civic_pubkey *key);
 int civic_member_is_admin(const civic_member *member);
+/* Whether `by` may amend (correct, retract) a record written by `author`:
+ * it is the author, or an admin of roster. roster may be NULL. */
+int civic_roster_may_amend(const civic_roster *roster, const civic_pubkey *by, const civic_pubkey *author);
 
 /* Appends a member, signed by admin_key (which must be an admin). */
 int civic_roster_add(civic_roster *roster, git_repository *repo, const civic_key *admin_key,

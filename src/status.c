@@ -5,6 +5,7 @@
 #include "error.h"
 #include "feed.h"
 #include "fork.h"
+#include "oidset.h"
 #include "state.h"
 #include "verified_heads.h"
 
@@ -16,6 +17,10 @@ typedef struct {
 	const char *attachments_dir;
 	int failed;
 	int index_attachments; /* the walk's attachments come from the index instead */
+	civic_attach_holding *held; /* the attachment index, read once */
+	size_t nheld;
+	int held_ok;           /* it could be read */
+	civic_oidset *purged;  /* records whose attachments a retraction purged */
 } collect_state;
 
 static civic_feed_status *find_feed(civic_status *s, const civic_pubkey *author)
@@ -52,8 +57,12 @@ static civic_feed_status *feed_of(collect_state *cs, const civic_pubkey *author,
 	return f;
 }
 
-static void count_attachments(civic_feed_status *f, const json_t *list, const char *dir)
+/* The attachments of record `id`: one a retraction purged is missing by
+ * intent, not waiting to arrive. */
+static void count_attachments(const collect_state *cs, civic_feed_status *f, const git_oid *id,
+			      const json_t *list)
 {
+	int purged = cs->purged && civic_oidset_has(cs->purged, id);
 	civic_attach_state state;
 	json_t *a;
 	size_t i;
@@ -61,8 +70,10 @@ static void count_attachments(civic_feed_status *f, const json_t *list, const ch
 	json_array_foreach(list, i, a) {
 		const char *sha = json_string_value(json_object_get(a, "sha256"));
 		uint64_t size = (uint64_t)json_integer_value(json_object_get(a, "size"));
-		if (civic_attach_check(&state, dir, sha, size, 0) < 0 || state == CIVIC_ATTACH_CORRUPT)
+		if (civic_attach_check(&state, cs->attachments_dir, sha, size, 0) < 0 || state == CIVIC_ATTACH_CORRUPT)
 			f->attachments_corrupt++;
+		else if (state == CIVIC_ATTACH_MISSING && purged)
+			f->attachments_purged++;
 		else if (state == CIVIC_ATTACH_MISSING)
 			f->attachments_missing++;
 		else
@@ -87,7 +98,7 @@ static int on_record(const civic_entry *e, void *payload)
 	else
 		f->revoked++;
 	if (!cs->index_attachments)
-		count_attachments(f, json_object_get(e->record, "attachments"), cs->attachments_dir);
+		count_attachments(cs, f, &e->commit.id, json_object_get(e->record, "attachments"));
 	return 0;
 }
 
@@ -205,22 +216,39 @@ static int count_feed(collect_state *cs, civic_verified_heads *cache, git_reposi
 	return keep_counts(cache, refname, head, f);
 }
 
-/* The attachments of the feeds counted from the cache, by the attachment
- * index (attach_index.h), which reads only what feeds added since it last
- * looked. */
-static int count_cached_attachments(civic_status *s, git_repository *repo, const char *tmp_dir,
-				    const char *attachments_dir)
+/* The attachment index (attach_index.h), which reads only what feeds added
+ * since it last looked: the attachments of the feeds counted from the
+ * cache, and which records a retraction purged. One that cannot be read
+ * (a record damaged on disk) leaves the cached feeds to be walked. */
+static int read_held(collect_state *cs, git_repository *repo, const civic_roster *roster, const char *tmp_dir)
 {
-	civic_attach_holding *list = NULL;
-	civic_feed_status *f;
-	size_t n = 0, i;
-	int error = civic_attach_index_read(&list, &n, repo, tmp_dir);
+	size_t i;
+	int error;
 
-	for (i = 0; error == 0 && i < n; i++)
-		if ((f = find_feed(s, &list[i].author)) && f->from_cache)
-			count_attachments(f, list[i].attachments, attachments_dir);
-	civic_attach_holdings_free(list, n);
+	if (civic_attach_index_read(&cs->held, &cs->nheld, repo, roster, tmp_dir) < 0) {
+		civic_error_clear();
+		return 0;
+	}
+	cs->held_ok = 1;
+	if ((error = civic_oidset_new(&cs->purged)) < 0)
+		return error;
+	for (i = 0; i < cs->nheld && error == 0; i++)
+		if (cs->held[i].purged)
+			error = civic_oidset_add(cs->purged, &cs->held[i].record);
 	return error;
+}
+
+static int count_cached_attachments(collect_state *cs)
+{
+	civic_feed_status *f;
+	size_t i;
+
+	if (!cs->held_ok)
+		return CIVIC_ERROR;
+	for (i = 0; i < cs->nheld; i++)
+		if ((f = find_feed(cs->status, &cs->held[i].author)) && f->from_cache)
+			count_attachments(cs, f, &cs->held[i].record, cs->held[i].attachments);
+	return 0;
 }
 
 static int walk_cached_again(collect_state *cs, git_repository *repo, const char *network,
@@ -239,6 +267,7 @@ static int walk_cached_again(collect_state *cs, git_repository *repo, const char
 		f->from_cache = 0;
 		f->head_seq = f->valid = f->pending = f->revoked = f->walked = 0;
 		f->attachments_present = f->attachments_missing = f->attachments_corrupt = 0;
+		f->attachments_purged = 0;
 		if ((error = civic_catalog_walk_feed(repo, network, roster, schemas, refname.ptr, &head, &cb)) == 0 &&
 		    cs->failed)
 			error = civic_error_nomem();
@@ -279,7 +308,7 @@ static int count_feeds(collect_state *cs, git_repository *repo, const char *netw
 	}
 	for (i = 0; i < cs->status->count; i++)
 		cached += cs->status->feeds[i].from_cache;
-	if (error == 0 && cached > 0 && count_cached_attachments(cs->status, repo, tmp_dir, cs->attachments_dir) < 0) {
+	if (error == 0 && cached > 0 && count_cached_attachments(cs) < 0) {
 		/* The index reads every feed unverified: one that is unreadable
 		 * (damaged on disk) fails it. Then the cached feeds are walked. */
 		civic_error_clear();
@@ -418,13 +447,17 @@ int civic_status_collect(civic_status *out, git_repository *repo, const char *ne
 			 const civic_roster *roster, const civic_schemas *schemas,
 			 const char *attachments_dir, const char *tmp_dir)
 {
-	collect_state cs = { out, attachments_dir, 0, 0 };
+	collect_state cs = { out, attachments_dir, 0, 0, NULL, 0, 0, NULL };
 	size_t i;
 	int error;
 
 	memset(out, 0, sizeof *out);
-	if ((error = count_feeds(&cs, repo, network, roster, schemas, tmp_dir)) < 0 ||
-	    (error = count_forks(out, repo, network, roster, schemas)) < 0 ||
+	error = read_held(&cs, repo, roster, tmp_dir);
+	if (error == 0)
+		error = count_feeds(&cs, repo, network, roster, schemas, tmp_dir);
+	civic_attach_holdings_free(cs.held, cs.nheld);
+	civic_oidset_free(cs.purged);
+	if (error < 0 || (error = count_forks(out, repo, network, roster, schemas)) < 0 ||
 	    (error = collect_nodes(out, repo, network, roster)) < 0) {
 		civic_status_dispose(out);
 		return error;
@@ -436,6 +469,7 @@ int civic_status_collect(civic_status *out, git_repository *repo, const char *ne
 		out->attachments_present += f->attachments_present;
 		out->attachments_missing += f->attachments_missing;
 		out->attachments_corrupt += f->attachments_corrupt;
+		out->attachments_purged += f->attachments_purged;
 	}
 	return 0;
 }

@@ -31,6 +31,7 @@ typedef struct {
 	size_t forks;               /* second histories kept as evidence, not settled */
 	size_t forks_settled;       /* kept, and settled by a signed statement */
 	size_t attachments_present, attachments_missing, attachments_corrupt;
+	size_t attachments_purged;  /* not here, and a retraction purged them (attach_purge.h) */
 	int from_cache;             /* counted from verified_heads.h, up to head or to an
 				     * earlier head and walked from there */
 	size_t walked;              /* records verified by this status */
@@ -44,7 +45,7 @@ typedef struct {
 	civic_node_status *nodes;   /* the nodes' signed statements held (state.h) */
 	size_t nnodes;
 	size_t roster_forks;
-	size_t attachments_present, attachments_missing, attachments_corrupt;
+	size_t attachments_present, attachments_missing, attachments_corrupt, attachments_purged;
 } civic_status;
 
 typedef struct {

@@ -1,6 +1,7 @@
 /* cmd_add.c - civic add: build a record, validate it, sign it into our feed. */
 #include "cmd.h"
 #include "attach.h"
+#include "attach_purge.h"
 #include "error.h"
 #include "feed.h"
 #include "municipality.h"
@@ -271,6 +272,21 @@ static int check_standing(int *pending, const civic_node *node)
 	return error;
 }
 
+/* A retraction that asks for a purge takes the bytes off this node now;
+ * other nodes drop them when they sync it (attach_purge.h). */
+static int purge_retracted(civic_node *node, const json_t *record)
+{
+	size_t removed = 0;
+	git_oid target;
+	int error;
+
+	if (!civic_purge_claim_of(&target, record))
+		return 0;
+	if ((error = civic_attach_purge_node(&removed, node)) == 0 && removed)
+		fprintf(stderr, _("civic: %zu attachment files removed, purged by this retraction\n"), removed);
+	return error;
+}
+
 int cmd_add(const cli_context *ctx, int argc, char **argv)
 {
 	add_args a;
@@ -310,6 +326,8 @@ int cmd_add(const cli_context *ctx, int argc, char **argv)
 	if (pending)
 		fprintf(stderr, "%s", _("civic: note: this node's key is not in the roster it holds; "
 					"the record stays pending until the Civic Center admits it\n"));
+	if ((error = purge_retracted(node, record)) < 0)
+		goto fail;
 	goto done;
 fail:
 	code = cli_error_civic(error);

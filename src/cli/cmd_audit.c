@@ -31,7 +31,7 @@ static json_t *report_json(const civic_audit_report *r, const char *network)
 			"level", civic_finding_level_name(f->level), "feed", f->feed,
 			"commit", f->commit, "message", f->message));
 	}
-	return json_pack("{s:s, s:b, s:b, s:I, s:I, s:{s:I, s:I}, s:{s:I, s:I}, s:{s:I, s:I, s:I}, s:{s:I, s:I, s:I}, s:o}",
+	return json_pack("{s:s, s:b, s:b, s:I, s:I, s:{s:I, s:I}, s:{s:I, s:I}, s:{s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I}, s:o}",
 		"network", network, "sound", civic_audit_sound(r), "roster_ok", r->roster_ok,
 		"forks", (json_int_t)r->forks, "forks_settled", (json_int_t)r->forks_settled,
 		"members", "count", (json_int_t)r->members, "revoked", (json_int_t)r->revoked_members,
@@ -40,7 +40,7 @@ static json_t *report_json(const civic_audit_report *r, const char *network)
 		"revoked", (json_int_t)r->records_revoked,
 		"attachments", "present", (json_int_t)r->attachments_present,
 		"missing", (json_int_t)r->attachments_missing, "corrupt", (json_int_t)r->attachments_corrupt,
-		"findings", findings);
+		"purged", (json_int_t)r->attachments_purged, "findings", findings);
 }
 
 static void report_text(const civic_audit_report *r)
@@ -59,6 +59,8 @@ static void report_text(const civic_audit_report *r)
 	       r->members, r->revoked_members, r->feeds, r->feeds_bad, r->records_valid,
 	       r->records_pending, r->records_revoked, r->attachments_present,
 	       r->attachments_missing, r->attachments_corrupt);
+	if (r->attachments_purged)
+		printf(_("attachments purged by retractions: %zu\n"), r->attachments_purged);
 	if (r->forks)
 		printf(_("forks: %zu second signed histories kept as evidence; their authors must say which stands "
 			 "(civic fork resolve)\n"), r->forks);

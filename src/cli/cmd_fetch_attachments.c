@@ -55,18 +55,23 @@ static int parse(fetch_args *a, int argc, char **argv)
 	return 0;
 }
 
-/* The records named: each must be one of the archive that has attachments. */
+/* The records named: each must be one of the archive that has attachments,
+ * and that no retraction purged. */
 static int resolve_ids(git_oid **out, civic_node *node, char **args, size_t n)
 {
 	civic_attach_holding *held = NULL;
+	civic_roster *roster = NULL;
+	char by[GIT_OID_HEXSZ + 1];
 	size_t nheld = 0, i, j;
 	int error;
 
 	if (!(*out = calloc(n ? n : 1, sizeof **out)))
 		return civic_error_nomem();
-	if ((error = civic_attach_index_read(&held, &nheld, civic_node_repository(node),
-					     civic_node_tmp_dir(node))) < 0)
-		return error;
+	if (cli_load_roster(&roster, node) < 0)
+		roster = NULL;
+	civic_error_clear();
+	error = civic_attach_index_read(&held, &nheld, civic_node_repository(node), roster, civic_node_tmp_dir(node));
+	civic_roster_free(roster);
 	for (i = 0; i < n && error == 0; i++) {
 		if ((error = cli_resolve_commit(&(*out)[i], civic_node_repository(node), args[i])) < 0)
 			break;
@@ -75,6 +80,10 @@ static int resolve_ids(git_oid **out, civic_node *node, char **args, size_t n)
 		if (j == nheld) {
 			civic_error_set(CIVIC_ERROR_ARGS, "'%s' is not a record with attachments", args[i]);
 			error = CIVIC_ENOTFOUND;
+		} else if (held[j].purged) {
+			civic_error_set(CIVIC_ERROR_ARGS, "the attachments of '%s' were purged by retraction %s",
+					args[i], git_oid_tostr(by, sizeof by, &held[j].purged_by));
+			error = CIVIC_EINVALID;
 		}
 	}
 	civic_attach_holdings_free(held, nheld);
@@ -127,12 +136,14 @@ int cmd_fetch_attachments(const cli_context *ctx, int argc, char **argv)
 		/* Hashed once: the next peer is asked for what is still missing. */
 		o.rehash = 0;
 		if (a.json)
-			json_array_append_new(out, json_pack("{s:s, s:b, s:s, s:I, s:I, s:I, s:I, s:s}", "peer",
+			json_array_append_new(out, json_pack("{s:s, s:b, s:s, s:I, s:I, s:I, s:I, s:I, s:s}", "peer",
 				targets[i]->name, "ok", error == 0, "error", error < 0 ? civic_error_last()->message : "",
 				"stored", (json_int_t)r.stored, "refused", (json_int_t)r.refused,
 				"not_on_peer", (json_int_t)r.not_on_peer, "corrupt", (json_int_t)r.corrupt,
-				"reason", r.why));
+				"purged", (json_int_t)r.purged, "reason", r.why));
 		else if (error == 0) {
+			if (r.purged)
+				printf(_("attachments: %zu files removed, purged by a signed retraction\n"), r.purged);
 			if (r.corrupt)
 				printf(_("%zu attachments held were not the signed bytes: removed, to be fetched again\n"),
 				       r.corrupt);

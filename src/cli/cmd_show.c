@@ -1,6 +1,7 @@
 /* cmd_show.c - civic show: one record, its author, signature and attachments. */
 #include "cmd.h"
 #include "attach.h"
+#include "attach_index.h"
 #include "error.h"
 #include "municipality.h"
 #include "records.h"
@@ -14,9 +15,34 @@
 
 static const char usage[] = N_("usage: civic show ID [--json]\n");
 
-/* Adds "state" (present, missing, corrupt) to each attachment. */
-static int check_attachments(json_t *out, const civic_node *node, const json_t *record)
+/* The retraction that purged the attachments of record id, as sync sees it
+ * (attach_purge.h): 1 and *by set, or 0. */
+static int purged_by(git_oid *by, const civic_node *node, const civic_roster *roster, const git_oid *id)
 {
+	civic_attach_holding *held = NULL;
+	size_t n = 0, i;
+	int found = 0;
+
+	if (civic_attach_index_read(&held, &n, civic_node_repository(node), roster, civic_node_tmp_dir(node)) < 0)
+		civic_error_clear(); /* then nothing is called purged */
+	for (i = 0; i < n && !found; i++)
+		if (held[i].purged && git_oid_equal(&held[i].record, id)) {
+			*by = held[i].purged_by;
+			found = 1;
+		}
+	civic_attach_holdings_free(held, n);
+	return found;
+}
+
+/* Adds "state" (present, missing, corrupt, purged: missing because a
+ * retraction purged it) to each attachment, and "purged_by". */
+static int check_attachments(json_t *out, const civic_node *node, const civic_roster *roster, const git_oid *id,
+			     const json_t *record)
+{
+	char hex[GIT_OID_HEXSZ + 1];
+	git_oid by;
+	int purged = json_array_size(json_object_get(record, "attachments")) && purged_by(&by, node, roster, id);
+
 	json_t *a, *list = json_array();
 	civic_attach_state state;
 	size_t i;
@@ -32,10 +58,13 @@ static int check_attachments(json_t *out, const civic_node *node, const json_t *
 			json_decref(list);
 			return error;
 		}
-		json_object_set_new(copy, "state", json_string(civic_attach_state_name(state)));
+		json_object_set_new(copy, "state", json_string(purged && state == CIVIC_ATTACH_MISSING
+								? "purged" : civic_attach_state_name(state)));
 		json_array_append_new(list, copy);
 	}
 	json_object_set_new(out, "attachments", list);
+	if (purged)
+		json_object_set_new(out, "purged_by", json_string(git_oid_tostr(hex, sizeof hex, &by)));
 	return 0;
 }
 
@@ -125,6 +154,8 @@ static void print_text(const json_t *e)
 			 json_string_value(json_object_get(a, "state")));
 		line(_("attachment"), text);
 	}
+	if ((v = json_object_get(e, "purged_by")))
+		line(_("purged by"), json_string_value(v));
 	print_ids(_("retracted by"), json_object_get(e, "retracted_by"));
 	print_ids(_("corrected by"), json_object_get(e, "corrected_by"));
 	if ((v = json_object_get(rec, "body"))) {
@@ -180,7 +211,7 @@ int cmd_show(const cli_context *ctx, int argc, char **argv)
 				argv[optind]);
 		goto done;
 	}
-	if ((error = check_attachments(e, node, json_object_get(e, "record"))) < 0) {
+	if ((error = check_attachments(e, node, roster, &id, json_object_get(e, "record"))) < 0) {
 		code = cli_error_civic(error);
 		goto done;
 	}

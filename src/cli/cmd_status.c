@@ -18,7 +18,7 @@ static json_t *feed_json(const civic_feed_status *f)
 	char hex[CIVIC_PUBKEY_HEX_LEN + 1], head[GIT_OID_HEXSZ + 1], bad[GIT_OID_HEXSZ + 1];
 
 	civic_pubkey_to_hex(hex, &f->author);
-	return json_pack("{s:s, s:s?, s:s?, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:s, s:{s:I, s:I, s:I}}",
+	return json_pack("{s:s, s:s?, s:s?, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:s, s:{s:I, s:I, s:I, s:I}}",
 		"feed", hex, "name", f->member ? f->member->name : NULL,
 		"municipality", f->member ? f->member->municipality : NULL,
 		"head", f->head_seq ? git_oid_tostr(head, sizeof head, &f->head) : "",
@@ -27,7 +27,8 @@ static json_t *feed_json(const civic_feed_status *f)
 		"forks", (json_int_t)f->forks, "forks_settled", (json_int_t)f->forks_settled, "bad_commit", f->bad ? git_oid_tostr(bad, sizeof bad, &f->bad_commit) : "",
 		"bad_reason", f->bad ? f->bad_reason : "",
 		"attachments", "present", (json_int_t)f->attachments_present,
-		"missing", (json_int_t)f->attachments_missing, "corrupt", (json_int_t)f->attachments_corrupt);
+		"missing", (json_int_t)f->attachments_missing, "corrupt", (json_int_t)f->attachments_corrupt,
+		"purged", (json_int_t)f->attachments_purged);
 }
 
 static json_t *peer_json(const civic_peer *p, const civic_peer_status *ps)
@@ -114,6 +115,8 @@ static void print_feed(const civic_feed_status *f)
 		printf(_(", %zu settled forks kept as evidence"), f->forks_settled);
 	if (f->attachments_missing)
 		printf(_(", %zu attachments missing"), f->attachments_missing);
+	if (f->attachments_purged)
+		printf(_(", %zu attachments purged by a retraction"), f->attachments_purged);
 	putchar('\n');
 	if (f->bad) {
 		printf(_("    BAD after record %llu: "), (unsigned long long)f->head_seq);
@@ -159,6 +162,8 @@ static int print_status(const civic_node *node, const civic_status *st, civic_pe
 			printf(_("ROSTER FORK: %zu other signed rosters kept\n"), st->roster_forks);
 		printf(_("attachments: %zu present, %zu missing, %zu corrupt\n"), st->attachments_present,
 		       st->attachments_missing, st->attachments_corrupt);
+		if (st->attachments_purged)
+			printf(_("attachments purged by retractions: %zu\n"), st->attachments_purged);
 		printf(_("peers: %zu\n"), civic_peers_count(peers));
 	}
 	for (i = 0; i < civic_peers_count(peers); i++) {
@@ -180,10 +185,11 @@ static int print_status(const civic_node *node, const civic_status *st, civic_pe
 	for (i = 0; json && i < st->count; i++)
 		json_array_append_new(feeds, feed_json(&st->feeds[i]));
 	if (json) {
-		out = json_pack("{s:s, s:o, s:I, s:{s:I, s:I, s:I}, s:o, s:o}", "network", civic_node_network(node),
+		out = json_pack("{s:s, s:o, s:I, s:{s:I, s:I, s:I, s:I}, s:o, s:o}", "network", civic_node_network(node),
 			"feeds", feeds, "roster_forks", (json_int_t)st->roster_forks,
 			"attachments", "present", (json_int_t)st->attachments_present,
 			"missing", (json_int_t)st->attachments_missing, "corrupt", (json_int_t)st->attachments_corrupt,
+			"purged", (json_int_t)st->attachments_purged,
 			"peers", plist, "nodes", nodes);
 		error = out ? cli_print_json(out) : CIVIC_ERROR;
 		json_decref(out);

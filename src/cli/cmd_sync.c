@@ -242,15 +242,20 @@ static json_t *report_json(const civic_peer *peer, const civic_sync_report *r, i
 
 static json_t *attach_json(const civic_attach_sync_report *a)
 {
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s}", "records_missing", (json_int_t)a->records_missing,
-			 "stored", (json_int_t)a->stored, "refused", (json_int_t)a->refused,
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s}", "records_missing",
+			 (json_int_t)a->records_missing, "stored", (json_int_t)a->stored, "refused", (json_int_t)a->refused,
 			 "not_on_peer", (json_int_t)a->not_on_peer, "pushed", (json_int_t)a->batches_pushed,
 			 "push_failed", (json_int_t)a->push_failed, "parts_kept", (json_int_t)a->parts_kept,
-			 "reason", a->why);
+			 "purged", (json_int_t)a->purged, "deleted", (json_int_t)a->batches_deleted, "reason", a->why);
 }
 
 static void print_attach(const civic_peer *peer, const civic_attach_sync_report *a)
 {
+	if (a->purged)
+		printf(_("attachments: %zu files removed, purged by a signed retraction\n"), a->purged);
+	if (a->batches_deleted)
+		printf(_("attachments %s: %zu purged records' attachments deleted from the relay\n"), peer->name,
+		       a->batches_deleted);
 	if (!a->records_missing && !a->batches_pushed && !a->push_failed)
 		return;
 	printf(_("attachments %s: %zu stored, %zu refused, %zu records' attachments not on the peer; "

@@ -69,12 +69,10 @@ static int may_amend(const json_t *by, const json_t *target, const civic_roster 
 {
 	const char *a = json_string_value(json_object_get(json_object_get(by, "author"), "key"));
 	const char *b = json_string_value(json_object_get(json_object_get(target, "author"), "key"));
-	civic_pubkey pk;
+	civic_pubkey pa, pb;
 
-	if (a && b && !strcmp(a, b))
-		return 1;
-	return roster && a && civic_pubkey_from_openssh(&pk, a, strlen(a)) == 0 &&
-	       civic_member_is_admin(civic_roster_find(roster, &pk));
+	return a && b && civic_pubkey_from_openssh(&pa, a, strlen(a)) == 0 &&
+	       civic_pubkey_from_openssh(&pb, b, strlen(b)) == 0 && civic_roster_may_amend(roster, &pa, &pb);
 }
 
 static void link_records(collect_state *st, const civic_roster *roster)

@@ -50,7 +50,7 @@ test_expect_success 'audit --json' '
 	assert d["members"] == {"count": 4, "revoked": 0}, d
 	assert d["feeds"] == {"count": 4, "bad": 0}, d
 	assert d["records"] == {"valid": 6, "pending": 0, "revoked": 0}, d
-	assert d["attachments"] == {"present": 0, "missing": 1, "corrupt": 0}, d
+	assert d["attachments"] == {"present": 0, "missing": 1, "corrupt": 0, "purged": 0}, d
 	assert [f["level"] for f in d["findings"]] == ["notice"], d
 	EOF
 '

@@ -197,7 +197,7 @@ fetch_json() {
 	d = json.load(open(sys.argv[1]))
 	assert isinstance(d, list) and d, d
 	for p in d:
-	    assert sorted(p) == ["corrupt", "error", "not_on_peer", "ok", "peer", "reason", "refused", "stored"], p
+	    assert sorted(p) == ["corrupt", "error", "not_on_peer", "ok", "peer", "purged", "reason", "refused", "stored"], p
 	    print(p["ok"], p["stored"], p["refused"], p["not_on_peer"], p["reason"])
 	EOF
 	sed 's/^/# peer: /' "$TEST_DIR/fa" >&2
@@ -559,7 +559,8 @@ test_expect_success 'sync --no-attachments --json: nothing asked, nothing moved'
 	d = json.load(open(sys.argv[1]))
 	a = d[0]["attachments"]
 	assert a == {"records_missing": 0, "stored": 0, "refused": 0, "not_on_peer": 0,
-	             "pushed": 0, "push_failed": 0, "parts_kept": 0, "reason": ""}, a
+	             "pushed": 0, "push_failed": 0, "parts_kept": 0, "purged": 0, "deleted": 0,
+	             "reason": ""}, a
 	EOF
 '
 
@@ -632,7 +633,8 @@ test_expect_success 'a record held in part is not pushed; sync --json reports th
 	assert len(d) == 1 and d[0]["ok"] is True, d
 	a = d[0]["attachments"]
 	assert a == {"records_missing": 1, "stored": 0, "refused": 0, "not_on_peer": 1,
-	             "pushed": 1, "push_failed": 0, "parts_kept": 0, "reason": ""}, a
+	             "pushed": 1, "push_failed": 0, "parts_kept": 0, "purged": 0, "deleted": 0,
+	             "reason": ""}, a
 	EOF
 	batches srv/relay3.git | cut -d" " -f2 | LC_ALL=C sort >three &&
 	printf "refs/civic/attachments/%s\n" "$P" "$Q" | LC_ALL=C sort >want &&
@@ -1175,8 +1177,8 @@ test_expect_success '4. civic killed -9 midway through a record: the next sync t
 	assert len(d) == 1 and d[0]["ok"] is True, d
 	a = d[0]["attachments"]
 	print(a)
-	assert sorted(a) == ["not_on_peer", "parts_kept", "push_failed", "pushed", "reason",
-	                     "records_missing", "refused", "stored"], a
+	assert sorted(a) == ["deleted", "not_on_peer", "parts_kept", "purged", "push_failed", "pushed",
+	                     "reason", "records_missing", "refused", "stored"], a
 	assert a["stored"] == 8 and a["refused"] == 0 and a["not_on_peer"] == 3, a
 	assert a["parts_kept"] > 0 and a["reason"] == "", a
 	EOF

@@ -52,7 +52,7 @@ test_expect_success 'status --json' '
 	r = feeds["НПО Рила"]
 	assert r["records"] == 3 and r["valid"] == 3 and r["pending"] == 0 and r["forks"] == 0, r
 	assert r["municipality"] == "rila" and len(r["head"]) == 40 and r["bad_reason"] == "", r
-	assert r["attachments"] == {"present": 0, "missing": 1, "corrupt": 0}, r
+	assert r["attachments"] == {"present": 0, "missing": 1, "corrupt": 0, "purged": 0}, r
 	assert d["attachments"]["missing"] == 1 and d["roster_forks"] == 0, d
 	p = d["peers"][0]
 	assert p["name"] == "rila" and p["feeds"]["current"] == 1 and p["feeds"]["lacking"] == 1, p

@@ -14,7 +14,8 @@
 #
 # Photos travel the same way, after the records: each node pushes the bytes
 # of its attachments to the relay, and the others fetch and check them
-# against the signed records.
+# against the signed records. When a photo is withdrawn, a signed retraction
+# takes its bytes off every node and the relay; the record stays.
 #
 #   sh archive/demo.sh build/civic [DIR]     (DIR defaults to build/demo)
 set -eu
@@ -167,6 +168,26 @@ for n in $(nodes); do
 		{ echo "demo: $n lacks photos" >&2; exit 1; }
 done
 echo "  $photos attachment files on each of the ten nodes"
+
+say "A photo withdrawn: Кюстендил retracts its photos of 10.08.2015, purging their bytes everywhere"
+withdrawn=$(sed -n 's|^kyustendil/02-photos-2015-08-10.json ||p' ids)
+civic kyustendil add retraction --field retracts="$withdrawn" --field visibility=public \
+	--field title="Оттегляне на снимките от 10.08.2015" \
+	--field reason="Човек на снимките оттегли съгласието си да бъдат публикувани" \
+	--field purge_attachments:=true 2>&1 >/dev/null | sed 's/^/  kyustendil: /'
+sync_show kyustendil relay
+for n in $(nodes); do
+	[ "$n" = kyustendil ] && continue
+	sync_show "$n" relay
+done
+left=$((photos - $(wc -l < "$ARCHIVE/kyustendil/02-photos-2015-08-10.attach")))
+for n in $(nodes); do
+	[ "$(ls "$DEMO/$n/attachments/sha256" | wc -l)" = "$left" ] ||
+		{ echo "demo: $n still holds withdrawn photos" >&2; exit 1; }
+done
+[ -z "$(git --git-dir "$DEMO/relay.git" for-each-ref "refs/civic/attachments/$withdrawn")" ] ||
+	{ echo "demo: the relay still holds the withdrawn photos" >&2; exit 1; }
+echo "  $left attachment files on each node, none on the relay of the withdrawn record; the record and its retraction stay signed"
 
 say "What the network holds (as the Civic Center sees it)"
 civic civic-center list | sed 's/^/  /'

@@ -7,6 +7,7 @@
 #include "feed.h"
 #include "json_cache.h"
 #include "object_limits.h"
+#include "signed_commit.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -122,6 +123,21 @@ static int read_new(holdings *h, json_t *ids_out, json_t *purges_out, git_reposi
 	return error;
 }
 
+/* Whether commit id is by author. A purge cannot be undone, so a cached
+ * claim must be a record of this feed's author, as every commit of the
+ * feed was checked to be when it was taken. The holdings' list is the
+ * node's own cache, trusted like the refs. */
+static int by_author(git_repository *repo, const git_oid *id, const civic_pubkey *author)
+{
+	git_commit *c = NULL;
+	int ok = git_commit_lookup(&c, repo, id) == 0 && civic_commit_check_email(c, author) == 0;
+
+	git_commit_free(c);
+	git_error_clear();
+	civic_error_clear();
+	return ok;
+}
+
 /* The records the cached entry names, read again from the archive: an
  * entry that names what is not there (a damaged cache) adds nothing. */
 static int read_cached(holdings *h, json_t *ids_out, json_t *purges_out, git_repository *repo,
@@ -151,6 +167,7 @@ static int read_cached(holdings *h, json_t *ids_out, json_t *purges_out, git_rep
 		git_oid id, target, claimed;
 		json_t *record = NULL;
 		if (!r || !t || git_oid_fromstr(&id, r) < 0 || git_oid_fromstr(&claimed, t) < 0 ||
+		    !by_author(repo, &id, author) ||
 		    read_record(&record, repo, &id) < 0 || !civic_purge_claim_of(&target, record) ||
 		    !git_oid_equal(&target, &claimed)) {
 			json_decref(record);

@@ -145,9 +145,10 @@ int civic_attach_purge_node(size_t *removed, civic_node *node)
 
 	*removed = 0;
 	if (!civic_node_network(node) || civic_roster_load(&roster, repo, civic_node_network(node)) < 0) {
-		/* Without a roster only an author's own retractions count. */
+		/* Only the roster says where a revoked key stopped counting:
+		 * nothing goes without it. */
 		civic_error_clear();
-		roster = NULL;
+		return 0;
 	}
 	if ((error = civic_attach_index_read(&list, &n, repo, roster, civic_node_tmp_dir(node))) == 0)
 		error = civic_attach_purge_bytes(removed, list, n, civic_node_attachments_dir(node));

@@ -64,7 +64,8 @@ int civic_attach_purge_bytes(size_t *removed, const civic_attach_holding *list, 
 			     const char *store_dir);
 
 /* The same for the whole node (open for writing): its attachment index read
- * with its roster, then the purge. For `civic add retraction`. */
+ * with its roster, then the purge; nothing without a roster, which alone
+ * says where a revoked key stopped counting. For `civic add retraction`. */
 int civic_attach_purge_node(size_t *removed, civic_node *node);
 
 #endif

@@ -165,10 +165,13 @@ static void measure(attach_state *st, holding *h, int rehash)
 	h->bytes = h->missing ? missing : all;
 }
 
+static void forget_parts(const attach_state *st, const holding *h);
+
 /* The records with attachments (attach_index.h: read only where the
  * archive changed since the last time), and what this node lacks of them.
  * The bytes of those a retraction purged go now (attach_purge.h), and so
- * do parts kept of them. */
+ * do parts kept of them; but not without a roster, which alone says where
+ * a revoked key stopped counting. */
 static int collect(attach_state *st)
 {
 	git_repository *repo = civic_node_repository(st->node);
@@ -181,9 +184,9 @@ static int collect(attach_state *st)
 		roster = NULL;
 	civic_error_clear();
 	error = civic_attach_index_read(&held, &n, repo, roster, civic_node_tmp_dir(st->node));
-	civic_roster_free(roster);
-	if (error == 0)
+	if (error == 0 && roster)
 		error = civic_attach_purge_bytes(&st->report->purged, held, n, st->store);
+	civic_roster_free(roster);
 	if (error == 0 && n && !(st->list = calloc(n, sizeof *st->list)))
 		error = civic_error_nomem();
 	for (i = 0; error == 0 && i < n; i++) {
@@ -192,6 +195,8 @@ static int collect(attach_state *st)
 		h->attachments = json_incref(held[i].attachments);
 		h->purged = held[i].purged;
 		measure(st, h, st->opts->rehash);
+		if (h->purged)
+			forget_parts(st, h);
 	}
 	civic_attach_holdings_free(held, n);
 	return error;

@@ -203,8 +203,11 @@ static int on_record(const civic_entry *e, void *payload)
 		break;
 	}
 	check_attachments(st, e);
-	/* A retraction past its key's revocation point purges nothing. */
-	if (e->standing != CIVIC_STANDING_REVOKED && civic_purge_claim_of(&target, e->record) &&
+	/* A retraction counts as the attachment index counts it: not past its
+	 * key's revocation point, nor while the commit a revocation names is
+	 * not held. */
+	if ((e->standing == CIVIC_STANDING_VALID || (e->standing == CIVIC_STANDING_PENDING && !e->member)) &&
+	    civic_purge_claim_of(&target, e->record) &&
 	    civic_purge_claims_add(&st->claims, &e->commit.id, &target, &e->author) < 0)
 		st->failed = 1;
 	if (e->commit.seq % CIVIC_STEP_RECORDS == 0)

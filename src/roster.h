@@ -65,7 +65,10 @@ const civic_member *civic_roster_get(const civic_roster *roster, size_t i); /* b
 const civic_member *civic_roster_find(const civic_roster *roster, const civic_pubkey *key);
 int civic_member_is_admin(const civic_member *member);
 /* Whether `by` may amend (correct, retract) a record written by `author`:
- * it is the author, or an admin of roster. roster may be NULL. */
+ * it is the author, or an admin of roster (revoked since or not: what a
+ * revoked key wrote past its revocation point must not count, and the
+ * caller, which holds the amending record, checks that). roster may be
+ * NULL: then only the author may. */
 int civic_roster_may_amend(const civic_roster *roster, const civic_pubkey *by, const civic_pubkey *author);
 
 /* Appends a member, signed by admin_key (which must be an admin). */

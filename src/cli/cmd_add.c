@@ -273,18 +273,25 @@ static int check_standing(int *pending, const civic_node *node)
 }
 
 /* A retraction that asks for a purge takes the bytes off this node now;
- * other nodes drop them when they sync it (attach_purge.h). */
-static int purge_retracted(civic_node *node, const json_t *record)
+ * other nodes drop them when they sync it (attach_purge.h). The record is
+ * signed by then: a purge that fails is a warning (the next sync tries
+ * again), not a failure that would make the user sign it twice. */
+static void purge_retracted(civic_node *node, const json_t *record)
 {
 	size_t removed = 0;
 	git_oid target;
-	int error;
 
 	if (!civic_purge_claim_of(&target, record))
-		return 0;
-	if ((error = civic_attach_purge_node(&removed, node)) == 0 && removed)
+		return;
+	if (civic_attach_purge_node(&removed, node) < 0) {
+		char why[sizeof civic_error_last()->message];
+		snprintf(why, sizeof why, "%s", civic_error_last()->message);
+		civic_error_set(CIVIC_ERROR_ATTACH, "warning: the retraction is signed, but its attachments "
+				"stay here until the next sync: %s", why);
+		(void)cli_error_civic(CIVIC_ERROR);
+	} else if (removed) {
 		fprintf(stderr, _("civic: %zu attachment files removed, purged by this retraction\n"), removed);
-	return error;
+	}
 }
 
 int cmd_add(const cli_context *ctx, int argc, char **argv)
@@ -326,8 +333,7 @@ int cmd_add(const cli_context *ctx, int argc, char **argv)
 	if (pending)
 		fprintf(stderr, "%s", _("civic: note: this node's key is not in the roster it holds; "
 					"the record stays pending until the Civic Center admits it\n"));
-	if ((error = purge_retracted(node, record)) < 0)
-		goto fail;
+	purge_retracted(node, record);
 	goto done;
 fail:
 	code = cli_error_civic(error);

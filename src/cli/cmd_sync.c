@@ -264,6 +264,8 @@ static void print_attach(const civic_peer *peer, const civic_attach_sync_report 
 	if (a->parts_kept)
 		printf(_("  the link dropped: %zu chunks that had arrived whole were kept, not fetched again\n"),
 		       a->parts_kept);
+	if (a->push_failed)
+		printf(_("  the relay refused %zu of these pushes and deletions\n"), a->push_failed);
 	if (a->refused) {
 		fputs("  ", stdout);
 		cli_print_safe(a->why, 0);

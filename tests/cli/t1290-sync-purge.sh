@@ -10,7 +10,8 @@
 #   3. the author's retraction: a's bytes go at once, but not those another
 #      record of the archive also names; then the relay's batch, then b's
 #   4. a fresh node never fetches them, and fetch-attachments refuses them
-#   5. a relay that still holds the batch (a stale copy) cannot bring it back
+#   5. a relay that still holds the batch (a stale copy) cannot bring it
+#      back; one that refuses deletions is reported
 #   6. an admin purges a member's record
 . "$(dirname "$0")/test-lib.sh"
 
@@ -25,7 +26,7 @@ relay_has() { git --git-dir "$TEST_DIR/srv/$1.git" rev-parse -q --verify "refs/c
 
 # sync_json HOME CODE ARGS...: `civic sync --json ARGS...` must exit CODE;
 # the attachment report of its first peer goes to $TEST_DIR/att as
-# "purged=N deleted=N stored=N records_missing=N pushed=N".
+# "purged=N deleted=N stored=N records_missing=N pushed=N refused=N push_failed=N".
 sync_json() {
 	_h=$1 _want=$2
 	shift 2
@@ -36,7 +37,8 @@ sync_json() {
 	python3 - "$TEST_DIR/sync.json" >"$TEST_DIR/att" <<-\EOF
 	import json, sys
 	a = json.load(open(sys.argv[1]))[0]["attachments"]
-	print(" ".join("%s=%d" % (k, a[k]) for k in ("purged", "deleted", "stored", "records_missing", "pushed")))
+	print(" ".join("%s=%d" % (k, a[k]) for k in ("purged", "deleted", "stored", "records_missing", "pushed",
+	                                             "refused", "push_failed")))
 	EOF
 }
 
@@ -110,7 +112,9 @@ test_expect_success 'setup: a photo of two files, a document sharing one of them
 	relay_has relay "$P" && relay_has relay "$D" &&
 	sync_json b 0 relay && att_has stored=3 &&
 	held b "$FACE" && held b "$HALL" && held b "$REPORT" &&
-	test "$(status_attachments b)" = "4 0 0 0"
+	test "$(status_attachments b)" = "4 0 0 0" &&
+	cp -a srv/relay.git srv/stale.git &&
+	relay_has stale "$P"
 '
 
 # ---------------------------------------------------------------------------
@@ -197,18 +201,23 @@ test_expect_success 'fetch-attachments of a purged record: one line, exit 1, not
 # ---------------------------------------------------------------------------
 # 5. a stale relay
 
-test_expect_success 'a relay that still holds the batch cannot bring it back; a push deletes it there' '
-	git init -q --bare srv/stale.git &&
-	git --git-dir srv/stale.git fetch -q "$TEST_DIR/b/archive.git" "refs/civic/*:refs/civic/*" &&
-	git --git-dir srv/stale.git fetch -q "$TEST_DIR/srv/relay.git" "refs/civic/attachments/*:refs/civic/attachments/*" &&
-	git --git-dir srv/stale.git update-ref "refs/civic/attachments/$P" \
-		"$(git --git-dir srv/stale.git rev-parse "refs/civic/attachments/$D")" &&
+test_expect_success 'a relay that still holds the genuine batch (copied before the purge) cannot bring it back' '
 	civic --home n peer add stale "$STALE_URL" &&
-	sync_json n 0 stale && att_has stored=0 purged=0 deleted=0 &&
-	! held n "$FACE" && relay_has stale "$P" &&
+	sync_json n 0 stale && att_has stored=0 refused=0 purged=0 deleted=0 &&
+	! held n "$FACE" && relay_has stale "$P"
+'
+
+test_expect_success 'a relay that refuses deletions (an update hook): the sync says so, exit 1; the next one deletes' '
 	civic --home n peer remove stale && civic --home n peer add stale "$STALE_URL" --relay &&
-	sync_json n 0 stale && att_has deleted=1 &&
-	! relay_has stale "$P"
+	printf "#!/bin/sh\n! expr \"\$3\" : \"0*\$\" >/dev/null\n" >srv/stale.git/hooks/update &&
+	chmod +x srv/stale.git/hooks/update &&
+	sync_json n 1 stale && att_has deleted=0 push_failed=1 &&
+	relay_has stale "$P" &&
+	{ timeout 60 "$CIVIC" --home n sync stale >out 2>err; test $? = 1; } &&
+	grep -q "^  the relay refused 1 of these pushes and deletions$" out &&
+	rm srv/stale.git/hooks/update &&
+	sync_json n 0 stale && att_has deleted=1 push_failed=0 stored=0 &&
+	! relay_has stale "$P" && relay_has stale "$D"
 '
 
 # ---------------------------------------------------------------------------

@@ -17,7 +17,7 @@
 static struct {
 	char *dir;
 	civic_schemas *schemas;
-	civic_key *admin, *author, *other;
+	civic_key *admin, *admin2, *author, *other;
 } g;
 
 static git_repository *repo;
@@ -36,6 +36,7 @@ static int group_setup(void **state)
 	g.dir = test_tmpdir_new();
 	assert_civic_ok(civic_schemas_new(&g.schemas));
 	assert_civic_ok(civic_key_generate(&g.admin));
+	assert_civic_ok(civic_key_generate(&g.admin2));
 	assert_civic_ok(civic_key_generate(&g.author));
 	assert_civic_ok(civic_key_generate(&g.other));
 	return 0;
@@ -45,6 +46,7 @@ static int group_teardown(void **state)
 {
 	(void)state;
 	civic_key_free(g.admin);
+	civic_key_free(g.admin2);
 	civic_key_free(g.author);
 	civic_key_free(g.other);
 	civic_schemas_free(g.schemas);
@@ -53,7 +55,7 @@ static int group_teardown(void **state)
 	return 0;
 }
 
-static void add_member(const civic_key *key, const char *name)
+static void add_member(const civic_key *key, const char *name, const char *role)
 {
 	civic_member m;
 
@@ -61,7 +63,7 @@ static void add_member(const civic_key *key, const char *name)
 	m.key = *civic_key_public(key);
 	snprintf(m.name, sizeof m.name, "%s", name);
 	snprintf(m.municipality, sizeof m.municipality, "rila");
-	snprintf(m.role, sizeof m.role, "ngo");
+	snprintf(m.role, sizeof m.role, "%s", role);
 	assert_civic_ok(civic_roster_add(roster, repo, g.admin, &m));
 }
 
@@ -78,8 +80,9 @@ static int setup(void **state)
 	assert_civic_ok(civic_roster_create(&root, repo, g.admin, "Мрежа", "Граждански център", "kyustendil"));
 	fx_oid_hex(net, &root);
 	assert_civic_ok(civic_roster_load(&roster, repo, net));
-	add_member(g.author, "НПО Рила");
-	add_member(g.other, "НПО Дупница");
+	add_member(g.author, "НПО Рила", "ngo");
+	add_member(g.other, "НПО Дупница", "ngo");
+	add_member(g.admin2, "Граждански център 2", "civic-center");
 	snprintf(name, sizeof name, "tmp%d", n);
 	fx_path(tmp, sizeof tmp, g.dir, name);
 	assert_int_equal(mkdir(tmp, 0700), 0);
@@ -348,6 +351,53 @@ static void test_index_revoked_retraction_does_not_count(void **state)
 	assert_int_equal(purged(NULL, roster, &photo), 0);
 }
 
+/* An admin revoked since keeps the purges it signed before its revocation
+ * point, and loses those after it. */
+static void test_index_revoked_admin_keeps_earlier_purges(void **state)
+{
+	git_oid photo, doc, r1, r2, by;
+
+	(void)state;
+	add_photo(&photo);
+	add_document(&doc);
+	retract(&r1, g.admin2, &photo, 1);
+	retract(&r2, g.admin2, &doc, 1);
+	assert_civic_ok(civic_roster_revoke(roster, repo, g.admin, civic_key_public(g.admin2), &r1,
+					    "ключът е сменен"));
+	reload_roster();
+	assert_int_equal(purged(&by, roster, &photo), 1);
+	assert_true(git_oid_equal(&by, &r1));
+	assert_int_equal(purged(NULL, roster, &doc), 0);
+}
+
+/* A cached claim filed under another feed than its author's (a damaged
+ * cache) purges nothing: another member's retraction, filed as the
+ * author's own, stays another member's. */
+static void test_index_cached_claim_under_another_feed(void **state)
+{
+	char path[4096], p[GIT_OID_HEXSZ + 1], r[GIT_OID_HEXSZ + 1], ref[256], text[4096];
+	civic_attach_holding *list = NULL;
+	git_oid photo, by_other;
+	size_t n = 0;
+
+	(void)state;
+	add_photo(&photo);
+	retract(&by_other, g.other, &photo, 1);
+	assert_civic_ok(civic_attach_index_read(&list, &n, repo, roster, tmp));
+	civic_attach_holdings_free(list, n);
+	assert_int_equal(purged(NULL, roster, &photo), 0);
+	fx_feed_ref(ref, sizeof ref, g.author);
+	git_oid_tostr(p, sizeof p, &photo);
+	git_oid_tostr(r, sizeof r, &by_other);
+	snprintf(text, sizeof text,
+		 "{\"format\": \"civic-attachment-index-2\", \"feeds\": {\"%s\": {\"head\": \"%s\", "
+		 "\"records\": [\"%s\"], \"purges\": [[\"%s\", \"%s\"]]}}}",
+		 ref, p, p, r, p);
+	fx_path(path, sizeof path, tmp, "attachment-index.json");
+	fx_write_text(path, text);
+	assert_int_equal(purged(NULL, roster, &photo), 0);
+}
+
 /* A cached purge entry that names a record which is no such retraction (a
  * damaged or forged cache) purges nothing. */
 static void test_index_cache_is_not_trusted(void **state)
@@ -422,6 +472,7 @@ static void test_may_amend(void **state)
 	assert_true(civic_roster_may_amend(NULL, author, author));
 	assert_true(civic_roster_may_amend(roster, admin, author));
 	assert_false(civic_roster_may_amend(NULL, admin, author));
+	assert_true(civic_roster_may_amend(roster, civic_key_public(g.admin2), other));
 	assert_false(civic_roster_may_amend(roster, other, author));
 	assert_false(civic_roster_may_amend(roster, author, other));
 }
@@ -439,6 +490,8 @@ int main(void)
 		T(test_index_other_member_cannot_purge),
 		T(test_index_admin_purges),
 		T(test_index_revoked_retraction_does_not_count),
+		T(test_index_revoked_admin_keeps_earlier_purges),
+		T(test_index_cached_claim_under_another_feed),
 		T(test_index_cache_is_not_trusted),
 		T(test_purge_bytes_keeps_what_another_record_names),
 		T(test_may_amend),

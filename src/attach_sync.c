@@ -666,10 +666,29 @@ static int delete_purged(attach_state *st)
 	return error;
 }
 
+/* Chunks are photos and scans: deltas between them gain nothing, and
+ * libgit2 tries each against ten others before it sends a byte (most of a
+ * push's time). An object above pack.bigFileThreshold is never a delta
+ * candidate; libgit2 1.5 reads that threshold from pack.deltaCacheSize, so
+ * both are set, below one chunk, in the quarantine the pushes pack from.
+ * The commits and trees of a batch stay small enough to be deltified. */
+static int no_chunk_deltas(git_repository *q)
+{
+	static const char *const keys[] = { "pack.bigFileThreshold", "pack.deltaCacheSize" };
+	git_config *config = NULL;
+	size_t i;
+	int error = git_repository_config(&config, q);
+
+	for (i = 0; error == 0 && i < sizeof keys / sizeof *keys; i++)
+		error = git_config_set_int64(config, keys[i], CIVIC_ATTACH_CHUNK_SIZE / 2);
+	git_config_free(config);
+	return error < 0 ? civic_error_from_git(error, "cannot configure the attachment quarantine") : 0;
+}
+
 static int push_all(attach_state *st)
 {
 	size_t *group = calloc(st->count ? st->count : 1, sizeof *group), at = 0, n;
-	int error = 0;
+	int error = 0, configured = 0;
 
 	if (!group)
 		return civic_error_nomem();
@@ -678,6 +697,9 @@ static int push_all(attach_state *st)
 		    (error = civic_quarantine_new(&st->quarantine, civic_node_repository(st->node),
 						  civic_node_tmp_dir(st->node))) < 0)
 			break;
+		if (!configured && (error = no_chunk_deltas(civic_quarantine_repository(st->quarantine))) < 0)
+			break;
+		configured = 1;
 		error = push_group(st, group, n);
 	}
 	free(group);

@@ -19,6 +19,7 @@
 #   6. a member pushes to an empty relay the batches it holds whole, and
 #      only those (in section 2, where such a member is at hand)
 #   7. the attachments of records after their key's revocation
+#   8. chunks go whole, never as deltas of each other
 # A test once marked "BUG:" showed a fault of civic that was fixed since; its
 # comment says what went wrong.
 . "$(dirname "$0")/test-lib.sh"
@@ -1327,6 +1328,28 @@ test_expect_success 'the attachments of a record after its key'\''s revocation a
 	fetch_json cc 0 --all --from "$(abs srv/vrel.git)" &&
 	test -f "$(store cc "$(sha valid.pdf)")" &&
 	test ! -e "$(store cc "$(sha stolen.pdf)")"
+'
+
+# 8. chunks are never deltified: libgit2 would try each against ten others
+# before a push sends a byte, for photos that gain nothing by it.
+test_expect_success '8. a push sends chunks whole, even chunks that would make good deltas' '
+	join_network cc w "НПО w" rila &&
+	head -c 131072 /dev/urandom >chunk &&
+	( for i in 1 2 3 4 5 6 7 8; do cat chunk; printf "%s" "$i"; done ) >alike.bin &&
+	add_doc w "Почти еднакви части" --attach alike.bin >w.id &&
+	git init -q --bare srv/wrel.git &&
+	civic --home w peer add wrel "$(abs srv/wrel.git)" --relay &&
+	timeout 60 "$CIVIC" --home w sync wrel >out &&
+	grep -q "; 1 records'\'' attachments pushed$" out &&
+	B=$(git --git-dir srv/wrel.git rev-parse "refs/civic/attachments/$(cat w.id)") &&
+	git --git-dir srv/wrel.git ls-tree -r "$B" | awk "{print \$3}" >chunks &&
+	test "$(wc -l <chunks)" = 9 &&
+	git --git-dir srv/wrel.git verify-pack -v srv/wrel.git/objects/pack/*.idx >packed &&
+	# A delta has 7 fields: id, type, size, size in pack, offset, depth, base.
+	awk "NF == 7 {print \$1}" packed | sort >deltas &&
+	sort chunks | comm -12 - deltas >chunk_deltas &&
+	test ! -s chunk_deltas &&
+	fsck_clean srv/wrel.git
 '
 
 test_expect_success 'every server this script started is still running (none crashed)' '

@@ -13,6 +13,8 @@
 #include "roster.h"
 #include "salvage.h"
 
+#include <git2/sys/mempack.h>
+#include <git2/sys/odb_backend.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +26,7 @@
 #define PARTS_DIR "attachment-parts"
 #define PARTS_REF_PREFIX "refs/parts/"  /* the last part held of each segment: the "have"s */
 #define SALVAGE_MAX_OBJECT (1024 * 1024) /* a chunk, a chunk list, a commit */
+#define MEM_STAGE_MAX (32ULL * 1024 * 1024) /* a group staged for a push in memory */
 
 /* A record that has attachments, and where its batch stands. */
 typedef struct {
@@ -48,6 +51,7 @@ typedef struct {
 	json_t *refused;      /* batches known not to match their record (below) */
 	int refused_changed;
 	int deleting;         /* the push under way deletes purged batches */
+	git_repository *mem_repo; /* the quarantine again, a group's new objects in memory (push_group) */
 } attach_state;
 
 /* -------------------------------------------------------------------------
@@ -594,18 +598,56 @@ static int on_push_status(const char *refname, const char *status, void *data)
 
 /* Writes the group's batches into the quarantine, under the refs the relay
  * will hold, and pushes them. */
-static int push_group(attach_state *st, const size_t *group, size_t n)
+/* Where a group of `bytes` is staged for its push: the quarantine again,
+ * its new objects held in memory, when the group is small enough. Written
+ * loose, each chunk was deflated, created on disk and fsynced, then read
+ * back and deflated again for the pack: most of a push's time. A larger
+ * group (one record with a large attachment) is staged on disk, in bounded
+ * memory. */
+static int stage_repo(git_repository **out, attach_state *st, uint64_t bytes)
 {
 	git_repository *q = civic_quarantine_repository(st->quarantine);
+	git_odb_backend *mem = NULL;
+	git_odb *odb = NULL;
+	int error;
+
+	*out = q;
+	if (bytes > MEM_STAGE_MAX)
+		return 0;
+	if ((error = civic_quarantine_open(&st->mem_repo, git_repository_path(q))) < 0)
+		return error;
+	if ((error = git_mempack_new(&mem)) == 0 && ((error = git_repository_odb(&odb, st->mem_repo)) < 0 ||
+						      (error = git_odb_add_backend(odb, mem, 1000)) < 0))
+		mem->free(mem); /* not the database's yet */
+	git_odb_free(odb);
+	if (error < 0) {
+		git_repository_free(st->mem_repo);
+		st->mem_repo = NULL;
+		return civic_error_from_git(error, "cannot stage attachments in memory");
+	}
+	*out = st->mem_repo;
+	return 0;
+}
+
+static int push_group(attach_state *st, const size_t *group, size_t n)
+{
+	git_repository *q = NULL;
 	civic_buf name = CIVIC_BUF_INIT;
 	git_remote *remote = NULL;
 	char **specs = calloc(n, sizeof *specs);
 	git_reference *ref = NULL;
+	uint64_t bytes = 0;
 	size_t i, m = 0;
 	int error = 0;
 
 	if (!specs)
 		return civic_error_nomem();
+	for (i = 0; i < n; i++)
+		bytes += st->list[group[i]].bytes;
+	if ((error = stage_repo(&q, st, bytes)) < 0) {
+		free(specs);
+		return error;
+	}
 	for (i = 0; i < n && error == 0; i++) {
 		holding *h = &st->list[group[i]];
 		git_oid batch;
@@ -631,6 +673,13 @@ static int push_group(attach_state *st, const size_t *group, size_t n)
 	if (error == 0 && m > 0 && (error = civic_remote_open(&remote, &st->remote, q, GIT_DIRECTION_PUSH)) == 0)
 		error = civic_remote_upload(&st->remote, remote, specs, m);
 	civic_remote_close(remote);
+	/* Pushed or not, the group's objects go, with the handle that cached
+	 * them: the next push must not take the relay's new batches for
+	 * objects it holds. */
+	if (q == st->mem_repo) {
+		git_repository_free(st->mem_repo);
+		st->mem_repo = NULL;
+	}
 	free_specs(specs, n);
 	civic_buf_dispose(&name);
 	return error;
@@ -745,6 +794,7 @@ done:
 	if (st.refused)
 		refused_save(&st);
 	json_decref(st.refused);
+	git_repository_free(st.mem_repo);
 	civic_quarantine_free(st.quarantine);
 	for (i = 0; i < st.count; i++)
 		json_decref(st.list[i].attachments);

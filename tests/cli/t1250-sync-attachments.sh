@@ -20,6 +20,7 @@
 #      only those (in section 2, where such a member is at hand)
 #   7. the attachments of records after their key's revocation
 #   8. chunks go whole, never as deltas of each other
+#   9. one sync pushes many groups, staged in memory or on disk
 # A test once marked "BUG:" showed a fault of civic that was fixed since; its
 # comment says what went wrong.
 . "$(dirname "$0")/test-lib.sh"
@@ -1350,6 +1351,32 @@ test_expect_success '8. a push sends chunks whole, even chunks that would make g
 	sort chunks | comm -12 - deltas >chunk_deltas &&
 	test ! -s chunk_deltas &&
 	fsck_clean srv/wrel.git
+'
+
+# 9. a push of many groups in one sync: groups up to 32 MiB are staged in
+# memory (a fresh handle each, so that the relay's new batches are not
+# taken for objects held), a larger record on disk.
+test_expect_success '9. one sync pushes groups staged in memory and a 40 MB record staged on disk' '
+	join_network cc x "НПО x" rila &&
+	: >x.ids &&
+	( for i in 1 2 3; do
+		head -c 5000000 /dev/urandom >five$i.jpg &&
+		add_doc x "Пет мегабайта $i" --attach five$i.jpg >>x.ids || exit 1
+	done ) &&
+	head -c 40000000 /dev/urandom >forty.mov &&
+	add_doc x "Четиридесет мегабайта" --attach forty.mov >>x.ids &&
+	git init -q --bare srv/xrel.git &&
+	civic --home x peer add xrel "$(abs srv/xrel.git)" --relay &&
+	timeout 120 "$CIVIC" --home x sync xrel >out 2>err &&
+	cat out && test ! -s err &&
+	grep -q "; 4 records'\'' attachments pushed$" out &&
+	test "$(git --git-dir srv/xrel.git for-each-ref refs/civic/attachments/ | wc -l)" = 4 &&
+	fsck_clean srv/xrel.git &&
+	join_network cc y "НПО y" rila &&
+	civic --home y peer add xrel "$(abs srv/xrel.git)" &&
+	timeout 120 "$CIVIC" --home y sync xrel >out 2>err &&
+	test ! -s err &&
+	store_is y five1.jpg five2.jpg five3.jpg forty.mov
 '
 
 test_expect_success 'every server this script started is still running (none crashed)' '

@@ -17,10 +17,22 @@ typedef struct {
 	const char *attachments_dir;
 	int failed;
 	int index_attachments; /* the walk's attachments come from the index instead */
-	civic_attach_holding *held; /* the attachment index, read once */
+	/* The attachment index (attach_index.h), read when first needed: for
+	 * the feeds counted from the cache, or to tell purged from missing. */
+	git_repository *repo;
+	const civic_roster *roster;
+	const char *tmp_dir;
+	civic_attach_holding *held;
 	size_t nheld;
-	int held_ok;           /* it could be read */
-	civic_oidset *purged;  /* records whose attachments a retraction purged */
+	int held_read, held_ok;  /* tried; could be read */
+	/* Records with attachments that are not here: missing, unless a
+	 * retraction purged them, which only the index says. */
+	struct absent {
+		civic_pubkey author;
+		git_oid record;
+		size_t n;
+	} *absent;
+	size_t nabsent, absent_alloc;
 } collect_state;
 
 static civic_feed_status *find_feed(civic_status *s, const civic_pubkey *author)
@@ -57,28 +69,47 @@ static civic_feed_status *feed_of(collect_state *cs, const civic_pubkey *author,
 	return f;
 }
 
-/* The attachments of record `id`: one a retraction purged is missing by
- * intent, not waiting to arrive. */
-static void count_attachments(const collect_state *cs, civic_feed_status *f, const git_oid *id,
-			      const json_t *list)
+static void remember_absent(collect_state *cs, const civic_feed_status *f, const git_oid *id, size_t n)
 {
-	int purged = cs->purged && civic_oidset_has(cs->purged, id);
+	struct absent *x;
+
+	if (cs->nabsent == cs->absent_alloc) {
+		size_t alloc = cs->absent_alloc ? cs->absent_alloc * 2 : 16;
+		struct absent *p = realloc(cs->absent, alloc * sizeof *p);
+		if (!p) {
+			cs->failed = 1;
+			return;
+		}
+		cs->absent = p;
+		cs->absent_alloc = alloc;
+	}
+	x = &cs->absent[cs->nabsent++];
+	x->author = f->author;
+	x->record = *id;
+	x->n = n;
+}
+
+/* The attachments of record `id`; those not here are told purged or
+ * missing at the end (count_purged). */
+static void count_attachments(collect_state *cs, civic_feed_status *f, const git_oid *id, const json_t *list)
+{
 	civic_attach_state state;
+	size_t i, missing = 0;
 	json_t *a;
-	size_t i;
 
 	json_array_foreach(list, i, a) {
 		const char *sha = json_string_value(json_object_get(a, "sha256"));
 		uint64_t size = (uint64_t)json_integer_value(json_object_get(a, "size"));
 		if (civic_attach_check(&state, cs->attachments_dir, sha, size, 0) < 0 || state == CIVIC_ATTACH_CORRUPT)
 			f->attachments_corrupt++;
-		else if (state == CIVIC_ATTACH_MISSING && purged)
-			f->attachments_purged++;
 		else if (state == CIVIC_ATTACH_MISSING)
-			f->attachments_missing++;
+			missing++;
 		else
 			f->attachments_present++;
 	}
+	f->attachments_missing += missing;
+	if (missing)
+		remember_absent(cs, f, id, missing);
 }
 
 static int on_record(const civic_entry *e, void *payload)
@@ -216,39 +247,55 @@ static int count_feed(collect_state *cs, civic_verified_heads *cache, git_reposi
 	return keep_counts(cache, refname, head, f);
 }
 
-/* The attachment index (attach_index.h), which reads only what feeds added
- * since it last looked: the attachments of the feeds counted from the
- * cache, and which records a retraction purged. One that cannot be read
- * (a record damaged on disk) leaves the cached feeds to be walked. */
-static int read_held(collect_state *cs, git_repository *repo, const civic_roster *roster, const char *tmp_dir)
+/* The attachment index, read once (it reads only what feeds added since
+ * it last looked). One that cannot be read (a record damaged on disk)
+ * leaves the cached feeds to be walked, and nothing called purged. */
+static int read_held(collect_state *cs)
 {
-	size_t i;
-	int error;
-
-	if (civic_attach_index_read(&cs->held, &cs->nheld, repo, roster, tmp_dir) < 0) {
-		civic_error_clear();
-		return 0;
-	}
-	cs->held_ok = 1;
-	if ((error = civic_oidset_new(&cs->purged)) < 0)
-		return error;
-	for (i = 0; i < cs->nheld && error == 0; i++)
-		if (cs->held[i].purged)
-			error = civic_oidset_add(cs->purged, &cs->held[i].record);
-	return error;
+	if (!cs->held_read && civic_attach_index_read(&cs->held, &cs->nheld, cs->repo, cs->roster, cs->tmp_dir) == 0)
+		cs->held_ok = 1;
+	cs->held_read = 1;
+	civic_error_clear();
+	return cs->held_ok ? 0 : CIVIC_ERROR;
 }
 
+/* The attachments of the feeds counted from the cache, from the index. */
 static int count_cached_attachments(collect_state *cs)
 {
 	civic_feed_status *f;
 	size_t i;
 
-	if (!cs->held_ok)
+	if (read_held(cs) < 0)
 		return CIVIC_ERROR;
 	for (i = 0; i < cs->nheld; i++)
 		if ((f = find_feed(cs->status, &cs->held[i].author)) && f->from_cache)
 			count_attachments(cs, f, &cs->held[i].record, cs->held[i].attachments);
 	return 0;
+}
+
+/* Of the attachments not here, those a retraction purged are not missing. */
+static int count_purged(collect_state *cs)
+{
+	civic_oidset *purged = NULL;
+	civic_feed_status *f;
+	size_t i;
+	int error;
+
+	if (cs->nabsent == 0 || read_held(cs) < 0)
+		return 0;
+	if ((error = civic_oidset_new(&purged)) < 0)
+		return error;
+	for (i = 0; i < cs->nheld && error == 0; i++)
+		if (cs->held[i].purged)
+			error = civic_oidset_add(purged, &cs->held[i].record);
+	for (i = 0; i < cs->nabsent && error == 0; i++)
+		if (civic_oidset_has(purged, &cs->absent[i].record) && (f = find_feed(cs->status, &cs->absent[i].author)) &&
+		    f->attachments_missing >= cs->absent[i].n) {
+			f->attachments_missing -= cs->absent[i].n;
+			f->attachments_purged += cs->absent[i].n;
+		}
+	civic_oidset_free(purged);
+	return error;
 }
 
 static int walk_cached_again(collect_state *cs, git_repository *repo, const char *network,
@@ -447,16 +494,24 @@ int civic_status_collect(civic_status *out, git_repository *repo, const char *ne
 			 const civic_roster *roster, const civic_schemas *schemas,
 			 const char *attachments_dir, const char *tmp_dir)
 {
-	collect_state cs = { out, attachments_dir, 0, 0, NULL, 0, 0, NULL };
+	collect_state cs;
 	size_t i;
 	int error;
 
 	memset(out, 0, sizeof *out);
-	error = read_held(&cs, repo, roster, tmp_dir);
+	memset(&cs, 0, sizeof cs);
+	cs.status = out;
+	cs.attachments_dir = attachments_dir;
+	cs.repo = repo;
+	cs.roster = roster;
+	cs.tmp_dir = tmp_dir;
+	error = count_feeds(&cs, repo, network, roster, schemas, tmp_dir);
+	if (error == 0 && cs.failed)
+		error = civic_error_nomem();
 	if (error == 0)
-		error = count_feeds(&cs, repo, network, roster, schemas, tmp_dir);
+		error = count_purged(&cs);
 	civic_attach_holdings_free(cs.held, cs.nheld);
-	civic_oidset_free(cs.purged);
+	free(cs.absent);
 	if (error < 0 || (error = count_forks(out, repo, network, roster, schemas)) < 0 ||
 	    (error = collect_nodes(out, repo, network, roster)) < 0) {
 		civic_status_dispose(out);

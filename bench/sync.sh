@@ -33,6 +33,11 @@
 #    against stock `git push URL '+refs/civic/*:refs/civic/*'` from the same
 #    repository to another; BENCH_PUSH_RUNS rounds (default 3), order swapped
 #    every round. No target: libgit2 deltifies anew all that a push sends.
+#  - attachments: a node of BENCH_ATTACH_RECORDS (default 20) photo records
+#    of BENCH_ATTACH_MB MB (default 10) runs `civic sync --json relay` to an
+#    empty bare repository on a path, against stock `git push` of the same
+#    refs; then a fresh node syncs them back, against stock `git fetch`;
+#    BENCH_ATTACH_RUNS rounds (default 3), order swapped every round.
 # Wall time and peak RSS of each process (and the children it waited for)
 # come from bench/timeit. Writes RESULTS/sync-*.txt, the report's parts
 # RESULTS/sync-targets.md and RESULTS/sync-section.md, and a summary on
@@ -386,6 +391,84 @@ done
 stop_daemons
 
 # ---------------------------------------------------------------------------
+# Attachments: a node with ATT_RECORDS photo records of ATT_MB MB each (bytes
+# of Python's random with a fixed seed: incompressible, as photos are) pushes
+# them to an empty relay on a path, a USB stick's place, against stock `git
+# push` of the same refs from a bare repository that fetched them; then a
+# fresh node syncs records and attachments from that relay, against stock
+# `git fetch` of the same refs. ATT_RUNS rounds, in alternating order.
+ATT_RECORDS=${BENCH_ATTACH_RECORDS:-20}
+ATT_MB=${BENCH_ATTACH_MB:-10}
+ATT_RUNS=${BENCH_ATTACH_RUNS:-3}
+ATT=$WORK/attach
+say "attachments: $ATT_RECORDS records of $ATT_MB MB to an empty relay on a path and back: $ATT_RUNS rounds"
+rm -rf "$ATT"
+mkdir -p "$ATT/files"
+"$CIVIC" --home "$ATT/author" init --no-passphrase --name "Граждански център" --municipality kyustendil \
+	--role civic-center > /dev/null
+ATT_NET=$("$CIVIC" --home "$ATT/author" network create --name "Мрежа")
+i=0
+while [ "$i" -lt "$ATT_RECORDS" ]; do
+	i=$((i + 1))
+	python3 -c "import random, sys; random.seed($i); sys.stdout.buffer.write(random.randbytes($ATT_MB * 1000000))" \
+		> "$ATT/files/снимка $i.jpg"
+	"$CIVIC" --home "$ATT/author" add photo --field title="Снимка $i" --field visibility=public \
+		--field date=2015-01-30 --attach "$ATT/files/снимка $i.jpg" > /dev/null
+done
+rm -rf "$ATT/files"
+"$CIVIC" --home "$ATT/author" peer add relay "$ATT/relay.git" --relay > /dev/null
+new_node "$ATT/reader" "$ATT_NET"
+git -C "$ATT/reader/archive.git" fetch -q "$ATT/author/archive.git" refs/civic/roster:refs/civic/roster
+"$CIVIC" --home "$ATT/reader" peer add relay "$ATT/relay.git" > /dev/null
+ATT_REFS='+refs/civic/*:refs/civic/*'
+att_push_civic() {
+	rm -rf "$ATT/relay.git"
+	git init -q --bare "$ATT/relay.git"
+	s=$("$TIMEIT" -o "$RES/sync-att-push-out.json" -- "$CIVIC" --home "$ATT/author" sync --json relay)
+	[ "$(git -C "$ATT/relay.git" for-each-ref refs/civic/attachments/ | wc -l)" = "$ATT_RECORDS" ] ||
+		die "civic sync did not push every batch: see $RES/sync-att-push-out.json"
+	sample "$s"
+}
+att_push_git() {
+	rm -rf "$ATT/git-relay.git"
+	git init -q --bare "$ATT/git-relay.git"
+	s=$("$TIMEIT" -- git -C "$ATT/source.git" push -q "$ATT/git-relay.git" "$ATT_REFS")
+	sample "$s"
+}
+att_fetch_civic() {
+	rm -rf "$ATT/fetcher"
+	cp -a "$ATT/reader" "$ATT/fetcher"
+	s=$("$TIMEIT" -o "$RES/sync-att-fetch-out.json" -- "$CIVIC" --home "$ATT/fetcher" sync --json relay)
+	[ "$(ls "$ATT/fetcher/attachments/sha256" | wc -l)" = "$ATT_RECORDS" ] ||
+		die "civic sync did not fetch every attachment: see $RES/sync-att-fetch-out.json"
+	sample "$s"
+}
+att_fetch_git() {
+	rm -rf "$ATT/git-fetcher.git"
+	git init -q --bare "$ATT/git-fetcher.git"
+	s=$("$TIMEIT" -- git -C "$ATT/git-fetcher.git" fetch -q --no-tags "$ATT/relay.git" "$ATT_REFS")
+	sample "$s"
+}
+att_push_civic > /dev/null   # the relay stock git's source fetches from
+git init -q --bare "$ATT/source.git"
+git -C "$ATT/source.git" fetch -q "$ATT/relay.git" "$ATT_REFS"
+for side in push-civic push-git fetch-civic fetch-git; do : > "$RES/sync-att-$side-runs.txt"; done
+round=0
+while [ "$round" -lt "$ATT_RUNS" ]; do
+	[ $((round % 2)) = 0 ] || att_push_git >> "$RES/sync-att-push-git-runs.txt"
+	att_push_civic >> "$RES/sync-att-push-civic-runs.txt"
+	[ $((round % 2)) = 1 ] || att_push_git >> "$RES/sync-att-push-git-runs.txt"
+	[ $((round % 2)) = 0 ] || att_fetch_git >> "$RES/sync-att-fetch-git-runs.txt"
+	att_fetch_civic >> "$RES/sync-att-fetch-civic-runs.txt"
+	[ $((round % 2)) = 1 ] || att_fetch_git >> "$RES/sync-att-fetch-git-runs.txt"
+	round=$((round + 1))
+done
+for side in push-civic push-git fetch-civic fetch-git; do
+	stats < "$RES/sync-att-$side-runs.txt" > "$RES/sync-att-$side.txt"
+done
+rm -rf "$ATT"
+
+# ---------------------------------------------------------------------------
 # The report's parts: the targets' rows and the section, in Markdown.
 ms() { fmt '%.0f' "$1 * 1000"; }
 sec() { fmt '%.2f' "$1"; }
@@ -493,6 +576,16 @@ for n in $(printf '%s\n' $PUSH_SIZES | sort -n); do
 	PUSH_LINE="first push of $(short "$n") records to an empty relay vs git push: $(fmt '%.1f' "$(pc "$n" median_s) / $(pg "$n" median_s)")x (no target)"
 done
 
+at() { kv "$RES/sync-att-$1.txt" "$2"; }
+att_row() { # WHAT CIVIC-SIDE GIT-SIDE
+	echo "| $1 | $(sec "$(at "$2" median_s)") s | $(sec "$(at "$2" min_s)") – $(sec "$(at "$2" max_s)") s | $(sec "$(at "$3" median_s)") s | $(sec "$(at "$3" min_s)") – $(sec "$(at "$3" max_s)") s | $(fmt '%.1f' "$(at "$2" median_s) / $(at "$3" median_s)")x | $(mib "$(at "$2" maxrss_kb)"), $(mib "$(at "$3" maxrss_kb)") MiB |"
+}
+TABLE_ATTACH="| $ATT_RECORDS records of $ATT_MB MB, relay on a path | civic (median of $ATT_RUNS) | min – max | stock git (median) | min – max | civic / git | peak RSS: civic, git |
+|---|---:|---:|---:|---:|---:|---:|
+$(att_row "first push (\`civic sync\` / \`git push\`)" push-civic push-git)
+$(att_row "first fetch, records and attachments (\`civic sync\` / \`git fetch\`)" fetch-civic fetch-git)"
+ATTACH_LINE="attachments, $ATT_RECORDS x $ATT_MB MB: push $(fmt '%.1f' "$(at push-civic median_s) / $(at push-git median_s)")x git push, fetch $(fmt '%.1f' "$(at fetch-civic median_s) / $(at fetch-git median_s)")x git fetch (no target)"
+
 cat > "$RES/sync-section.md" <<EOF
 ## Sync (issue 3)
 
@@ -550,6 +643,16 @@ packbuilder reads and deltifies everything a push sends, where stock git reuses 
 node's packs; there is no target.
 
 $TABLE_PUSH
+
+**Attachments.** A node holding $ATT_RECORDS photo records of $ATT_MB MB each (incompressible bytes,
+as photos are) runs \`civic sync --json relay\` to a fresh bare repository on a path, a USB stick's
+place: it pushes the records and one batch per record, its chunks whole, each group of up to 32 MiB
+staged in memory. Against it: stock \`git push\` of the same refs from a bare repository that
+fetched them (it reuses what its pack holds). Then a fresh member node syncs from that relay,
+records and attachments, checking every byte against the records, against stock \`git fetch\` of
+the same refs. $ATT_RUNS rounds, in alternating order; no target.
+
+$TABLE_ATTACH
 EOF
 
 printf '%s\n' \
@@ -559,5 +662,6 @@ printf '%s\n' \
 	${SYNCED_LINE:+"$SYNCED_LINE"} \
 	"sync peak RSS: $(mib "$rss_inc") MiB ($NEW new), $(full_rss "$N") MiB (full), target < 64 MiB  $V_RSS" \
 	${PUSH_LINE:+"$PUSH_LINE"} \
+	"$ATTACH_LINE" \
 	> "$RES/sync-summary.txt"
-printf '\n%s\n\n%s\n\n%s\n\n' "$TABLE_INC" "$TABLE_FULL" "$TABLE_PUSH"
+printf '\n%s\n\n%s\n\n%s\n\n%s\n\n' "$TABLE_INC" "$TABLE_FULL" "$TABLE_PUSH" "$TABLE_ATTACH"

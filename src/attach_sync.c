@@ -596,8 +596,6 @@ static int on_push_status(const char *refname, const char *status, void *data)
 	return 0;
 }
 
-/* Writes the group's batches into the quarantine, under the refs the relay
- * will hold, and pushes them. */
 /* Where a group of `bytes` is staged for its push: the quarantine again,
  * its new objects held in memory, when the group is small enough. Written
  * loose, each chunk was deflated, created on disk and fsynced, then read
@@ -629,6 +627,8 @@ static int stage_repo(git_repository **out, attach_state *st, uint64_t bytes)
 	return 0;
 }
 
+/* Writes the group's batches into the quarantine (stage_repo), under the
+ * refs the relay will hold, and pushes them. */
 static int push_group(attach_state *st, const size_t *group, size_t n)
 {
 	git_repository *q = NULL;

@@ -370,31 +370,43 @@ static void test_index_revoked_admin_keeps_earlier_purges(void **state)
 	assert_int_equal(purged(NULL, roster, &doc), 0);
 }
 
+/* Reads the index once (so that it is saved), then replaces it with one
+ * whose entry for the author's feed, at head, names `records` (n of them)
+ * as holding attachments and the claim [retraction, target]. */
+static void forge_index(const git_oid *head, const git_oid *records, size_t n, const git_oid *retraction,
+			const git_oid *target)
+{
+	char path[4096], ref[256], text[4096], hex[GIT_OID_HEXSZ + 1];
+	civic_attach_holding *list = NULL;
+	size_t count = 0, i, len;
+
+	assert_civic_ok(civic_attach_index_read(&list, &count, repo, roster, tmp));
+	civic_attach_holdings_free(list, count);
+	fx_feed_ref(ref, sizeof ref, g.author);
+	len = (size_t)snprintf(text, sizeof text, "{\"format\": \"civic-attachment-index-2\", \"feeds\": "
+			       "{\"%s\": {\"head\": \"%s\", \"records\": [", ref, git_oid_tostr(hex, sizeof hex, head));
+	for (i = 0; i < n; i++)
+		len += (size_t)snprintf(text + len, sizeof text - len, "%s\"%s\"", i ? ", " : "",
+					git_oid_tostr(hex, sizeof hex, &records[i]));
+	len += (size_t)snprintf(text + len, sizeof text - len, "], \"purges\": [[\"%s\", ",
+				git_oid_tostr(hex, sizeof hex, retraction));
+	snprintf(text + len, sizeof text - len, "\"%s\"]]}}}", git_oid_tostr(hex, sizeof hex, target));
+	fx_path(path, sizeof path, tmp, "attachment-index.json");
+	fx_write_text(path, text);
+}
+
 /* A cached claim filed under another feed than its author's (a damaged
  * cache) purges nothing: another member's retraction, filed as the
  * author's own, stays another member's. */
 static void test_index_cached_claim_under_another_feed(void **state)
 {
-	char path[4096], p[GIT_OID_HEXSZ + 1], r[GIT_OID_HEXSZ + 1], ref[256], text[4096];
-	civic_attach_holding *list = NULL;
 	git_oid photo, by_other;
-	size_t n = 0;
 
 	(void)state;
 	add_photo(&photo);
 	retract(&by_other, g.other, &photo, 1);
-	assert_civic_ok(civic_attach_index_read(&list, &n, repo, roster, tmp));
-	civic_attach_holdings_free(list, n);
 	assert_int_equal(purged(NULL, roster, &photo), 0);
-	fx_feed_ref(ref, sizeof ref, g.author);
-	git_oid_tostr(p, sizeof p, &photo);
-	git_oid_tostr(r, sizeof r, &by_other);
-	snprintf(text, sizeof text,
-		 "{\"format\": \"civic-attachment-index-2\", \"feeds\": {\"%s\": {\"head\": \"%s\", "
-		 "\"records\": [\"%s\"], \"purges\": [[\"%s\", \"%s\"]]}}}",
-		 ref, p, p, r, p);
-	fx_path(path, sizeof path, tmp, "attachment-index.json");
-	fx_write_text(path, text);
+	forge_index(&photo, &photo, 1, &by_other, &photo);
 	assert_int_equal(purged(NULL, roster, &photo), 0);
 }
 
@@ -402,27 +414,14 @@ static void test_index_cached_claim_under_another_feed(void **state)
  * damaged or forged cache) purges nothing. */
 static void test_index_cache_is_not_trusted(void **state)
 {
-	char path[4096], p[GIT_OID_HEXSZ + 1], d[GIT_OID_HEXSZ + 1], ref[256], text[4096];
-	civic_attach_holding *list = NULL;
-	git_oid photo, doc;
-	size_t n = 0;
+	git_oid records[2];
 
 	(void)state;
-	add_photo(&photo);
-	add_document(&doc);
-	assert_civic_ok(civic_attach_index_read(&list, &n, repo, roster, tmp));
-	civic_attach_holdings_free(list, n);
+	add_photo(&records[0]);
+	add_document(&records[1]);
 	/* The document "retracts" the photo, says the forged cache. */
-	fx_feed_ref(ref, sizeof ref, g.author);
-	git_oid_tostr(p, sizeof p, &photo);
-	git_oid_tostr(d, sizeof d, &doc);
-	snprintf(text, sizeof text,
-		 "{\"format\": \"civic-attachment-index-2\", \"feeds\": {\"%s\": {\"head\": \"%s\", "
-		 "\"records\": [\"%s\", \"%s\"], \"purges\": [[\"%s\", \"%s\"]]}}}",
-		 ref, d, p, d, d, p);
-	fx_path(path, sizeof path, tmp, "attachment-index.json");
-	fx_write_text(path, text);
-	assert_int_equal(purged(NULL, roster, &photo), 0);
+	forge_index(&records[1], records, 2, &records[1], &records[0]);
+	assert_int_equal(purged(NULL, roster, &records[0]), 0);
 }
 
 static void test_purge_bytes_keeps_what_another_record_names(void **state)

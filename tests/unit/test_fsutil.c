@@ -307,14 +307,16 @@ static int present(const char *dir, const char *name)
 /* Locks at any depth go; refs, other files and what a symlink points at stay. */
 static void test_fs_remove_ref_locks(void **state)
 {
-	char refs[4300], deep[4400], outside[4300], link[4400];
+	char refs[4300], deep[4400], deeper[4500], outside[4300], link[4400];
 
 	(void)state;
 	fx_path(refs, sizeof refs, sub, "refs");
 	fx_path(deep, sizeof deep, refs, "civic");
+	fx_path(deeper, sizeof deeper, deep, "steps");
 	fx_path(outside, sizeof outside, sub, "outside");
 	assert_int_equal(mkdir(refs, 0700), 0);
 	assert_int_equal(mkdir(deep, 0700), 0);
+	assert_int_equal(mkdir(deeper, 0700), 0);
 	assert_int_equal(mkdir(outside, 0700), 0);
 	touch(refs, "00");
 	touch(refs, "00.lock");
@@ -322,6 +324,8 @@ static void test_fs_remove_ref_locks(void **state)
 	touch(refs, ".lock");
 	touch(deep, "roster.lock");
 	touch(deep, "roster");
+	touch(deeper, "00000128.lock");
+	touch(deeper, "00000256");
 	touch(outside, "other.lock");
 	fx_path(link, sizeof link, refs, "elsewhere");
 	assert_int_equal(symlink(outside, link), 0);
@@ -332,6 +336,8 @@ static void test_fs_remove_ref_locks(void **state)
 	assert_true(present(refs, ".lock")); /* a name that is only the suffix is no ref's lock */
 	assert_false(present(deep, "roster.lock"));
 	assert_true(present(deep, "roster"));
+	assert_false(present(deeper, "00000128.lock"));
+	assert_true(present(deeper, "00000256"));
 	assert_true(present(outside, "other.lock"));
 	fx_path(link, sizeof link, sub, "missing");
 	civic_fs_remove_ref_locks(link); /* no such directory: nothing to do */

@@ -1,5 +1,6 @@
 /* quarantine.c - a staging repository for fetched objects; see quarantine.h. */
 #include "quarantine.h"
+#include "roster.h"
 #include "steps.h"
 #include "error.h"
 #include "fsutil.h"
@@ -64,26 +65,34 @@ static int write_alternates(const char *qpath, git_repository *main)
  * 20 newest commits of the refs, and the steps, older than their feed's
  * head but often of the same second, crowded the head out, so that a peer
  * sent again 5,000 records the node held. Each namespace but the steps is
- * listed on its own: a glob over all of refs/civic/ read every loose step
- * ref, 781 at 100k records, at every sync. */
-static const char *const HAVE_GLOBS[] = { "refs/civic/roster", "refs/civic/feeds/*", "refs/civic/forks/*",
-					  "refs/civic/state/*", NULL };
+ * listed on its own, and the roster is looked up by name: libgit2 lists a
+ * glob by walking the directory before its last '/', so a glob over all of
+ * refs/civic/, or the name refs/civic/roster as a glob, read every loose
+ * step ref, 781 at 100k records, at every sync. */
+static const char *const HAVE_GLOBS[] = { "refs/civic/feeds/*", "refs/civic/forks/*", "refs/civic/state/*", NULL };
+
+static int copy_ref(git_repository *q, const git_reference *ref)
+{
+	git_reference *copy = NULL;
+	int error = 0;
+
+	if (git_reference_type(ref) == GIT_REFERENCE_DIRECT)
+		error = git_reference_create(&copy, q, git_reference_name(ref), git_reference_target(ref), 1, NULL);
+	git_reference_free(copy);
+	return error;
+}
 
 static int copy_glob(git_repository *q, git_repository *main, const char *glob)
 {
 	git_reference_iterator *it = NULL;
-	git_reference *ref = NULL, *copy = NULL;
+	git_reference *ref = NULL;
 	int error;
 
 	if ((error = git_reference_iterator_glob_new(&it, main, glob)) < 0)
 		return civic_error_from_git(error, "cannot list the node's refs");
 	while ((error = git_reference_next(&ref, it)) == 0) {
-		if (git_reference_type(ref) == GIT_REFERENCE_DIRECT)
-			error = git_reference_create(&copy, q, git_reference_name(ref),
-						     git_reference_target(ref), 1, NULL);
-		git_reference_free(copy);
+		error = copy_ref(q, ref);
 		git_reference_free(ref);
-		copy = NULL;
 		if (error < 0)
 			break;
 	}
@@ -95,9 +104,17 @@ static int copy_glob(git_repository *q, git_repository *main, const char *glob)
 
 static int copy_refs(git_repository *q, git_repository *main)
 {
+	git_reference *roster = NULL;
 	size_t i;
-	int error = 0;
+	int error = git_reference_lookup(&roster, main, CIVIC_ROSTER_REF);
 
+	if (error == 0)
+		error = copy_ref(q, roster);
+	git_reference_free(roster);
+	if (error == GIT_ENOTFOUND)
+		error = 0;
+	if (error < 0)
+		return civic_error_from_git(error, "cannot set up the quarantine's refs");
 	for (i = 0; HAVE_GLOBS[i] && error == 0; i++)
 		error = copy_glob(q, main, HAVE_GLOBS[i]);
 	return error;

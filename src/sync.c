@@ -25,6 +25,9 @@
 
 #define ROSTER_CHAIN_MAX 100000
 
+/* What a ref under refs/civic/ is, by its name (classify()). */
+typedef enum { REF_OTHER, REF_ROSTER, REF_FEED, REF_FEED_FORK, REF_ROSTER_FORK, REF_STATE, REF_STEP } ref_kind;
+
 typedef struct {
 	char refname[CIVIC_PEER_REF_MAX];
 	git_oid id;
@@ -65,8 +68,9 @@ typedef struct {
 	beside *beside;               /* non-NULL: verification runs beside a fetch */
 	civic_roster *roster;         /* what feeds are checked against */
 	civic_peer_head *adv;         /* the peer's refs under refs/civic/ at fetch time */
+	ref_kind *kinds;              /* per adv entry: what it is, classified once */
 	unsigned char *no_steps;      /* per adv feed entry: its steps are passed over */
-	size_t nadv, adv_alloc;
+	size_t nadv, adv_alloc, kinds_alloc;
 	git_oid *tips, *bases;        /* objects to move in: reachable from tips, not bases */
 	size_t ntips, tips_alloc, nbases, bases_alloc;
 	ref_move *moves;              /* refs to move once the objects are in */
@@ -278,7 +282,6 @@ static int report_progress(sync_state *st, civic_sync_phase phase, size_t done, 
  * Which refs a peer may send: the roster, feeds, and fork evidence
  */
 
-typedef enum { REF_OTHER, REF_ROSTER, REF_FEED, REF_FEED_FORK, REF_ROSTER_FORK, REF_STATE, REF_STEP } ref_kind;
 
 static int is_hex(const char *s, size_t n)
 {
@@ -384,7 +387,7 @@ static int want_differing(want_list *want, const sync_state *st)
 	for (i = 0; i < st->nadv && error == 0; i++) {
 		const civic_peer_head *h = &st->adv[i];
 		git_oid ours;
-		if (classify(h->refname, &h->id) == REF_STEP ||
+		if (st->kinds[i] == REF_STEP ||
 		    (current_head(&ours, st, h->refname) && git_oid_equal(&ours, &h->id)))
 			continue;
 		error = want_ref(want, h->refname, i);
@@ -401,17 +404,20 @@ static int read_advertisement(want_list *want, sync_state *st, const git_remote_
 
 	for (i = 0; i < n; i++) {
 		const char *name = heads[i]->name;
-		if (strncmp(name, "refs/civic/", 11) || classify(name, &heads[i]->oid) == REF_OTHER)
+		ref_kind kind = REF_OTHER;
+		if (strncmp(name, "refs/civic/", 11) || (kind = classify(name, &heads[i]->oid)) == REF_OTHER)
 			continue;
 		if (st->nadv >= CIVIC_SYNC_MAX_REFS || strlen(name) >= CIVIC_PEER_REF_MAX) {
 			civic_error_set(CIVIC_ERROR_SYNC, "peer '%s' advertises more than %d refs", st->peer->name,
 					CIVIC_SYNC_MAX_REFS);
 			return CIVIC_EINVALID;
 		}
-		if ((error = grow((void **)&st->adv, &st->adv_alloc, st->nadv, sizeof *st->adv)) < 0)
+		if ((error = grow((void **)&st->adv, &st->adv_alloc, st->nadv, sizeof *st->adv)) < 0 ||
+		    (error = grow((void **)&st->kinds, &st->kinds_alloc, st->nadv, sizeof *st->kinds)) < 0)
 			return error;
 		snprintf(st->adv[st->nadv].refname, CIVIC_PEER_REF_MAX, "%s", name);
-		st->adv[st->nadv++].id = heads[i]->oid;
+		st->adv[st->nadv].id = heads[i]->oid;
+		st->kinds[st->nadv++] = kind;
 	}
 	return want_differing(want, st);
 }
@@ -463,8 +469,7 @@ static int fetch(sync_state *st, incoming *in, const want_list *want, size_t fro
  * are checked against it), then feeds, then fork evidence. */
 static int fetch_rank(const sync_state *st, const want_list *want, size_t i)
 {
-	const civic_peer_head *h = &st->adv[want->adv[i]];
-	ref_kind k = classify(h->refname, &h->id);
+	ref_kind k = st->kinds[want->adv[i]];
 
 	return k == REF_ROSTER ? 0 : k == REF_ROSTER_FORK ? 1 : k == REF_FEED ? 2 : 3;
 }
@@ -1044,7 +1049,7 @@ static int verify_all(sync_state *st)
 	for (pass = 0; pass < sizeof order / sizeof order[0] && error == 0; pass++) {
 		for (i = 0; i < st->nadv && error == 0; i++) {
 			const civic_peer_head *h = &st->adv[i];
-			if (!st->in->fetched[i] || classify(h->refname, &h->id) != order[pass])
+			if (!st->in->fetched[i] || st->kinds[i] != order[pass])
 				continue;
 			if (order[pass] == REF_ROSTER || order[pass] == REF_ROSTER_FORK) {
 				error = sync_roster(st, h->refname, &h->id);
@@ -1291,7 +1296,7 @@ static int remember_advertisement(sync_state *st)
 
 	civic_peer_clear_known(st->peer);
 	for (i = 0; i < st->nadv && error == 0; i++)
-		if (classify(st->adv[i].refname, &st->adv[i].id) != REF_STEP)
+		if (st->kinds[i] != REF_STEP)
 			error = civic_peer_set_known(st->peer, st->adv[i].refname, &st->adv[i].id);
 	return error;
 }
@@ -1586,7 +1591,7 @@ static int plan_round(want_list *w, int *smallest, sync_state *st, const step_en
 		uint64_t seq = 0, span;
 		git_oid ours;
 		int have;
-		if (classify(h->refname, &h->id) != REF_FEED || st->no_steps[i] ||
+		if (st->kinds[i] != REF_FEED || st->no_steps[i] ||
 		    civic_feed_author_from_refname(&author, h->refname) < 0)
 			continue;
 		if ((have = head_after(&ours, &seq, st, i, &author, assumed)) < 0 ||
@@ -1606,7 +1611,7 @@ static int plan_round(want_list *w, int *smallest, sync_state *st, const step_en
 	/* The roster comes along while it differs: the feeds are checked against it. */
 	for (i = 0; i < st->nadv && error == 0; i++) {
 		git_oid ours;
-		if (classify(st->adv[i].refname, &st->adv[i].id) == REF_ROSTER &&
+		if (st->kinds[i] == REF_ROSTER &&
 		    !(current_head(&ours, st, CIVIC_ROSTER_REF) && git_oid_equal(&ours, &st->adv[i].id)))
 			error = want_ref(w, st->adv[i].refname, i);
 	}
@@ -1748,6 +1753,7 @@ static void state_dispose(sync_state *st)
 	civic_roster_free(st->roster);
 	civic_schemas_free(st->schemas);
 	free(st->adv);
+	free(st->kinds);
 	free(st->no_steps);
 	free(st->tips);
 	free(st->bases);

@@ -18,7 +18,8 @@
 #    commit-graph `git gc` would write (civic is held to the faster).
 #    BENCH_SYNC_RUNS rounds (default 11) after one warm-up round; each round
 #    takes every size in turn, each fetch on a fresh copy (the pack
-#    hard-linked), civic first and last in alternate rounds.
+#    hard-linked; every copy made before the first timed run), civic first
+#    and last in alternate rounds.
 #  - first full sync, at each size: a fresh node (`civic init
 #    --no-passphrase`, `network join`) syncing everything, verification
 #    included, against stock `git clone --mirror URL`; BENCH_FULL_RUNS rounds
@@ -184,10 +185,9 @@ for arg in "$@"; do
 	for v in civic git gitcg; do : > "$RES/sync-inc-$v-runs-$n.txt"; done
 done
 
-# fresh N: a fresh copy of the template of N, in $WORK/run-N/{civic,git.git}
+# fresh N ROUND: a fresh copy of the template of N, in $WORK/run-N-ROUND/{civic,git.git,gitcg.git}
 fresh() {
-	t=$WORK/template-$1 r=$WORK/run-$1
-	rm -rf "$r"
+	t=$WORK/template-$1 r=$WORK/run-$1-$2
 	mkdir -p "$r"
 	cp -a "$t/civic" "$r/civic"
 	cp -a "$t/git.git" "$r/git.git"
@@ -195,8 +195,8 @@ fresh() {
 	for d in civic/archive.git git.git gitcg.git; do ln "$t/pack"/* "$r/$d/objects/pack/"; done
 }
 
-inc_civic() { # N: one timed civic sync of the NEW records
-	r=$WORK/run-$1 t=$WORK/template-$1
+inc_civic() { # N ROUND: one timed civic sync of the NEW records
+	r=$WORK/run-$1-$2 t=$WORK/template-$1
 	s=$("$TIMEIT" -o "$RES/sync-inc-civic-out-$1.json" -- "$CIVIC" --home "$r/civic" sync --json --no-attachments "$(cat "$t/url")")
 	[ "$(json_num "$RES/sync-inc-civic-out-$1.json" records_accepted)" = "$NEW" ] ||
 		die "civic sync did not take $NEW records: see $RES/sync-inc-civic-out-$1.json"
@@ -204,8 +204,8 @@ inc_civic() { # N: one timed civic sync of the NEW records
 		die "civic sync did not move the feed to the peer's head"
 	sample "$s"
 }
-inc_git() { # N REPO: one timed stock git fetch of the same refs into git.git or gitcg.git
-	r=$WORK/run-$1/$2 t=$WORK/template-$1
+inc_git() { # N ROUND REPO: one timed stock git fetch of the same refs into git.git or gitcg.git
+	r=$WORK/run-$1-$2/$3 t=$WORK/template-$1
 	s=$("$TIMEIT" -- git -C "$r" fetch -q --no-tags --no-write-fetch-head "$(cat "$t/url")" \
 		'+refs/civic/*:refs/civic/*')
 	[ "$(git -C "$r" rev-parse "$(kv "$t/refs" feed)")" = "$(kv "$t/refs" tip)" ] ||
@@ -213,15 +213,27 @@ inc_git() { # N REPO: one timed stock git fetch of the same refs into git.git or
 	sample "$s"
 }
 
+# Every round's copies are made before the first timed run, and removed after
+# the last. On a file system without a journal (this VM's ext4), creating a
+# file scans past every inode of its group deleted in the last 30 seconds
+# (ext4's recently_deleted), so removing the last round's copies (some 4,700
+# files at 100k records: step refs and their logs) just before a run made
+# each file the run created cost more, and timed the benchmark's own rm -rf.
+say "sync of $NEW new records: copying the receiving sides for 1 warm-up round and $RUNS rounds"
+round=0
+while [ "$round" -le "$RUNS" ]; do
+	for n in $SIZES; do fresh "$n" "$round"; done
+	round=$((round + 1))
+done
+sync
 say "sync of $NEW new records, civic and stock git fetch: 1 warm-up round, then $RUNS rounds over the sizes"
 round=0
 while [ "$round" -le "$RUNS" ]; do
 	for n in $SIZES; do
-		fresh "$n"
 		if [ $((round % 2)) = 0 ]; then
-			c=$(inc_civic "$n"); g=$(inc_git "$n" git.git); h=$(inc_git "$n" gitcg.git)
+			c=$(inc_civic "$n" "$round"); g=$(inc_git "$n" "$round" git.git); h=$(inc_git "$n" "$round" gitcg.git)
 		else
-			h=$(inc_git "$n" gitcg.git); g=$(inc_git "$n" git.git); c=$(inc_civic "$n")
+			h=$(inc_git "$n" "$round" gitcg.git); g=$(inc_git "$n" "$round" git.git); c=$(inc_civic "$n" "$round")
 		fi
 		if [ "$round" -ge 1 ]; then
 			echo "$c" >> "$RES/sync-inc-civic-runs-$n.txt"
@@ -238,7 +250,7 @@ for n in $SIZES; do
 	} > "$RES/sync-inc-civic-$n.txt"
 	stats < "$RES/sync-inc-git-runs-$n.txt" > "$RES/sync-inc-git-$n.txt"
 	stats < "$RES/sync-inc-gitcg-runs-$n.txt" > "$RES/sync-inc-gitcg-$n.txt"
-	rm -rf "$WORK/run-$n"
+	rm -rf "$WORK/run-$n"-*
 done
 
 # ---------------------------------------------------------------------------
@@ -610,7 +622,10 @@ into a bare repository holding the same pack and refs, twice: with the commit-gr
 writes (\`git commit-graph write --reachable\`), and without one, as the pack alone leaves it. Without
 it, stock git's fetch-pack (\`mark_complete_local_refs\`) parses every commit of the feed back to the
 roster's old date, which grows with the archive. civic is held to the faster of the two. Every run
-starts from a fresh copy (the pack hard-linked); one warm-up round, then $RUNS rounds, each taking
+starts from a fresh copy (the pack hard-linked), and every copy is made before the first timed run
+and removed after the last: on this VM's ext4, which has no journal, each file created scans past
+the inodes deleted in the last 30 s, so removing the last run's copy just before a run timed the
+benchmark's own \`rm -rf\` (at 100k records, some 4,700 step refs and logs); one warm-up round, then $RUNS rounds, each taking
 every size in turn, civic first and last in alternate rounds; medians over the rounds. Every civic
 run must accept exactly $NEW records and every run must end at the peer's head.
 

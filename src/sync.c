@@ -282,7 +282,6 @@ static int report_progress(sync_state *st, civic_sync_phase phase, size_t done, 
  * Which refs a peer may send: the roster, feeds, and fork evidence
  */
 
-
 static int is_hex(const char *s, size_t n)
 {
 	size_t i;

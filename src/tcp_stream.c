@@ -60,6 +60,7 @@ static int tcp_connect(git_stream *stream)
 		return -1;
 	}
 	set_option(s, TCP_NODELAY);
+	set_option(s, TCP_QUICKACK); /* for ssh, whose reads are libssh2's */
 	st->s = s;
 	return 0;
 }

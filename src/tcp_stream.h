@@ -15,8 +15,9 @@
  * This stream is libgit2's, with TCP_QUICKACK asked for before each read
  * (Linux drops back to delayed acknowledgements on its own) and
  * TCP_NODELAY on, so that civic's own small writes go out at once too.
- * It serves git:// and http:// directly, https:// under libgit2's TLS,
- * and ssh://, where libssh2 reads and writes the socket itself.
+ * It serves git:// and http:// directly and https:// under libgit2's TLS.
+ * ssh:// connects through it too, but libssh2 reads and writes the socket
+ * itself: there, TCP_QUICKACK is asked for once, at the connection.
  */
 #ifndef CIVIC_TCP_STREAM_H
 #define CIVIC_TCP_STREAM_H

@@ -9,8 +9,8 @@
  * Linux delays that acknowledgement by 40 ms. So libgit2 1.5's own socket
  * stream lost 40 ms at least once in every fetch, and more at random on a
  * long ref advertisement: a sync of 10 new records from a peer of 100k
- * records took 105-170 ms, of which 40-80 ms were such waits (measured
- * with the loopback route's quickack on, and with this stream: 60-90 ms).
+ * records took 105-170 ms on loopback, of which 40-80 ms were such waits
+ * (strace; and with the loopback route's quickack on, 60-90 ms).
  *
  * This stream is libgit2's, with TCP_QUICKACK asked for before each read
  * (Linux drops back to delayed acknowledgements on its own) and

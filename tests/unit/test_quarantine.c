@@ -12,6 +12,7 @@
 #include "chain.h"
 #include "oidset.h"
 #include "feed.h"
+#include "fsutil.h"
 #include "quarantine.h"
 #include "schema_store.h"
 #include "signed_commit.h"
@@ -269,6 +270,18 @@ static void test_quarantine_new_copies_civic_refs(void **state)
 	assert_int_equal(fx_ref(&got, qr, "refs/tags/v1"), GIT_ENOTFOUND);
 	assert_int_equal(fx_ref(&got, qr, "refs/civicx/other"), GIT_ENOTFOUND);
 	assert_int_equal(git_reference_lookup(&ref, qr, "refs/civic/feeds/sym"), GIT_ENOTFOUND);
+	/* In one packed-refs file: no loose ref, each a file and two fsyncs. */
+	{
+		char path[4200];
+		snprintf(path, sizeof path, "%spacked-refs", git_repository_path(qr));
+		assert_true(civic_fs_exists(path));
+		snprintf(path, sizeof path, "%srefs/civic", git_repository_path(qr));
+		assert_false(civic_fs_exists(path));
+	}
+	/* A ref set afterwards (the next part's "have") is read over it. */
+	assert_civic_ok(civic_quarantine_set_ref(q, g.feed_a, &a[1]));
+	assert_int_equal(fx_ref(&got, civic_quarantine_repository(q), g.feed_a), 0);
+	assert_true(git_oid_equal(&got, &a[1]));
 }
 
 static void test_quarantine_new_makes_tmp_dir_private(void **state)

@@ -168,7 +168,8 @@ static int write_packed_refs(const char *qpath, have_list *l)
 		civic_error_set(CIVIC_ERROR_GIT, "repository path too long");
 		return CIVIC_ERROR;
 	}
-	qsort(l->refs, l->count, sizeof *l->refs, have_cmp);
+	if (l->count > 1) /* a node holding nothing yet has no refs, and no array */
+		qsort(l->refs, l->count, sizeof *l->refs, have_cmp);
 	civic_buf_puts(&text, "# pack-refs with: peeled fully-peeled sorted \n");
 	for (i = 0; i < l->count; i++)
 		civic_buf_printf(&text, "%s %s\n", git_oid_tostr(hex, sizeof hex, &l->refs[i].id), l->refs[i].name);

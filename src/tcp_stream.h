@@ -2,9 +2,9 @@
  * tcp_stream.h - the TCP connections under libgit2's network transports,
  * acknowledging what arrives at once.
  *
- * A stock git server (git daemon, sshd, git http-backend) writes its
- * answers in small pieces: during the fetch negotiation, "ACK <id> common"
- * lines one by one. With Nagle's algorithm on the server's side, each
+ * A stock git server writes its answers in small pieces: behind git
+ * daemon, upload-pack writes a fetch negotiation's "ACK <id> common" lines
+ * one by one. With Nagle's algorithm on the server's side, each
  * piece after the first waits until the client acknowledges the first, and
  * Linux delays that acknowledgement by 40 ms. So libgit2 1.5's own socket
  * stream lost 40 ms at least once in every fetch, and more at random on a

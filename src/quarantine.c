@@ -41,8 +41,8 @@ void civic_quarantine_clean(const char *tmp_dir)
 /* A file of a fresh quarantine, written once before the quarantine is
  * opened: nothing reads it half-written, and a crash loses it with the
  * quarantine (civic_quarantine_clean), so no temporary file and no fsync.
- * Each fsync costs a laptop's disk some 10-20 ms, and a sync made several
- * for every feed the node holds. */
+ * A sync made two fsyncs for each ref the node holds, 0.2-12 ms apiece on
+ * the bench VM, more on a laptop's hard disk. */
 static int write_scratch(const char *path, const char *data, size_t len)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);

@@ -86,6 +86,18 @@ run_part() {
 	echo "$passed $failed" >"$log/build-$2-$3.counts"
 }
 
+# add_counts FILE WHAT: adds the "passed failed" in FILE to the totals; a
+# missing FILE (its runs died) counts as one failure.
+add_counts() {
+	if read -r cp cf <"$1" 2>/dev/null; then
+		passed=$((passed + cp))
+		failed=$((failed + cf))
+	else
+		failed=$((failed + 1))
+		echo "not ok - $2 did not finish"
+	fi
+}
+
 vpid=""
 if [ "${VALGRIND:-0}" = 1 ] && [ $# -gt 0 ]; then
 	valgrind_all "$1" >"$log/valgrind.out" 2>&1 &
@@ -105,26 +117,14 @@ while [ "$i" -lt "$n" ]; do
 	i=$((i + 1))
 	for part in 1 2; do
 		cat "$log/build-$i-$part.out"
-		if read -r bp bf <"$log/build-$i-$part.counts" 2>/dev/null; then
-			passed=$((passed + bp))
-			failed=$((failed + bf))
-		else
-			failed=$((failed + 1))
-			echo "not ok - the runs of build $i, part $part, did not finish"
-		fi
+		add_counts "$log/build-$i-$part.counts" "the runs of build $i, part $part"
 	done
 done
 if [ -n "$vpid" ]; then
 	echo "== valgrind ($1)"
 	wait "$vpid"
 	cat "$log/valgrind.out"
-	if read -r vp vf <"$log/valgrind.counts" 2>/dev/null; then
-		passed=$((passed + vp))
-		failed=$((failed + vf))
-	else
-		failed=$((failed + 1))
-		echo "not ok - the valgrind runs did not finish"
-	fi
+	add_counts "$log/valgrind.counts" "the valgrind runs"
 fi
 rm -rf "$log"
 echo "$passed passed, $failed failed"

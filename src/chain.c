@@ -2,6 +2,7 @@
 #include "chain.h"
 #include "error.h"
 #include "object_limits.h"
+#include "oidset.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -55,9 +56,10 @@ static int raw_parents(unsigned int *parents, git_oid *first, const char *p, siz
 	return 0;
 }
 
-/* Reads one commit of a chain, size-checked; *parents and *parent say where
- * the chain goes on. */
-static int step(unsigned int *parents, git_oid *parent, git_repository *repo, git_odb *odb, const git_oid *id)
+/* Reads one commit of a chain, size-checked; *parents and *parent (the
+ * first) say where the chain goes on. More than max_parents is refused. */
+static int step(unsigned int *parents, git_oid *parent, git_repository *repo, git_odb *odb, const git_oid *id,
+		unsigned int max_parents)
 {
 	git_odb_object *obj = NULL;
 	int error;
@@ -67,7 +69,7 @@ static int step(unsigned int *parents, git_oid *parent, git_repository *repo, gi
 	if ((error = git_odb_read(&obj, odb, id)) < 0)
 		return civic_error_from_git(error, "cannot read a commit");
 	if ((error = raw_parents(parents, parent, git_odb_object_data(obj), git_odb_object_size(obj))) == 0 &&
-	    *parents > 1) {
+	    *parents > max_parents) {
 		civic_error_set(CIVIC_ERROR_GIT, "a commit of the chain has %u parents", *parents);
 		error = CIVIC_EINVALID;
 	}
@@ -75,9 +77,30 @@ static int step(unsigned int *parents, git_oid *parent, git_repository *repo, gi
 	return error;
 }
 
-/* Walks back from head, at most max commits, stopping before `stop`. */
+/* Where a walk ends early, and what it may cross. */
+typedef struct {
+	const git_oid *stop;        /* stop before this commit (may be NULL) */
+	const civic_oidset *known;  /* or before any of these; *reached_at receives it */
+	git_oid *reached_at;
+	size_t max;
+	int max_is_error;
+	unsigned int max_parents;   /* 1 for a chain; 2 lets a walk go on by first parents */
+} walk_limits;
+
+static int stops_at(const walk_limits *lim, const git_oid *id)
+{
+	if (lim->stop && git_oid_equal(id, lim->stop))
+		return 1;
+	if (lim->known && civic_oidset_has(lim->known, id)) {
+		git_oid_cpy(lim->reached_at, id);
+		return 1;
+	}
+	return 0;
+}
+
+/* Walks back from head by first parents, at most lim->max commits. */
 static int collect(git_oid **out, size_t *count, int *reached, git_repository *repo,
-		   const git_oid *head, const git_oid *stop, size_t max, int max_is_error)
+		   const git_oid *head, const walk_limits *lim)
 {
 	git_oid *ids = NULL, cur = *head;
 	size_t n = 0, alloc = 0;
@@ -88,21 +111,21 @@ static int collect(git_oid **out, size_t *count, int *reached, git_repository *r
 	*reached = 0;
 	if (error < 0)
 		return civic_error_from_git(error, "cannot open the object database");
-	while (error == 0 && parents == 1) {
-		if (stop && git_oid_equal(&cur, stop)) {
+	while (error == 0 && parents > 0) {
+		if (stops_at(lim, &cur)) {
 			*reached = 1;
 			break;
 		}
-		if (n == max) {
-			if (!max_is_error)
+		if (n == lim->max) {
+			if (!lim->max_is_error)
 				break;
-			civic_error_set(CIVIC_ERROR_GIT, "the chain is longer than %zu commits", max);
+			civic_error_set(CIVIC_ERROR_GIT, "the chain is longer than %zu commits", lim->max);
 			error = CIVIC_EINVALID;
 			break;
 		}
 		if ((error = push(&ids, &n, &alloc, &cur)) < 0)
 			break;
-		error = step(&parents, &cur, repo, odb, &cur);
+		error = step(&parents, &cur, repo, odb, &cur, lim->max_parents);
 	}
 	git_odb_free(odb);
 	if (error < 0) {
@@ -118,13 +141,25 @@ static int collect(git_oid **out, size_t *count, int *reached, git_repository *r
 int civic_chain_collect(git_oid **out, size_t *count, git_repository *repo, const git_oid *head,
 			size_t max)
 {
+	walk_limits lim = { NULL, NULL, NULL, max, 1, 1 };
 	int reached;
 
-	return collect(out, count, &reached, repo, head, NULL, max, 1);
+	return collect(out, count, &reached, repo, head, &lim);
 }
 
 int civic_chain_collect_until(git_oid **out, size_t *count, int *reached, git_repository *repo,
 			      const git_oid *head, const git_oid *stop, size_t max)
 {
-	return collect(out, count, reached, repo, head, stop, max, 0);
+	walk_limits lim = { stop, NULL, NULL, max, 0, 1 };
+
+	return collect(out, count, reached, repo, head, &lim);
+}
+
+int civic_chain_collect_first_parents(git_oid **out, size_t *count, int *reached, git_oid *reached_at,
+				      git_repository *repo, const git_oid *head, const civic_oidset *known,
+				      size_t max)
+{
+	walk_limits lim = { NULL, known, reached_at, max, 1, 2 };
+
+	return collect(out, count, reached, repo, head, &lim);
 }

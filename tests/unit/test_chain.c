@@ -1,6 +1,6 @@
 /*
  * test_chain.c - single-parent chains collected before they are verified
- * (src/chain.h), and the parts of feed.h and roster.h a sync builds on: a
+ * (src/chain.h), and the roster's first-parent line, and the parts of feed.h and roster.h a sync builds on: a
  * feed verified from a trusted head (civic_feed_verifier_resume), the seq a
  * commit claims (civic_feed_commit_seq), and a roster verified at a head
  * other than the ref (civic_roster_load_at).
@@ -219,6 +219,53 @@ static void test_chain_collect_until_stop_is_head(void **state)
 	assert_int_equal(reached, 1);
 	assert_int_equal(n, 0);
 	free(ids);
+}
+
+/* The roster's walk (civic_chain_collect_first_parents): a commit of two
+ * parents is followed by its first, three are refused, and the walk stops
+ * before a commit already known. */
+static void test_chain_collect_first_parents(void **state)
+{
+	git_oid other, parents[3], merge, after, at, *ids = NULL;
+	civic_oidset *known = NULL;
+	size_t n = 0;
+	int reached = -1;
+
+	(void)state;
+	append_by(&other, g.b, "Чужд запис");
+	parents[0] = c[3];
+	parents[1] = other;
+	commit_on(&merge, parents, 2, "merge\n");
+	commit_on(&after, &merge, 1, "after\n");
+	assert_civic_ok(civic_chain_collect_first_parents(&ids, &n, &reached, &at, repo, &after, NULL, 100));
+	assert_int_equal(reached, 0);
+	assert_int_equal(n, 5);
+	assert_ids(ids, 3, &c[1]);
+	assert_true(git_oid_equal(&ids[3], &merge) && git_oid_equal(&ids[4], &after));
+	free(ids);
+	/* Known commits end the walk; the nearest one is named. */
+	assert_civic_ok(civic_oidset_new(&known));
+	assert_civic_ok(civic_oidset_add(known, &c[1]));
+	assert_civic_ok(civic_oidset_add(known, &c[2]));
+	ids = NULL;
+	assert_civic_ok(civic_chain_collect_first_parents(&ids, &n, &reached, &at, repo, &after, known, 100));
+	assert_int_equal(reached, 1);
+	assert_true(git_oid_equal(&at, &c[2]));
+	assert_int_equal(n, 3);
+	assert_true(git_oid_equal(&ids[0], &c[3]));
+	free(ids);
+	/* The plain chain walks still refuse the merge. */
+	ids = NULL;
+	assert_civic(CIVIC_EINVALID, civic_chain_collect(&ids, &n, repo, &after, 100));
+	assert_null(ids);
+	/* Three parents, and a line longer than max. */
+	parents[2] = c[1];
+	commit_on(&merge, parents, 3, "octopus\n");
+	assert_civic(CIVIC_EINVALID, civic_chain_collect_first_parents(&ids, &n, &reached, &at, repo, &merge, NULL, 100));
+	assert_null(ids);
+	assert_civic(CIVIC_EINVALID, civic_chain_collect_first_parents(&ids, &n, &reached, &at, repo, &after, NULL, 4));
+	assert_null(ids);
+	civic_oidset_free(known);
 }
 
 static void test_chain_collect_until_refuses_merge(void **state)
@@ -683,6 +730,7 @@ int main(void)
 		T(test_chain_collect_until_stop_not_on_chain),
 		T(test_chain_collect_until_stop_is_head),
 		T(test_chain_collect_until_refuses_merge),
+		T(test_chain_collect_first_parents),
 		T(test_chain_collect_until_refuses_non_commit),
 		T(test_chain_collect_until_refuses_oversized_commit),
 		T(test_chain_collect_reads_parents_where_git_writes_them),

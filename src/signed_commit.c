@@ -26,11 +26,20 @@ int civic_signed_commit_create(git_oid *out, git_repository *repo, const civic_k
 			       const char *author_name, const git_oid *tree_id,
 			       git_commit *parent, const char *message)
 {
+	const git_commit *parents[1] = { parent };
+
+	return civic_signed_commit_create_with_parents(out, repo, key, author_name, tree_id, parents,
+						       parent ? 1 : 0, message);
+}
+
+int civic_signed_commit_create_with_parents(git_oid *out, git_repository *repo, const civic_key *key,
+					    const char *author_name, const git_oid *tree_id,
+					    const git_commit **parents, size_t nparents, const char *message)
+{
 	civic_buf email = CIVIC_BUF_INIT, sig = CIVIC_BUF_INIT;
 	git_buf content = GIT_BUF_INIT;
 	git_signature *who = NULL;
 	git_tree *tree = NULL;
-	const git_commit *parents[1] = { parent };
 	int error;
 
 	if ((error = civic_commit_email(&email, civic_key_public(key))) < 0)
@@ -38,7 +47,7 @@ int civic_signed_commit_create(git_oid *out, git_repository *repo, const civic_k
 	if ((error = git_signature_now(&who, author_name, email.ptr)) < 0 ||
 	    (error = git_tree_lookup(&tree, repo, tree_id)) < 0 ||
 	    (error = git_commit_create_buffer(&content, repo, who, who, NULL, message, tree,
-					      parent ? 1 : 0, parents)) < 0) {
+					      nparents, parents)) < 0) {
 		error = civic_error_from_git(error, "cannot create the commit");
 		goto done;
 	}

@@ -21,6 +21,10 @@
 int civic_signed_commit_create(git_oid *out, git_repository *repo, const civic_key *key,
 			       const char *author_name, const git_oid *tree_id,
 			       git_commit *parent, const char *message);
+/* The same with any number of parents (a roster settlement has two). */
+int civic_signed_commit_create_with_parents(git_oid *out, git_repository *repo, const civic_key *key,
+					    const char *author_name, const git_oid *tree_id,
+					    const git_commit **parents, size_t nparents, const char *message);
 
 /* Verifies the commit's signature. With `expected`, the signer must be that
  * key; `signer` (may be NULL) receives the signing key. CIVIC_EBADSIG when

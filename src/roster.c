@@ -6,6 +6,7 @@
 #include "municipality.h"
 #include "node.h"
 #include "object_limits.h"
+#include "oidset.h"
 #include "signed_commit.h"
 #include "text.h"
 
@@ -19,6 +20,8 @@
 #define ROSTER_FORMAT "civic-roster-1"
 #define ROSTER_MAX_COMMITS 100000
 #define ROSTER_FILE_MAX 16384
+/* A settlement's second roster may hold settlements of its own, this deep. */
+#define ROSTER_MAX_NESTING 8
 
 struct civic_roster {
 	char network[CIVIC_NETWORK_ID_LEN + 1];
@@ -365,14 +368,24 @@ static int bad_commit(const git_oid *id, const char *why)
 	return CIVIC_EINVALID;
 }
 
-/* The roster's commits, root first; a merge is refused, with the message
- * naming the roster. */
-static int collect_chain(git_oid **out, size_t *count, git_repository *repo, const git_oid *head)
+/* What one load verifies once: commits whose whole history verified, so
+ * that a settlement's second roster, which shares most of the first's
+ * history, is not verified again; and how deep settlements nest. */
+typedef struct {
+	civic_oidset *verified;
+	unsigned int depth;
+} load_ctx;
+
+/* The roster's first-parent line from head, root first, back to the root
+ * or to a commit already verified (*reached_at, when *reached). */
+static int collect_chain(git_oid **out, size_t *count, int *reached, git_oid *reached_at,
+			 git_repository *repo, const git_oid *head, const civic_oidset *known)
 {
-	int error = civic_chain_collect(out, count, repo, head, ROSTER_MAX_COMMITS);
+	int error = civic_chain_collect_first_parents(out, count, reached, reached_at, repo, head, known,
+						      ROSTER_MAX_COMMITS);
 
 	if (error == CIVIC_EINVALID)
-		return bad_commit(head, "the roster must be a line of commits with one parent at most");
+		return bad_commit(head, "the roster must be a line of commits with one parent, or two for a settlement");
 	return error;
 }
 
@@ -426,14 +439,109 @@ static int check_trailers(const git_commit *c, const git_oid *id, const char *ne
 	return error;
 }
 
+/* The subtree `dir` of a roster tree, NULL when it has none. */
+static int subtree(git_tree **out, git_repository *repo, const git_tree *tree, const char *dir)
+{
+	const git_tree_entry *e = git_tree_entry_byname(tree, dir);
+
+	*out = NULL;
+	if (!e)
+		return 0;
+	return git_tree_lookup(out, repo, git_tree_entry_id(e));
+}
+
+static size_t entry_count(const git_tree *t) { return t ? git_tree_entrycount(t) : 0; }
+
+static const git_tree_entry *entry_named(const git_tree *t, const char *name)
+{
+	return t ? git_tree_entry_byname(t, name) : NULL;
+}
+
+/* Whether `merged` holds, in `dir`, exactly the union of `first` and
+ * `second`: every entry of the first, and every entry of the second whose
+ * name the first lacks, each as its side holds it; nothing else. Where both
+ * name one key, the first's entry stands. */
+static int is_union(git_repository *repo, const git_tree *first, const git_tree *second,
+		    const git_tree *merged, const char *dir)
+{
+	git_tree *a = NULL, *b = NULL, *m = NULL;
+	size_t i, expect;
+	int ok = subtree(&a, repo, first, dir) == 0 && subtree(&b, repo, second, dir) == 0 &&
+		 subtree(&m, repo, merged, dir) == 0;
+
+	expect = entry_count(a);
+	for (i = 0; ok && i < entry_count(b); i++)
+		expect += !entry_named(a, git_tree_entry_name(git_tree_entry_byindex(b, i)));
+	ok = ok && entry_count(m) == expect;
+	for (i = 0; ok && i < entry_count(m); i++) {
+		const git_tree_entry *e = git_tree_entry_byindex(m, i);
+		const git_tree_entry *x = entry_named(a, git_tree_entry_name(e));
+		if (!x)
+			x = entry_named(b, git_tree_entry_name(e));
+		ok = x && git_oid_equal(git_tree_entry_id(x), git_tree_entry_id(e));
+	}
+	git_error_clear();
+	git_tree_free(a);
+	git_tree_free(b);
+	git_tree_free(m);
+	return ok;
+}
+
+static int load_line(civic_roster *roster, git_repository *repo, const git_oid *head, load_ctx *ctx);
+
+/* Whether one of two commits holds the other (is it, or descends from it). */
+static int holds_either(git_repository *repo, const git_oid *x, const git_oid *y)
+{
+	int held = git_oid_equal(x, y) || git_graph_descendant_of(repo, x, y) != 0 ||
+		   git_graph_descendant_of(repo, y, x) != 0;
+
+	git_error_clear();
+	return held;
+}
+
+/* The second parent of a settlement (commit c, id): a roster of this network
+ * that verifies on its own, beside the first parent (neither holds the
+ * other). *second_tree receives its tree. */
+static int check_second_parent(git_tree **second_tree, const civic_roster *roster, git_repository *repo,
+			       const git_commit *c, const git_oid *id, load_ctx *ctx)
+{
+	const git_oid *second = git_commit_parent_id(c, 1);
+	civic_roster *other;
+	git_commit *sc = NULL;
+	int error;
+
+	if (ctx->depth >= ROSTER_MAX_NESTING)
+		return bad_commit(id, "settlements nested too deep");
+	if (!(other = calloc(1, sizeof *other)))
+		return civic_error_nomem();
+	memcpy(other->network, roster->network, sizeof other->network);
+	ctx->depth++;
+	error = load_line(other, repo, second, ctx);
+	ctx->depth--;
+	civic_roster_free(other);
+	if (error < 0) {
+		char hex[GIT_OID_HEXSZ + 1], why[sizeof civic_error_last()->message];
+		snprintf(why, sizeof why, "%s", civic_error_last()->message);
+		civic_error_set(CIVIC_ERROR_ROSTER, "roster commit %.12s settles a fork with a roster that does not verify: %s",
+				git_oid_tostr(hex, sizeof hex, id), why);
+		return CIVIC_EINVALID;
+	}
+	if (holds_either(repo, git_commit_parent_id(c, 0), second))
+		return bad_commit(id, "a settlement must join two rosters that part, neither holding the other");
+	if ((error = git_commit_lookup(&sc, repo, second)) < 0 || (error = git_commit_tree(second_tree, sc)) < 0)
+		error = civic_error_from_git(error, "cannot read roster commit");
+	git_commit_free(sc);
+	return error;
+}
+
 /* Verifies commit number seq, whose parent's state is in `roster`, and
  * replaces that state with the commit's. */
 static int apply_commit(civic_roster *roster, git_repository *repo, const git_oid *id,
-			uint64_t seq, git_tree **prev_tree)
+			uint64_t seq, git_tree **prev_tree, load_ctx *ctx)
 {
 	civic_pubkey signer;
 	git_commit *c = NULL;
-	git_tree *tree = NULL;
+	git_tree *tree = NULL, *second = NULL;
 	int was_admin, error;
 	char old_name[sizeof roster->name];
 
@@ -456,6 +564,15 @@ static int apply_commit(civic_roster *roster, git_repository *repo, const git_oi
 		error = bad_commit(id, "signed by a key that is not an admin of the network");
 		goto done;
 	}
+	/* The line was followed by the raw bytes; libgit2's parse must agree. */
+	if (seq == 1 ? git_commit_parentcount(c) != 0
+		     : git_commit_parentcount(c) == 0 || !git_oid_equal(git_commit_parent_id(c, 0), &roster->head)) {
+		error = bad_commit(id, "its first parent is not the roster commit before it");
+		goto done;
+	}
+	if (git_commit_parentcount(c) > 1 &&
+	    (error = check_second_parent(&second, roster, repo, c, id, ctx)) < 0)
+		goto done;
 	memcpy(old_name, roster->name, sizeof old_name);
 	if ((error = parse_tree(roster, repo, tree)) < 0) {
 		error = bad_commit(id, civic_error_last()->message);
@@ -466,12 +583,66 @@ static int apply_commit(civic_roster *roster, git_repository *repo, const git_oi
 	else if (strcmp(old_name, roster->name) || !keeps_all(repo, *prev_tree, tree, "members") ||
 		 !keeps_all(repo, *prev_tree, tree, "revocations"))
 		error = bad_commit(id, "changes or removes earlier roster entries");
+	else if (second && (!is_union(repo, *prev_tree, second, tree, "members") ||
+			    !is_union(repo, *prev_tree, second, tree, "revocations")))
+		error = bad_commit(id, "a settlement must hold exactly the entries of both rosters it joins");
 	roster->head = *id;
 	roster->seq = seq;
 done:
 	git_commit_free(c);
+	git_tree_free(second);
 	git_tree_free(*prev_tree);
 	*prev_tree = tree;
+	return error;
+}
+
+/* Takes up a line at a commit this load verified already: its tree is the
+ * whole roster there. */
+static int resume_at(civic_roster *roster, git_repository *repo, const git_oid *id, git_tree **prev_tree)
+{
+	git_commit *c = NULL;
+	int error;
+
+	if ((error = git_commit_lookup(&c, repo, id)) < 0 || (error = git_commit_tree(prev_tree, c)) < 0)
+		error = civic_error_from_git(error, "cannot read roster commit");
+	else if ((error = civic_trailer_get_number(&roster->seq, git_commit_message(c), "Civic-Roster-Seq", 1,
+						   UINT64_MAX)) == 0 &&
+		 (error = parse_tree(roster, repo, *prev_tree)) == 0)
+		roster->head = *id;
+	git_commit_free(c);
+	return error;
+}
+
+static int check_network_root(const civic_roster *roster, const git_oid *root_id)
+{
+	char root[GIT_OID_HEXSZ + 1];
+
+	git_oid_tostr(root, sizeof root, root_id);
+	if (strcmp(root, roster->network)) {
+		civic_error_set(CIVIC_ERROR_ROSTER, "the roster starts at %s, not at the network id %s",
+				root, roster->network);
+		return CIVIC_EINVALID;
+	}
+	return 0;
+}
+
+/* Verifies the roster whose head is `head`, by its first parents, from the
+ * network id or from the last commit this load verified already. */
+static int load_line(civic_roster *roster, git_repository *repo, const git_oid *head, load_ctx *ctx)
+{
+	git_oid *chain = NULL, known;
+	git_tree *prev = NULL;
+	size_t n = 0, i;
+	int reached = 0, error;
+
+	if ((error = collect_chain(&chain, &n, &reached, &known, repo, head, ctx->verified)) < 0)
+		return error;
+	error = reached ? resume_at(roster, repo, &known, &prev) : check_network_root(roster, &chain[0]);
+	for (i = 0; i < n && error == 0; i++)
+		if ((error = apply_commit(roster, repo, &chain[i], roster->seq + 1, &prev, ctx)) == 0)
+			error = civic_oidset_add(ctx->verified, &chain[i]);
+	git_tree_free(prev);
+	free(chain);
 	return error;
 }
 
@@ -479,7 +650,7 @@ int civic_roster_root(git_oid *out, git_repository *repo)
 {
 	git_oid head, *chain = NULL;
 	size_t n = 0;
-	int error = git_reference_name_to_id(&head, repo, CIVIC_ROSTER_REF);
+	int reached, error = git_reference_name_to_id(&head, repo, CIVIC_ROSTER_REF);
 
 	if (error == GIT_ENOTFOUND) {
 		civic_error_set(CIVIC_ERROR_ROSTER, "this node holds no roster");
@@ -487,7 +658,7 @@ int civic_roster_root(git_oid *out, git_repository *repo)
 	}
 	if (error < 0)
 		return civic_error_from_git(error, "cannot read the roster");
-	if ((error = collect_chain(&chain, &n, repo, &head)) < 0)
+	if ((error = collect_chain(&chain, &n, &reached, NULL, repo, &head, NULL)) < 0)
 		return error;
 	*out = chain[0];
 	free(chain);
@@ -498,30 +669,16 @@ int civic_roster_load_at(civic_roster **out, git_repository *repo, const git_oid
 			 const char *network_hex)
 {
 	civic_roster *roster;
-	git_oid *chain = NULL;
-	git_tree *prev = NULL;
-	size_t n = 0, i;
-	char root[GIT_OID_HEXSZ + 1];
+	load_ctx ctx = { NULL, 0 };
 	int error;
 
 	*out = NULL;
 	if (!(roster = calloc(1, sizeof *roster)))
 		return civic_error_nomem();
 	snprintf(roster->network, sizeof roster->network, "%s", network_hex);
-	if ((error = collect_chain(&chain, &n, repo, head)) < 0)
-		goto done;
-	git_oid_tostr(root, sizeof root, &chain[0]);
-	if (strcmp(root, network_hex)) {
-		civic_error_set(CIVIC_ERROR_ROSTER, "the roster starts at %s, not at the network id %s",
-				root, network_hex);
-		error = CIVIC_EINVALID;
-		goto done;
-	}
-	for (i = 0; i < n && error == 0; i++)
-		error = apply_commit(roster, repo, &chain[i], i + 1, &prev);
-done:
-	git_tree_free(prev);
-	free(chain);
+	if ((error = civic_oidset_new(&ctx.verified)) == 0)
+		error = load_line(roster, repo, head, &ctx);
+	civic_oidset_free(ctx.verified);
 	if (error < 0)
 		civic_roster_free(roster);
 	else
@@ -762,4 +919,140 @@ int civic_roster_revoke(civic_roster *roster, git_repository *repo, const civic_
 		m->last_valid = *last_valid;
 	snprintf(m->reason, sizeof m->reason, "%s", reason);
 	return 0;
+}
+
+/* -------------------------------------------------------------------------
+ * Settling a fork
+ */
+
+/* `dir` of the union of two roster trees, by is_union's rule, into the
+ * root builder; nothing when neither tree has it. */
+static int union_dir(git_treebuilder *root, git_repository *repo, const git_tree *first,
+		     const git_tree *second, const char *dir)
+{
+	git_tree *a = NULL, *b = NULL;
+	git_treebuilder *bld = NULL;
+	git_oid id;
+	size_t i;
+	int error;
+
+	if ((error = subtree(&a, repo, first, dir)) < 0 || (error = subtree(&b, repo, second, dir)) < 0 ||
+	    (!a && !b) || (error = git_treebuilder_new(&bld, repo, a)) < 0)
+		goto done;
+	for (i = 0; i < entry_count(b) && error == 0; i++) {
+		const git_tree_entry *e = git_tree_entry_byindex(b, i);
+		if (!entry_named(a, git_tree_entry_name(e)))
+			error = git_treebuilder_insert(NULL, bld, git_tree_entry_name(e), git_tree_entry_id(e),
+						       GIT_FILEMODE_BLOB);
+	}
+	if (error == 0 && (error = git_treebuilder_write(&id, bld)) == 0)
+		error = git_treebuilder_insert(NULL, root, dir, &id, GIT_FILEMODE_TREE);
+done:
+	git_treebuilder_free(bld);
+	git_tree_free(a);
+	git_tree_free(b);
+	return error < 0 ? civic_error_from_git(error, "cannot build the settled roster's tree") : 0;
+}
+
+static int union_tree(git_oid *out, git_repository *repo, const git_tree *first, const git_tree *second)
+{
+	git_treebuilder *root = NULL;
+	int error = git_treebuilder_new(&root, repo, first);
+
+	if (error < 0)
+		return civic_error_from_git(error, "cannot build the settled roster's tree");
+	if ((error = union_dir(root, repo, first, second, "members")) == 0 &&
+	    (error = union_dir(root, repo, first, second, "revocations")) == 0 &&
+	    (error = git_treebuilder_write(out, root)) < 0)
+		error = civic_error_from_git(error, "cannot write the settled roster's tree");
+	git_treebuilder_free(root);
+	return error;
+}
+
+/* The parents of a settlement, and the roster it makes, before it is signed. */
+static int settlement_parts(git_commit **parents, git_oid *tree_id, civic_roster *merged,
+			    const civic_roster *roster, git_repository *repo, const git_oid *other)
+{
+	git_tree *t0 = NULL, *t1 = NULL, *nt = NULL;
+	int error;
+
+	if ((error = git_commit_lookup(&parents[0], repo, &roster->head)) < 0 ||
+	    (error = git_commit_lookup(&parents[1], repo, other)) < 0 ||
+	    (error = git_commit_tree(&t0, parents[0])) < 0 || (error = git_commit_tree(&t1, parents[1])) < 0) {
+		error = civic_error_from_git(error, "cannot read the rosters to settle");
+		goto done;
+	}
+	if ((error = union_tree(tree_id, repo, t0, t1)) < 0)
+		goto done;
+	if ((error = git_tree_lookup(&nt, repo, tree_id)) < 0) {
+		error = civic_error_from_git(error, "cannot read the settled roster's tree");
+		goto done;
+	}
+	if ((error = parse_tree(merged, repo, nt)) == 0 && count_admins(merged) == 0) {
+		/* Two admins that revoked each other, one on each side. */
+		civic_error_set(CIVIC_ERROR_ROSTER,
+				"both rosters together revoke every admin: the network would have none left");
+		error = CIVIC_EINVALID;
+	}
+done:
+	git_tree_free(t0);
+	git_tree_free(t1);
+	git_tree_free(nt);
+	return error;
+}
+
+int civic_roster_settle(civic_roster *roster, git_repository *repo, const civic_key *admin_key,
+			const git_oid *other, const char *reason)
+{
+	const civic_member *admin = civic_roster_find(roster, civic_key_public(admin_key));
+	civic_roster *theirs = NULL, *merged = NULL;
+	git_commit *parents[2] = { NULL, NULL };
+	civic_buf msg = CIVIC_BUF_INIT;
+	char hex[GIT_OID_HEXSZ + 1];
+	git_oid tree_id, id;
+	int error;
+
+	if (!civic_member_is_admin(admin)) {
+		civic_error_set(CIVIC_ERROR_ROSTER, "this node's key is not an admin of the network");
+		return CIVIC_EINVALID;
+	}
+	if ((error = civic_text_check_name(reason, sizeof admin->reason - 1, "the reason")) < 0 ||
+	    (error = civic_roster_load_at(&theirs, repo, other, roster->network)) < 0)
+		return error;
+	civic_roster_free(theirs);
+	if (holds_either(repo, &roster->head, other)) {
+		civic_error_set(CIVIC_ERROR_ROSTER, "the roster %.12s does not part from this node's: nothing to settle",
+				git_oid_tostr(hex, sizeof hex, other));
+		return CIVIC_EINVALID;
+	}
+	if (!(merged = calloc(1, sizeof *merged)))
+		return civic_error_nomem();
+	memcpy(merged->network, roster->network, sizeof merged->network);
+	if ((error = settlement_parts(parents, &tree_id, merged, roster, repo, other)) < 0)
+		goto done;
+	/* The reason goes in the subject: a line of its own could pass for a trailer. */
+	civic_buf_printf(&msg, "roster: settle a fork, taking in %.12s: %s\n\nCivic-Network: %s\nCivic-Roster-Seq: %" PRIu64 "\n",
+			 git_oid_tostr(hex, sizeof hex, other), reason, roster->network, roster->seq + 1);
+	if (civic_buf_oom(&msg)) {
+		error = CIVIC_ERROR;
+		goto done;
+	}
+	if ((error = civic_signed_commit_create_with_parents(&id, repo, admin_key, admin->name, &tree_id,
+							     (const git_commit **)parents, 2, msg.ptr)) < 0 ||
+	    (error = civic_ref_move(repo, CIVIC_ROSTER_REF, &id, &roster->head, "civic: roster settlement")) < 0)
+		goto done;
+	/* The roster becomes the settled one. */
+	free(roster->members);
+	roster->members = merged->members;
+	roster->count = merged->count;
+	roster->alloc = merged->alloc;
+	merged->members = NULL;
+	roster->head = id;
+	roster->seq++;
+done:
+	civic_roster_free(merged);
+	git_commit_free(parents[0]);
+	git_commit_free(parents[1]);
+	civic_buf_dispose(&msg);
+	return error;
 }

@@ -10,7 +10,17 @@
  * Entries are never changed or removed: a member leaves by revocation. A
  * revocation names the last commit of that key that stays valid, not a time,
  * since signers choose their own dates. Every commit but the first carries
- * the trailer Civic-Network; all carry Civic-Roster-Seq (1, 2, ...).
+ * the trailer Civic-Network; all carry Civic-Roster-Seq (1, 2, ...), counted
+ * along first parents.
+ *
+ * Two admins who each sign a roster commit before they see the other's fork
+ * the roster. Since entries are only ever added, an admin settles the fork
+ * with a commit of two parents (its own roster first, the other second),
+ * whose tree is the union of both: every entry of the first, and each entry
+ * of the second whose key the first does not name. So no member added and
+ * no revocation signed on either side is lost, and a node holding either
+ * roster takes the settlement as an ordinary next commit (git sees both as
+ * its ancestors). The second parent must verify as a roster of its own.
  */
 #ifndef CIVIC_ROSTER_H
 #define CIVIC_ROSTER_H
@@ -79,5 +89,14 @@ int civic_roster_add(civic_roster *roster, git_repository *repo, const civic_key
  * member's records valid. */
 int civic_roster_revoke(civic_roster *roster, git_repository *repo, const civic_key *admin_key,
 			const civic_pubkey *member, const git_oid *last_valid, const char *reason);
+
+/* Settles a fork of the roster: signs, on top of this node's roster, a
+ * commit whose second parent is `other` (a roster of this network beside
+ * it, neither holding the other) and whose tree is the union of both, this
+ * node's entries standing where both name one key. Every node holding
+ * either roster then takes it as the roster's next commit. Refused when the
+ * union would leave no admin. */
+int civic_roster_settle(civic_roster *roster, git_repository *repo, const civic_key *admin_key,
+			const git_oid *other, const char *reason);
 
 #endif

@@ -880,7 +880,125 @@ static void test_roster_load_refuses_wrong_seq(void **state)
 	assert_load_refused(CIVIC_EINVALID, "Civic-Roster-Seq");
 }
 
-static void test_roster_load_refuses_two_parents(void **state)
+/*------------------------------------------------------------------------
+ * Settlements: a commit with two parents joins two rosters that part
+ */
+
+/* A roster commit with any parents, the right trailers at seq; moves the ref. */
+static void merge_raw(git_oid *out, const civic_key *signer, const git_oid *parents, size_t nparents,
+		      const git_oid *tree, uint64_t seq)
+{
+	char msg[256];
+	fx_commit_spec s = { 0 };
+
+	snprintf(msg, sizeof msg, "roster: settle by hand\n\nCivic-Network: %s\nCivic-Roster-Seq: %llu\n", net,
+		 (unsigned long long)seq);
+	s.signer = signer;
+	s.tree = tree;
+	s.parents = parents;
+	s.nparents = nparents;
+	s.message = msg;
+	fx_commit(out, repo, &s);
+	fx_set_ref(repo, CIVIC_ROSTER_REF, out);
+}
+
+/* Two admins (admin, second) part after *base: the admin's roster *a
+ * admits ngo, the second's *b admits outsider; both commits by hand, so the
+ * same member file makes the same blob. The roster ref is left at a. */
+static void fork_by_hand(git_oid *base, git_oid *a, git_oid *b)
+{
+	civic_roster *r;
+	git_oid t, bt;
+
+	create_network();
+	r = load();
+	add(r, g.second, "Втори администратор", "kyustendil", "civic-center");
+	civic_roster_free(r);
+	*base = head();
+	bt = head_tree();
+	put_member(&t, &bt, g.outsider, g.outsider, "Кандидат", "kocherinovo", "ngo");
+	commit_next(b, g.second, &t, 3);
+	fx_set_ref(repo, CIVIC_ROSTER_REF, base);
+	put_member(&t, &bt, g.ngo, g.ngo, "Читалище", "rila", "ngo");
+	commit_next(a, g.admin, &t, 3);
+}
+
+/* a's tree and b's entry: the union. */
+static git_oid union_by_hand(const git_oid *a)
+{
+	git_oid at, t;
+
+	fx_commit_tree(&at, repo, a);
+	put_member(&t, &at, g.outsider, g.outsider, "Кандидат", "kocherinovo", "ngo");
+	return t;
+}
+
+static void test_roster_load_settlement_control(void **state)
+{
+	git_oid base, a, b, t, id, rh, parents[2];
+	civic_roster *r;
+
+	(void)state;
+	fork_by_hand(&base, &a, &b);
+	t = union_by_hand(&a);
+	parents[0] = a;
+	parents[1] = b;
+	merge_raw(&id, g.admin, parents, 2, &t, 4);
+	r = load();
+	assert_int_equal(civic_roster_count(r), 4);
+	assert_non_null(civic_roster_find(r, civic_key_public(g.ngo)));
+	assert_non_null(civic_roster_find(r, civic_key_public(g.outsider)));
+	rh = civic_roster_head(r);
+	assert_true(git_oid_equal(&rh, &id));
+	civic_roster_free(r);
+	/* Either order: the second admin's line may stand as well. */
+	parents[0] = b;
+	parents[1] = a;
+	merge_raw(&id, g.second, parents, 2, &t, 4);
+	r = load();
+	assert_int_equal(civic_roster_count(r), 4);
+	civic_roster_free(r);
+}
+
+static void test_roster_load_refuses_bad_settlements(void **state)
+{
+	git_oid base, a, b, at, t, u, id, parents[3];
+
+	(void)state;
+	fork_by_hand(&base, &a, &b);
+	fx_commit_tree(&at, repo, &a);
+	u = union_by_hand(&a);
+	parents[0] = a;
+	parents[1] = b;
+	/* What the second roster admits is left out. */
+	merge_raw(&id, g.admin, parents, 2, &at, 4);
+	assert_load_refused(CIVIC_EINVALID, "exactly the entries of both rosters");
+	/* Its entry, changed on the way. */
+	put_member(&t, &at, g.outsider, g.outsider, "Друго име", "kocherinovo", "ngo");
+	merge_raw(&id, g.admin, parents, 2, &t, 4);
+	assert_load_refused(CIVIC_EINVALID, "exactly the entries of both rosters");
+	/* An entry neither side holds, slipped in. */
+	put_revocation(&t, &u, g.ngo, g.ngo, NULL, "тайно");
+	merge_raw(&id, g.admin, parents, 2, &t, 4);
+	assert_load_refused(CIVIC_EINVALID, "exactly the entries of both rosters");
+	/* Signed by a member who is no admin. */
+	merge_raw(&id, g.ngo, parents, 2, &u, 4);
+	assert_load_refused(CIVIC_EINVALID, "not an admin");
+	/* A second parent the first holds already: nothing parts. */
+	parents[1] = base;
+	merge_raw(&id, g.admin, parents, 2, &at, 4);
+	assert_load_refused(CIVIC_EINVALID, "two rosters that part");
+	/* Three parents. */
+	parents[1] = b;
+	parents[2] = base;
+	merge_raw(&id, g.admin, parents, 3, &u, 4);
+	assert_load_refused(CIVIC_EINVALID, "one parent, or two");
+	/* The control, last. */
+	merge_raw(&id, g.admin, parents, 2, &u, 4);
+	assert_int_equal(load_rc(), 0);
+}
+
+static void test_roster_load_refuses_settlement_with_foreign_roster(void **state)
 {
 	git_oid base, t, id, parents[2], other;
 	char msg[256];
@@ -904,7 +1022,143 @@ static void test_roster_load_refuses_two_parents(void **state)
 	s.message = msg;
 	fx_commit(&id, repo, &s);
 	fx_set_ref(repo, CIVIC_ROSTER_REF, &id);
-	assert_load_refused(CIVIC_EINVALID, "one parent");
+	assert_load_refused(CIVIC_EINVALID, "settles a fork with a roster that does not verify");
+}
+
+/* Two rosters written through the API by two admins; *r is left at a. */
+static void fork_by_api(civic_roster **ra, git_oid *a, git_oid *b)
+{
+	civic_roster *rb;
+	civic_member m;
+	git_oid base;
+
+	create_network();
+	*ra = load();
+	add(*ra, g.second, "Втори администратор", "kyustendil", "civic-center");
+	add(*ra, g.ngo, "Читалище", "rila", "ngo");
+	base = head();
+	m = member(g.outsider, "Кандидат", "kocherinovo", "ngo");
+	assert_civic_ok(civic_roster_add(*ra, repo, g.admin, &m));
+	*a = head();
+	fx_set_ref(repo, CIVIC_ROSTER_REF, &base);
+	rb = load();
+	assert_civic_ok(civic_roster_revoke(rb, repo, g.second, civic_key_public(g.ngo), NULL, "закрита"));
+	*b = head();
+	civic_roster_free(rb);
+	fx_set_ref(repo, CIVIC_ROSTER_REF, a);
+}
+
+static void test_roster_settle_joins_both(void **state)
+{
+	civic_roster *r, *loaded;
+	civic_member m;
+	git_oid a, b, h, rh;
+	git_commit *c = NULL;
+
+	(void)state;
+	fork_by_api(&r, &a, &b);
+	assert_civic_ok(civic_roster_settle(r, repo, g.admin, &b, "и двете промени важат"));
+	h = head();
+	rh = civic_roster_head(r);
+	assert_true(git_oid_equal(&h, &rh));
+	assert_int_equal(git_commit_lookup(&c, repo, &h), 0);
+	assert_int_equal(git_commit_parentcount(c), 2);
+	assert_true(git_oid_equal(git_commit_parent_id(c, 0), &a));
+	assert_true(git_oid_equal(git_commit_parent_id(c, 1), &b));
+	assert_non_null(strstr(git_commit_message(c), "Civic-Roster-Seq: 5\n"));
+	git_commit_free(c);
+	/* The member one side admitted and the revocation the other signed. */
+	loaded = load();
+	assert_int_equal(civic_roster_count(loaded), 4);
+	assert_non_null(civic_roster_find(loaded, civic_key_public(g.outsider)));
+	assert_true(civic_roster_find(loaded, civic_key_public(g.ngo))->revoked);
+	assert_true(civic_roster_find(r, civic_key_public(g.ngo))->revoked);
+	civic_roster_free(loaded);
+	/* The second admin, before it saw that, went on from its own line; it
+	 * settles with the first settlement, whose own second roster is on this
+	 * line: a settlement within a settlement verifies too. */
+	fx_set_ref(repo, CIVIC_ROSTER_REF, &b);
+	civic_roster_free(r);
+	r = load();
+	m = member(g.outsider, "Кандидат", "kocherinovo", "ngo");
+	assert_civic_ok(civic_roster_add(r, repo, g.second, &m));
+	assert_civic_ok(civic_roster_settle(r, repo, g.second, &h, "още веднъж"));
+	civic_roster_free(r);
+	r = load();
+	assert_int_equal(civic_roster_count(r), 4);
+	assert_true(civic_roster_find(r, civic_key_public(g.ngo))->revoked);
+	civic_roster_free(r);
+}
+
+static void test_roster_settle_first_entry_stands(void **state)
+{
+	civic_roster *r, *rb;
+	civic_member m;
+	git_oid base, b, ah;
+
+	(void)state;
+	create_network();
+	r = load();
+	add(r, g.second, "Втори администратор", "kyustendil", "civic-center");
+	base = head();
+	m = member(g.outsider, "Име А", "kocherinovo", "ngo");
+	assert_civic_ok(civic_roster_add(r, repo, g.admin, &m));
+	fx_set_ref(repo, CIVIC_ROSTER_REF, &base);
+	rb = load();
+	m = member(g.outsider, "Име Б", "rila", "civic-center");
+	assert_civic_ok(civic_roster_add(rb, repo, g.second, &m));
+	b = head();
+	civic_roster_free(rb);
+	ah = civic_roster_head(r);
+	fx_set_ref(repo, CIVIC_ROSTER_REF, &ah);
+	assert_civic_ok(civic_roster_settle(r, repo, g.admin, &b, "А е вярното"));
+	civic_roster_free(r);
+	r = load();
+	assert_string_equal(civic_roster_find(r, civic_key_public(g.outsider))->name, "Име А");
+	assert_string_equal(civic_roster_find(r, civic_key_public(g.outsider))->role, "ngo");
+	civic_roster_free(r);
+}
+
+static void test_roster_settle_refusals(void **state)
+{
+	civic_roster *r, *rb;
+	git_oid a, b, before, h;
+
+	(void)state;
+	fork_by_api(&r, &a, &b);
+	/* Nothing parts: the roster itself, or one it holds. */
+	assert_int_equal(civic_roster_settle(r, repo, g.admin, &a, "нищо"), CIVIC_EINVALID);
+	assert_non_null(strstr(civic_error_last()->message, "does not part"));
+	assert_int_equal(civic_roster_settle(r, repo, g.admin, &root, "нищо"), CIVIC_EINVALID);
+	/* Only an admin settles. */
+	assert_int_equal(civic_roster_settle(r, repo, g.outsider, &b, "аз"), CIVIC_EINVALID);
+	assert_non_null(strstr(civic_error_last()->message, "not an admin"));
+	/* A reason that is not one clean line. */
+	assert_true(civic_roster_settle(r, repo, g.admin, &b, "ред\nCivic-Roster-Seq: 9") < 0);
+	h = head();
+	assert_true(git_oid_equal(&h, &a));
+	civic_roster_free(r);
+
+	/* Two admins who revoke each other, one on each side: none would be left. */
+	teardown(state);
+	setup(state);
+	create_network();
+	r = load();
+	add(r, g.second, "Втори администратор", "kyustendil", "civic-center");
+	before = head();
+	assert_civic_ok(civic_roster_revoke(r, repo, g.admin, civic_key_public(g.second), NULL, "спор"));
+	a = head();
+	fx_set_ref(repo, CIVIC_ROSTER_REF, &before);
+	rb = load();
+	assert_civic_ok(civic_roster_revoke(rb, repo, g.second, civic_key_public(g.admin), NULL, "спор"));
+	b = head();
+	civic_roster_free(rb);
+	fx_set_ref(repo, CIVIC_ROSTER_REF, &a);
+	assert_int_equal(civic_roster_settle(r, repo, g.admin, &b, "спорът"), CIVIC_EINVALID);
+	assert_non_null(strstr(civic_error_last()->message, "none left"));
+	h = head();
+	assert_true(git_oid_equal(&h, &a));
+	civic_roster_free(r);
 }
 
 static void test_roster_load_refuses_first_commit_two_members(void **state)
@@ -1232,7 +1486,12 @@ int main(void)
 		T(test_roster_load_refuses_removed_revocation),
 		T(test_roster_load_refuses_wrong_network_trailer),
 		T(test_roster_load_refuses_wrong_seq),
-		T(test_roster_load_refuses_two_parents),
+		T(test_roster_load_settlement_control),
+		T(test_roster_load_refuses_bad_settlements),
+		T(test_roster_load_refuses_settlement_with_foreign_roster),
+		T(test_roster_settle_joins_both),
+		T(test_roster_settle_first_entry_stands),
+		T(test_roster_settle_refusals),
 		T(test_roster_load_refuses_first_commit_two_members),
 		T(test_roster_load_refuses_first_commit_not_civic_center),
 		T(test_roster_load_refuses_first_commit_other_signer),

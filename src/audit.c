@@ -268,6 +268,10 @@ static int report_forks(audit_state *st, git_repository *repo, const char *netwo
 			add_finding(st, CIVIC_FINDING_NOTICE, key, &f->head,
 				    "a second history, kept at '%s', was abandoned by its author in record %s",
 				    f->refname, git_oid_tostr(id, sizeof id, &f->resolution));
+		} else if (f->state == CIVIC_FORK_MERGED) {
+			st->report->forks_settled++;
+			add_finding(st, CIVIC_FINDING_NOTICE, key, &f->head,
+				    "a second roster, kept at '%s', was taken in by an admin's settlement", f->refname);
 		} else if (f->state == CIVIC_FORK_REVOKED) {
 			st->report->forks_settled++;
 			add_finding(st, CIVIC_FINDING_NOTICE, key, &f->head,

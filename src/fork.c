@@ -16,6 +16,7 @@ const char *civic_fork_state_name(civic_fork_state state)
 	case CIVIC_FORK_ABANDONED: return "abandoned";
 	case CIVIC_FORK_REVOKED: return "revoked";
 	case CIVIC_FORK_IN_FEED: return "in-feed";
+	case CIVIC_FORK_MERGED: return "merged";
 	}
 	return "unknown";
 }
@@ -27,6 +28,15 @@ int civic_fork_refname(civic_buf *out, const civic_pubkey *author, const git_oid
 	civic_pubkey_to_hex(hex, author);
 	civic_buf_clear(out);
 	return civic_buf_printf(out, CIVIC_FORK_REF_PREFIX "%s/%s", hex, git_oid_tostr(id, sizeof id, head));
+}
+
+int civic_fork_roster_refname(civic_buf *out, const git_oid *head)
+{
+	char id[GIT_OID_HEXSZ + 1];
+
+	civic_buf_clear(out);
+	return civic_buf_printf(out, CIVIC_FORK_REF_PREFIX CIVIC_FORK_ROSTER_DIR "/%s",
+				git_oid_tostr(id, sizeof id, head));
 }
 
 int civic_fork_record_abandons(git_oid *abandons, const json_t *record)
@@ -157,6 +167,20 @@ static int collect_refs(civic_fork **out, size_t *count, git_repository *repo)
 	return error < 0 && error != CIVIC_ERROR ? civic_error_from_git(error, "cannot list fork evidence") : error;
 }
 
+/* A second roster is settled once the roster holds it (roster.h). */
+static void roster_states(civic_fork *forks, size_t count, git_repository *repo)
+{
+	git_oid head;
+	int has_roster = git_reference_name_to_id(&head, repo, CIVIC_ROSTER_REF) == 0;
+	size_t i;
+
+	git_error_clear();
+	for (i = 0; i < count; i++)
+		if (forks[i].roster)
+			forks[i].state = has_roster && holds(repo, &head, &forks[i].head) ? CIVIC_FORK_MERGED
+											 : CIVIC_FORK_OPEN;
+}
+
 int civic_fork_list(civic_fork **out, size_t *count, git_repository *repo, const char *network_hex,
 		    const civic_roster *roster, const civic_schemas *schemas)
 {
@@ -166,6 +190,7 @@ int civic_fork_list(civic_fork **out, size_t *count, git_repository *repo, const
 
 	if ((error = collect_refs(out, count, repo)) < 0)
 		return error;
+	roster_states(*out, *count, repo);
 	/* One walk of each author's feed settles all forks of that feed. */
 	for (i = 0; i < *count && error == 0; i++) {
 		resolutions r = { NULL, NULL, 0, 0, { { 0 } }, 0 };
@@ -212,23 +237,19 @@ static int append_resolution(git_oid *out, git_repository *repo, const civic_key
 	return error;
 }
 
-/* Moves the feed from `head` to the evidence `keep`, and keeps `head` as evidence. */
-static int switch_to(git_repository *repo, const char *feed_ref, const civic_pubkey *me,
-		     const git_oid *head, const git_oid *keep)
+/* Moves `ref` from `head` to the evidence `keep`, and keeps `head` as
+ * evidence at `evidence_ref` first, unless it is kept there already. */
+static int switch_to(git_repository *repo, const char *ref, const char *evidence_ref, const git_oid *head,
+		     const git_oid *keep)
 {
-	civic_buf ref = CIVIC_BUF_INIT;
 	git_oid held;
-	int error;
+	int error = 0;
 
-	if ((error = civic_fork_refname(&ref, me, head)) < 0)
-		goto done;
-	if (git_reference_name_to_id(&held, repo, ref.ptr) < 0 &&
-	    (error = civic_ref_move(repo, ref.ptr, head, NULL, "civic: fork resolve, kept as evidence")) < 0)
-		goto done;
-	error = civic_ref_move(repo, feed_ref, keep, head, "civic: fork resolve");
-done:
+	if (git_reference_name_to_id(&held, repo, evidence_ref) < 0)
+		error = civic_ref_move(repo, evidence_ref, head, NULL, "civic: fork resolve, kept as evidence");
+	if (error == 0)
+		error = civic_ref_move(repo, ref, keep, head, "civic: fork resolve");
 	git_error_clear();
-	civic_buf_dispose(&ref);
 	return error;
 }
 
@@ -237,7 +258,7 @@ int civic_fork_resolve(git_oid *out, git_repository *repo, const civic_key *key,
 		       const char *reason)
 {
 	const civic_pubkey *me = civic_key_public(key);
-	civic_buf feed_ref = CIVIC_BUF_INIT;
+	civic_buf feed_ref = CIVIC_BUF_INIT, evidence = CIVIC_BUF_INIT;
 	civic_fork *forks = NULL;
 	size_t n = 0, i, written = 0;
 	git_oid head;
@@ -261,7 +282,8 @@ int civic_fork_resolve(git_oid *out, git_repository *repo, const civic_key *key,
 		error = CIVIC_ENOTFOUND;
 		goto done;
 	}
-	if (found && (error = switch_to(repo, feed_ref.ptr, me, &head, keep)) < 0)
+	if (found && ((error = civic_fork_refname(&evidence, me, &head)) < 0 ||
+		      (error = switch_to(repo, feed_ref.ptr, evidence.ptr, &head, keep)) < 0))
 		goto done;
 	free(forks);
 	forks = NULL;
@@ -283,5 +305,118 @@ int civic_fork_resolve(git_oid *out, git_repository *repo, const civic_key *key,
 done:
 	free(forks);
 	civic_buf_dispose(&feed_ref);
+	civic_buf_dispose(&evidence);
+	return error;
+}
+
+/* -------------------------------------------------------------------------
+ * Settling the roster, by an admin
+ */
+
+/* Whether `commit` heads a roster fork kept as evidence. */
+static int is_roster_evidence(git_repository *repo, const git_oid *commit)
+{
+	civic_buf ref = CIVIC_BUF_INIT;
+	git_oid held;
+	int found = civic_fork_roster_refname(&ref, commit) == 0 &&
+		    git_reference_name_to_id(&held, repo, ref.ptr) == 0 && git_oid_equal(&held, commit);
+
+	git_error_clear();
+	civic_buf_dispose(&ref);
+	return found;
+}
+
+int civic_fork_names_roster(git_repository *repo, const git_oid *commit)
+{
+	git_oid head;
+	int in_roster = git_reference_name_to_id(&head, repo, CIVIC_ROSTER_REF) == 0 &&
+			(git_oid_equal(&head, commit) || git_graph_descendant_of(repo, &head, commit) == 1);
+
+	git_error_clear();
+	return in_roster || is_roster_evidence(repo, commit);
+}
+
+/* Before anything moves: the roster that is to stand verifies, and this
+ * node's key is an admin in it (a settlement is signed on top of it). */
+static int check_keep(git_repository *repo, const civic_key *key, const char *network_hex, const git_oid *keep)
+{
+	civic_roster *r = NULL;
+	int error = civic_roster_load_at(&r, repo, keep, network_hex);
+
+	if (error == 0 && !civic_member_is_admin(civic_roster_find(r, civic_key_public(key)))) {
+		civic_error_set(CIVIC_ERROR_ROSTER, "this node's key is not an admin in the roster to keep");
+		error = CIVIC_EINVALID;
+	}
+	civic_roster_free(r);
+	return error;
+}
+
+/* The roster moves to the evidence `keep`; what it held becomes evidence. */
+static int switch_roster(git_repository *repo, const git_oid *head, const git_oid *keep)
+{
+	civic_buf evidence = CIVIC_BUF_INIT;
+	int error = civic_fork_roster_refname(&evidence, head);
+
+	if (error == 0)
+		error = switch_to(repo, CIVIC_ROSTER_REF, evidence.ptr, head, keep);
+	civic_buf_dispose(&evidence);
+	return error;
+}
+
+/* Whether a roster fork is kept that the roster does not hold yet. */
+static int roster_fork_open(int *open, git_repository *repo)
+{
+	civic_fork *forks = NULL;
+	size_t n = 0, i;
+	int error = collect_refs(&forks, &n, repo);
+
+	roster_states(forks, n, repo);
+	for (*open = 0, i = 0; i < n; i++)
+		*open |= forks[i].roster && forks[i].state == CIVIC_FORK_OPEN;
+	free(forks);
+	return error;
+}
+
+int civic_fork_resolve_roster(git_oid *out, git_repository *repo, const civic_key *key, const char *network_hex,
+			      const git_oid *keep, const char *reason)
+{
+	civic_roster *roster = NULL;
+	civic_fork *forks = NULL;
+	size_t n = 0, i;
+	git_oid head;
+	int open, error;
+
+	if ((error = git_reference_name_to_id(&head, repo, CIVIC_ROSTER_REF)) < 0)
+		return civic_error_from_git(error, "cannot read the roster");
+	if (!git_oid_equal(&head, keep) && !is_roster_evidence(repo, keep)) {
+		civic_error_set(CIVIC_ERROR_ROSTER,
+				"the commit to keep is neither the roster's head nor a roster fork kept as evidence");
+		return CIVIC_ENOTFOUND;
+	}
+	if ((error = roster_fork_open(&open, repo)) < 0)
+		return error;
+	if (!open) {
+		civic_error_set(CIVIC_ERROR_ROSTER, "no fork of the roster is open");
+		return CIVIC_EINVALID;
+	}
+	if ((error = check_keep(repo, key, network_hex, keep)) < 0)
+		return error;
+	if (!git_oid_equal(&head, keep) && (error = switch_roster(repo, &head, keep)) < 0)
+		return error;
+	if ((error = civic_roster_load(&roster, repo, network_hex)) < 0 ||
+	    (error = collect_refs(&forks, &n, repo)) < 0)
+		goto done;
+	roster_states(forks, n, repo);
+	for (i = 0; i < n && error == 0; i++) {
+		git_oid now = civic_roster_head(roster);
+		/* An earlier settlement may have taken this one in with its own. */
+		if (forks[i].roster && forks[i].state == CIVIC_FORK_OPEN && !holds(repo, &now, &forks[i].head))
+			error = civic_roster_settle(roster, repo, key, &forks[i].head, reason);
+	}
+	if (error == 0)
+		*out = civic_roster_head(roster);
+done:
+	free(forks);
+	civic_roster_free(roster);
 	return error;
 }

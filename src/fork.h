@@ -13,6 +13,9 @@
  *     where the two part (civic fork resolve writes it);
  *   - the network's admins': a revocation whose last valid commit lies on
  *     one history (the other is then after the revocation).
+ * A second roster is settled by an admin's commit that joins both rosters
+ * (roster.h, civic_roster_settle): no entry is lost, so nothing is
+ * abandoned, and the evidence is then held by the roster itself (merged).
  * Every node that sees the statement follows it: a node holding the
  * abandoned history as its feed switches to the one that stands, and keeps
  * what it held as evidence. Evidence is never deleted.
@@ -37,6 +40,7 @@ typedef enum {
 	CIVIC_FORK_ABANDONED,       /* its author abandoned this history (a fork-resolution) */
 	CIVIC_FORK_REVOKED,         /* the admins' revocation point is on the other history */
 	CIVIC_FORK_IN_FEED,         /* the feed itself holds it now (the history it kept stood) */
+	CIVIC_FORK_MERGED,          /* a second roster the roster holds now: an admin's settlement took it in */
 } civic_fork_state;
 
 typedef struct {
@@ -50,6 +54,9 @@ typedef struct {
 
 /* refs/civic/forks/<hex>/<head>. */
 int civic_fork_refname(civic_buf *out, const civic_pubkey *author, const git_oid *head);
+
+/* refs/civic/forks/roster/<head>. */
+int civic_fork_roster_refname(civic_buf *out, const git_oid *head);
 
 /* When record is a fork-resolution, *abandons receives the commit it
  * abandons and 1 is returned; 0 for any other record. */
@@ -72,5 +79,19 @@ const char *civic_fork_state_name(civic_fork_state state);
 int civic_fork_resolve(git_oid *out, git_repository *repo, const civic_key *key, const char *author_name,
 		       const char *network_hex, const civic_schemas *schemas, const git_oid *keep,
 		       const char *reason);
+
+/* Whether commit is a commit of the roster or heads a roster fork kept as
+ * evidence: what `civic fork resolve --keep` settles then is the roster. */
+int civic_fork_names_roster(git_repository *repo, const git_oid *commit);
+
+/* An admin settles the roster's forks: `keep` (the roster's head, or a
+ * roster fork kept as evidence, in which this node's key must be an admin)
+ * stands; when it is the evidence, the roster moves to it and the roster it
+ * held becomes evidence. Then each other roster still open is taken in by
+ * one settlement (civic_roster_settle). *out receives the roster's new
+ * head. CIVIC_ENOTFOUND when keep is neither; CIVIC_EINVALID when no
+ * roster fork is open. */
+int civic_fork_resolve_roster(git_oid *out, git_repository *repo, const civic_key *key, const char *network_hex,
+			      const git_oid *keep, const char *reason);
 
 #endif

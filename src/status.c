@@ -380,7 +380,10 @@ static int count_forks(civic_status *s, git_repository *repo, const char *networ
 
 	for (i = 0; error == 0 && i < n; i++) {
 		if (forks[i].roster) {
-			s->roster_forks++;
+			if (forks[i].state == CIVIC_FORK_OPEN)
+				s->roster_forks++;
+			else
+				s->roster_forks_settled++;
 			continue;
 		}
 		for (j = 0; j < s->count; j++)

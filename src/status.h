@@ -44,7 +44,8 @@ typedef struct {
 	size_t count, alloc;
 	civic_node_status *nodes;   /* the nodes' signed statements held (state.h) */
 	size_t nnodes;
-	size_t roster_forks;
+	size_t roster_forks;         /* open: no settlement holds them yet */
+	size_t roster_forks_settled; /* taken in by an admin's settlement, kept as evidence */
 	size_t attachments_present, attachments_missing, attachments_corrupt, attachments_purged;
 } civic_status;
 

@@ -23,7 +23,6 @@
 #include <string.h>
 #include <time.h>
 
-#define ROSTER_CHAIN_MAX 100000
 
 /* What a ref under refs/civic/ is, by its name (classify()). */
 typedef enum { REF_OTHER, REF_ROSTER, REF_FEED, REF_FEED_FORK, REF_ROSTER_FORK, REF_STATE, REF_STEP } ref_kind;
@@ -521,22 +520,17 @@ static int fetch_all(sync_state *st, incoming *in, want_list *want)
  * -1 behind, 0 neither (a fork). */
 typedef enum { REL_AHEAD = 1, REL_BEHIND = -1, REL_DIVERGED = 0 } relation;
 
+/* Both rosters verified: by ancestry, as a settlement (roster.h) joins two
+ * lines, and a roster that took in ours extends it. */
 static int roster_relation(relation *rel, git_repository *repo, const git_oid *theirs, const git_oid *ours)
 {
-	git_oid *ids = NULL;
-	size_t n;
-	int reached, error;
+	int d = git_graph_descendant_of(repo, theirs, ours);
 
-	if ((error = civic_chain_collect_until(&ids, &n, &reached, repo, theirs, ours, ROSTER_CHAIN_MAX)) < 0)
-		return error;
-	free(ids);
-	*rel = REL_AHEAD;
-	if (reached)
-		return 0;
-	if ((error = civic_chain_collect_until(&ids, &n, &reached, repo, ours, theirs, ROSTER_CHAIN_MAX)) < 0)
-		return error;
-	free(ids);
-	*rel = reached ? REL_BEHIND : REL_DIVERGED;
+	if (d == 0)
+		d = git_graph_descendant_of(repo, ours, theirs) == 1 ? 2 : d;
+	if (d < 0)
+		return civic_error_from_git(d, "cannot compare the two rosters");
+	*rel = d == 1 ? REL_AHEAD : d == 2 ? REL_BEHIND : REL_DIVERGED;
 	return 0;
 }
 
@@ -550,26 +544,51 @@ static int tree_object(const char *root, const git_tree_entry *e, void *payload)
 
 static int collect_roster(sync_state *st, const git_oid *theirs, const git_oid *ours)
 {
-	git_oid *ids = NULL;
-	size_t n = 0, i;
-	int reached, error;
+	git_revwalk *walk = NULL;
+	git_oid id;
+	int error;
 
-	if ((error = civic_chain_collect_until(&ids, &n, &reached, st->q, theirs, ours, ROSTER_CHAIN_MAX)) < 0)
-		return error;
-	for (i = 0; i < n && error == 0; i++) {
+	/* Both lines of a settlement: a revwalk, not the first parents. */
+	if ((error = git_revwalk_new(&walk, st->q)) < 0 || (error = git_revwalk_push(walk, theirs)) < 0 ||
+	    (ours && (error = git_revwalk_hide(walk, ours)) < 0)) {
+		git_revwalk_free(walk);
+		return civic_error_from_git(error, "cannot walk the peer's roster");
+	}
+	while ((error = git_revwalk_next(&id, walk)) == 0) {
 		git_commit *c = NULL;
 		git_tree *tree = NULL;
-		if ((error = civic_oidset_add(st->read, &ids[i])) < 0)
-			break;
-		if (git_commit_lookup(&c, st->q, &ids[i]) == 0 && git_commit_tree(&tree, c) == 0 &&
+		if (civic_oidset_add(st->read, &id) < 0) {
+			git_revwalk_free(walk);
+			return CIVIC_ERROR;
+		}
+		if (git_commit_lookup(&c, st->q, &id) == 0 && git_commit_tree(&tree, c) == 0 &&
 		    civic_oidset_add(st->read, git_tree_id(tree)) == 0)
 			git_tree_walk(tree, GIT_TREEWALK_PRE, tree_object, st->read);
 		git_tree_free(tree);
 		git_commit_free(c);
 	}
+	git_revwalk_free(walk);
+	if (error != GIT_ITEROVER)
+		return civic_error_from_git(error, "cannot walk the peer's roster");
 	git_error_clear();
+	return 0;
+}
+
+/* Whether `theirs` holds `ours` through a settlement's second parent only:
+ * a settlement took in the roster this node held (roster.h). */
+static int took_in(git_repository *repo, const git_oid *theirs, const git_oid *ours)
+{
+	civic_oidset *stop = NULL;
+	git_oid *ids = NULL, at;
+	size_t n = 0;
+	int reached = 0;
+
+	if (civic_oidset_new(&stop) == 0 && civic_oidset_add(stop, ours) == 0)
+		civic_chain_collect_first_parents(&ids, &n, &reached, &at, repo, theirs, stop, SIZE_MAX);
 	free(ids);
-	return error;
+	civic_oidset_free(stop);
+	git_error_clear();
+	return !reached;
 }
 
 /* The roster the peer sends: taken when it verifies from the network id and
@@ -601,6 +620,9 @@ static int sync_roster(sync_state *st, const char *refname, const git_oid *their
 		    (error = add_objects(st, theirs, have ? &ours : NULL)) < 0 ||
 		    (error = add_move(st, CIVIC_ROSTER_REF, theirs, have ? &ours : NULL)) < 0)
 			return error;
+		if (have && took_in(st->q, theirs, &ours))
+			return add_item(st, CIVIC_SYNC_ACCEPTED, refname, theirs, civic_roster_count(candidate),
+					"an admin's signed settlement of a roster fork takes in the roster this node held");
 		return add_item(st, CIVIC_SYNC_ACCEPTED, refname, theirs, civic_roster_count(candidate), NULL);
 	}
 	civic_roster_free(candidate);

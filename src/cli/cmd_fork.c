@@ -16,7 +16,10 @@ static const char usage[] =
 	   "       civic fork resolve --keep COMMIT --reason TEXT [--passphrase-file FILE]\n"
 	   "  resolve: for this node's own feed, the history whose head is COMMIT stands\n"
 	   "  (the feed's head, or a fork kept as evidence); a signed fork-resolution\n"
-	   "  record abandons the other, and every node follows it when it syncs\n");
+	   "  record abandons the other, and every node follows it when it syncs.\n"
+	   "  For the roster (COMMIT is its head or a roster fork), an admin signs a\n"
+	   "  settlement that joins both rosters, COMMIT's entries standing where\n"
+	   "  both name one key; every node holding either takes it when it syncs\n");
 
 static json_t *fork_json(const civic_fork *f, const civic_roster *roster)
 {
@@ -101,7 +104,7 @@ static int fork_resolve(const cli_context *ctx, int argc, char **argv)
 	civic_key *key = NULL;
 	char hex[GIT_OID_HEXSZ + 1];
 	git_oid keep, id;
-	int error, code;
+	int roster, error, code;
 	const cli_option opts[] = { { "keep", &keep_text, NULL }, { "reason", &reason, NULL },
 				    { "passphrase-file", &pass_file, NULL }, { NULL, NULL, NULL } };
 
@@ -112,12 +115,17 @@ static int fork_resolve(const cli_context *ctx, int argc, char **argv)
 	if ((error = civic_text_check_name(reason, 300, "the reason")) < 0 ||
 	    (error = cli_open_node(&node, ctx, CIVIC_NODE_WRITE)) < 0 ||
 	    (error = cli_require_network(&network, node)) < 0 ||
-	    (error = cli_resolve_commit(&keep, civic_node_repository(node), keep_text)) < 0 ||
-	    (error = cli_check_caught_up(node, NULL)) < 0 ||
+	    (error = cli_resolve_commit(&keep, civic_node_repository(node), keep_text)) < 0) {
+		code = cli_error_civic(error);
+		goto done;
+	}
+	roster = civic_fork_names_roster(civic_node_repository(node), &keep);
+	if ((error = cli_check_caught_up(node, roster ? CIVIC_ROSTER_REF : NULL)) < 0 ||
 	    (error = civic_schemas_new(&schemas)) < 0 ||
 	    (error = cli_load_key(&key, node, pass_file)) < 0 ||
-	    (error = civic_fork_resolve(&id, civic_node_repository(node), key, civic_node_name(node), network,
-					schemas, &keep, reason)) < 0) {
+	    (error = roster ? civic_fork_resolve_roster(&id, civic_node_repository(node), key, network, &keep, reason)
+			    : civic_fork_resolve(&id, civic_node_repository(node), key, civic_node_name(node),
+						 network, schemas, &keep, reason)) < 0) {
 		code = cli_error_civic(error);
 		goto done;
 	}

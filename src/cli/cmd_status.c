@@ -160,6 +160,8 @@ static int print_status(const civic_node *node, const civic_status *st, civic_pe
 			print_feed(&st->feeds[i]);
 		if (st->roster_forks)
 			printf(_("ROSTER FORK: %zu other signed rosters kept\n"), st->roster_forks);
+		if (st->roster_forks_settled)
+			printf(_("roster: %zu settled forks kept as evidence\n"), st->roster_forks_settled);
 		printf(_("attachments: %zu present, %zu missing, %zu corrupt\n"), st->attachments_present,
 		       st->attachments_missing, st->attachments_corrupt);
 		if (st->attachments_purged)
@@ -185,8 +187,9 @@ static int print_status(const civic_node *node, const civic_status *st, civic_pe
 	for (i = 0; json && i < st->count; i++)
 		json_array_append_new(feeds, feed_json(&st->feeds[i]));
 	if (json) {
-		out = json_pack("{s:s, s:o, s:I, s:{s:I, s:I, s:I, s:I}, s:o, s:o}", "network", civic_node_network(node),
+		out = json_pack("{s:s, s:o, s:I, s:I, s:{s:I, s:I, s:I, s:I}, s:o, s:o}", "network", civic_node_network(node),
 			"feeds", feeds, "roster_forks", (json_int_t)st->roster_forks,
+			"roster_forks_settled", (json_int_t)st->roster_forks_settled,
 			"attachments", "present", (json_int_t)st->attachments_present,
 			"missing", (json_int_t)st->attachments_missing, "corrupt", (json_int_t)st->attachments_corrupt,
 			"purged", (json_int_t)st->attachments_purged,

@@ -32,6 +32,8 @@ test_expect_success 'fork resolve: only for this node'"'"'s own feed, with a com
 	err_has "no fork of this node'"'"'s feed is open" &&
 	civic --home a sync "$(abs cc)/archive.git" >/dev/null;
 	test_refused 1 a fork resolve --keep "$(git_in cc rev-parse refs/civic/roster)" --reason "Грешно" &&
+	err_has "no fork of the roster is open" &&
+	test_refused 1 a fork resolve --keep "$(git_in a rev-list --max-parents=0 "$(node_feed a)")" --reason "Грешно" &&
 	err_has "neither this node'"'"'s feed head nor a fork kept as evidence" &&
 	test_expect_code 129 civic --home a fork resolve --keep "$(cat laptop1)" 2>err &&
 	test_refused 1 a fork resolve --keep "$(cat laptop1)" --reason "$(printf "a\033b")"

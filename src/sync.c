@@ -994,8 +994,11 @@ static int sync_state_ref(sync_state *st, const char *refname, const git_oid *th
 	if (!st->roster || !(m = civic_roster_find(st->roster, &node)))
 		return add_item(st, CIVIC_SYNC_REJECTED, refname, theirs, 0,
 				"the key is not a member of the network (yet)");
+	/* A revoked member's statement is stale, not hostile: it was likely
+	 * signed before the revocation, and relays keep it. Not taken, and not
+	 * reported, or every sync from such a relay would fail for good. */
 	if (m->revoked)
-		return add_item(st, CIVIC_SYNC_REJECTED, refname, theirs, 0, "the key was revoked");
+		return 0;
 	/* An older statement is not even checked, nor reported: the peer
 	 * gets ours when it syncs, and nothing of its own is taken. */
 	if (have && civic_state_serial(&mine, st->main, &ours) == 0 &&

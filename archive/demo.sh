@@ -15,7 +15,8 @@
 # Photos travel the same way, after the records: each node pushes the bytes
 # of its attachments to the relay, and the others fetch and check them
 # against the signed records. When a photo is withdrawn, a signed retraction
-# takes its bytes off every node and the relay; the record stays.
+# takes its bytes off every node and the relay; the record stays. When two
+# admins' rosters part, one signed settlement joins them on every node.
 #
 #   sh archive/demo.sh build/civic [DIR]     (DIR defaults to build/demo)
 set -eu
@@ -158,6 +159,50 @@ for n in $(nodes); do
 	sync_show "$n" relay
 done
 
+# Two keys that are never synced, only admitted: the Civic Center's backup
+# admin key, and the network's auditor.
+for extra in center-backup auditor; do
+	head -c 18 /dev/urandom | base64 > "keys/$extra.pass"
+	chmod 600 "keys/$extra.pass"
+done
+"$CIVIC" --home "$DEMO/center-backup" init --name "Граждански център – резервен ключ" --municipality kyustendil \
+	--role civic-center --passphrase-file keys/center-backup.pass >/dev/null
+"$CIVIC" --home "$DEMO/auditor" init --name "Независим одитор на мрежата" --municipality kyustendil \
+	--role auditor --passphrase-file keys/auditor.pass >/dev/null
+cp -a civic-center center-laptop
+cp keys/civic-center.pass keys/center-laptop.pass
+before=$(git_of civic-center rev-parse refs/civic/roster)
+
+say "The roster forks: the Civic Center's office admits a backup admin key while its coordinator, offline at a meeting, admits an auditor from a laptop"
+civic civic-center member add --name "Граждански център – резервен ключ" --municipality kyustendil \
+	--role civic-center --key "$(civic center-backup id | head -n 1)" | sed 's/^/  office: /'
+sync_show civic-center relay
+civic center-laptop member add --name "Независим одитор на мрежата" --municipality kyustendil \
+	--role auditor --key "$(civic auditor id | head -n 1)" | sed 's/^/  laptop: /'
+sync_show center-laptop relay
+for n in $(nodes); do
+	sync_show "$n" relay
+done
+civic rila status | grep 'ROSTER FORK' | sed 's/^/  rila: /'
+
+say "The Civic Center settles the fork with one signed roster commit that joins both rosters"
+civic civic-center fork resolve --keep "$(git_of civic-center rev-parse refs/civic/roster)" \
+	--reason "И резервният ключ, и одиторът са приети" | sed 's/^/  settlement: /'
+settled=$(git_of civic-center rev-parse refs/civic/roster)
+sync_show civic-center relay
+sync_show center-laptop relay
+for n in $(nodes); do
+	sync_show "$n" relay
+done
+for n in $(nodes) center-laptop; do
+	[ "$(git_of "$n" rev-parse refs/civic/roster)" = "$settled" ] ||
+		{ echo "demo: $n does not hold the settled roster" >&2; exit 1; }
+done
+[ "$(git_of civic-center rev-list --count "$before..$settled")" = 3 ] ||
+	{ echo "demo: the settled roster is not the two sides and the settlement" >&2; exit 1; }
+civic rila network show | grep -e 'резервен ключ' -e 'одитор' | sed 's/^/  rila: /'
+echo "  every node holds the settled roster, with both the backup admin key and the auditor"
+
 say "What each node holds now, as civic status shows it at Рила"
 civic rila status | sed 's/^/  /'
 
@@ -199,9 +244,12 @@ for n in $(nodes); do
 done
 civic civic-center audit | tail -n 2 | head -n 1 | sed 's/^/  /'
 # archive_refs NODE: the archive proper (roster, feeds, attachments), not
-# the nodes' statements of what they hold, which differ by nature.
+# the nodes' statements of what they hold, nor the evidence of the roster
+# fork the settled roster holds (which side each node saw first), which
+# differ by nature.
 archive_refs() {
-	git_of "$1" for-each-ref --format='%(objectname) %(refname)' refs/civic | grep -v ' refs/civic/state/'
+	git_of "$1" for-each-ref --format='%(objectname) %(refname)' refs/civic |
+		grep -v -e ' refs/civic/state/' -e ' refs/civic/forks/roster/'
 }
 first=$(archive_refs civic-center | sha256sum)
 for n in $(nodes); do

@@ -237,19 +237,23 @@ static int append_resolution(git_oid *out, git_repository *repo, const civic_key
 	return error;
 }
 
-/* Moves `ref` from `head` to the evidence `keep`, and keeps `head` as
- * evidence at `evidence_ref` first, unless it is kept there already. */
-static int switch_to(git_repository *repo, const char *ref, const char *evidence_ref, const git_oid *head,
-		     const git_oid *keep)
+/* Moves the feed from `head` to the evidence `keep`, and keeps `head` as evidence. */
+static int switch_to(git_repository *repo, const char *feed_ref, const civic_pubkey *me,
+		     const git_oid *head, const git_oid *keep)
 {
+	civic_buf ref = CIVIC_BUF_INIT;
 	git_oid held;
-	int error = 0;
+	int error;
 
-	if (git_reference_name_to_id(&held, repo, evidence_ref) < 0)
-		error = civic_ref_move(repo, evidence_ref, head, NULL, "civic: fork resolve, kept as evidence");
-	if (error == 0)
-		error = civic_ref_move(repo, ref, keep, head, "civic: fork resolve");
+	if ((error = civic_fork_refname(&ref, me, head)) < 0)
+		goto done;
+	if (git_reference_name_to_id(&held, repo, ref.ptr) < 0 &&
+	    (error = civic_ref_move(repo, ref.ptr, head, NULL, "civic: fork resolve, kept as evidence")) < 0)
+		goto done;
+	error = civic_ref_move(repo, feed_ref, keep, head, "civic: fork resolve");
+done:
 	git_error_clear();
+	civic_buf_dispose(&ref);
 	return error;
 }
 
@@ -258,7 +262,7 @@ int civic_fork_resolve(git_oid *out, git_repository *repo, const civic_key *key,
 		       const char *reason)
 {
 	const civic_pubkey *me = civic_key_public(key);
-	civic_buf feed_ref = CIVIC_BUF_INIT, evidence = CIVIC_BUF_INIT;
+	civic_buf feed_ref = CIVIC_BUF_INIT;
 	civic_fork *forks = NULL;
 	size_t n = 0, i, written = 0;
 	git_oid head;
@@ -282,8 +286,7 @@ int civic_fork_resolve(git_oid *out, git_repository *repo, const civic_key *key,
 		error = CIVIC_ENOTFOUND;
 		goto done;
 	}
-	if (found && ((error = civic_fork_refname(&evidence, me, &head)) < 0 ||
-		      (error = switch_to(repo, feed_ref.ptr, evidence.ptr, &head, keep)) < 0))
+	if (found && (error = switch_to(repo, feed_ref.ptr, me, &head, keep)) < 0)
 		goto done;
 	free(forks);
 	forks = NULL;
@@ -305,7 +308,6 @@ int civic_fork_resolve(git_oid *out, git_repository *repo, const civic_key *key,
 done:
 	free(forks);
 	civic_buf_dispose(&feed_ref);
-	civic_buf_dispose(&evidence);
 	return error;
 }
 
@@ -336,33 +338,6 @@ int civic_fork_names_roster(git_repository *repo, const git_oid *commit)
 	return in_roster || is_roster_evidence(repo, commit);
 }
 
-/* Before anything moves: the roster that is to stand verifies, and this
- * node's key is an admin in it (a settlement is signed on top of it). */
-static int check_keep(git_repository *repo, const civic_key *key, const char *network_hex, const git_oid *keep)
-{
-	civic_roster *r = NULL;
-	int error = civic_roster_load_at(&r, repo, keep, network_hex);
-
-	if (error == 0 && !civic_member_is_admin(civic_roster_find(r, civic_key_public(key)))) {
-		civic_error_set(CIVIC_ERROR_ROSTER, "this node's key is not an admin in the roster to keep");
-		error = CIVIC_EINVALID;
-	}
-	civic_roster_free(r);
-	return error;
-}
-
-/* The roster moves to the evidence `keep`; what it held becomes evidence. */
-static int switch_roster(git_repository *repo, const git_oid *head, const git_oid *keep)
-{
-	civic_buf evidence = CIVIC_BUF_INIT;
-	int error = civic_fork_roster_refname(&evidence, head);
-
-	if (error == 0)
-		error = switch_to(repo, CIVIC_ROSTER_REF, evidence.ptr, head, keep);
-	civic_buf_dispose(&evidence);
-	return error;
-}
-
 /* Whether a roster fork is kept that the roster does not hold yet. */
 static int roster_fork_open(int *open, git_repository *repo)
 {
@@ -374,6 +349,22 @@ static int roster_fork_open(int *open, git_repository *repo)
 	for (*open = 0, i = 0; i < n; i++)
 		*open |= forks[i].roster && forks[i].state == CIVIC_FORK_OPEN;
 	free(forks);
+	return error;
+}
+
+/* The roster to keep, verified, with this node's key an admin in it: the
+ * settlements are signed on top of it. */
+static int load_keep(civic_roster **out, git_repository *repo, const civic_key *key, const char *network_hex,
+		     const git_oid *keep)
+{
+	int error = civic_roster_load_at(out, repo, keep, network_hex);
+
+	if (error == 0 && !civic_member_is_admin(civic_roster_find(*out, civic_key_public(key)))) {
+		civic_error_set(CIVIC_ERROR_ROSTER, "this node's key is not an admin in the roster to keep");
+		civic_roster_free(*out);
+		*out = NULL;
+		error = CIVIC_EINVALID;
+	}
 	return error;
 }
 
@@ -399,19 +390,21 @@ int civic_fork_resolve_roster(git_oid *out, git_repository *repo, const civic_ke
 		civic_error_set(CIVIC_ERROR_ROSTER, "no fork of the roster is open");
 		return CIVIC_EINVALID;
 	}
-	if ((error = check_keep(repo, key, network_hex, keep)) < 0)
+	if ((error = load_keep(&roster, repo, key, network_hex, keep)) < 0)
 		return error;
-	if (!git_oid_equal(&head, keep) && (error = switch_roster(repo, &head, keep)) < 0)
-		return error;
-	if ((error = civic_roster_load(&roster, repo, network_hex)) < 0 ||
-	    (error = collect_refs(&forks, &n, repo)) < 0)
+	/* Keeping the evidence: its history goes first, this node's roster
+	 * second, and the ref moves on from that roster as from any other. */
+	if (!git_oid_equal(&head, keep) &&
+	    (error = civic_roster_settle(roster, repo, key, &head, &head, reason)) < 0)
+		goto done;
+	if ((error = collect_refs(&forks, &n, repo)) < 0)
 		goto done;
 	roster_states(forks, n, repo);
 	for (i = 0; i < n && error == 0; i++) {
 		git_oid now = civic_roster_head(roster);
 		/* An earlier settlement may have taken this one in with its own. */
 		if (forks[i].roster && forks[i].state == CIVIC_FORK_OPEN && !holds(repo, &now, &forks[i].head))
-			error = civic_roster_settle(roster, repo, key, &forks[i].head, reason);
+			error = civic_roster_settle(roster, repo, key, &forks[i].head, NULL, reason);
 	}
 	if (error == 0)
 		*out = civic_roster_head(roster);

@@ -86,9 +86,9 @@ int civic_fork_names_roster(git_repository *repo, const git_oid *commit);
 
 /* An admin settles the roster's forks: `keep` (the roster's head, or a
  * roster fork kept as evidence, in which this node's key must be an admin)
- * stands; when it is the evidence, the roster moves to it and the roster it
- * held becomes evidence. Then each other roster still open is taken in by
- * one settlement (civic_roster_settle). *out receives the roster's new
+ * stands first; each other roster still open, this node's own included
+ * when keep is the evidence, is taken in by one settlement on top of it
+ * (civic_roster_settle), the ref moving forward each time. *out receives the roster's new
  * head. CIVIC_ENOTFOUND when keep is neither; CIVIC_EINVALID when no
  * roster fork is open. */
 int civic_fork_resolve_roster(git_oid *out, git_repository *repo, const civic_key *key, const char *network_hex,

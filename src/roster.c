@@ -1002,7 +1002,7 @@ done:
 }
 
 int civic_roster_settle(civic_roster *roster, git_repository *repo, const civic_key *admin_key,
-			const git_oid *other, const char *reason)
+			const git_oid *other, const git_oid *ref_now, const char *reason)
 {
 	const civic_member *admin = civic_roster_find(roster, civic_key_public(admin_key));
 	civic_roster *theirs = NULL, *merged = NULL;
@@ -1039,7 +1039,8 @@ int civic_roster_settle(civic_roster *roster, git_repository *repo, const civic_
 	}
 	if ((error = civic_signed_commit_create_with_parents(&id, repo, admin_key, admin->name, &tree_id,
 							     (const git_commit **)parents, 2, msg.ptr)) < 0 ||
-	    (error = civic_ref_move(repo, CIVIC_ROSTER_REF, &id, &roster->head, "civic: roster settlement")) < 0)
+	    (error = civic_ref_move(repo, CIVIC_ROSTER_REF, &id, ref_now ? ref_now : &roster->head,
+				    "civic: roster settlement")) < 0)
 		goto done;
 	/* The roster becomes the settled one. */
 	free(roster->members);

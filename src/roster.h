@@ -90,13 +90,15 @@ int civic_roster_add(civic_roster *roster, git_repository *repo, const civic_key
 int civic_roster_revoke(civic_roster *roster, git_repository *repo, const civic_key *admin_key,
 			const civic_pubkey *member, const git_oid *last_valid, const char *reason);
 
-/* Settles a fork of the roster: signs, on top of this node's roster, a
- * commit whose second parent is `other` (a roster of this network beside
- * it, neither holding the other) and whose tree is the union of both, this
- * node's entries standing where both name one key. Every node holding
- * either roster then takes it as the roster's next commit. Refused when the
- * union would leave no admin. */
+/* Settles a fork of the roster: signs, on top of `roster`, a commit whose
+ * second parent is `other` (a roster of this network beside it, neither
+ * holding the other) and whose tree is the union of both, roster's entries
+ * standing where both name one key; then moves refs/civic/roster to it from
+ * ref_now (NULL: roster's head; or `other`, when the roster kept is a fork
+ * this node kept as evidence). Every node holding either roster then takes
+ * it as the roster's next commit. Refused when the union would leave no
+ * admin. */
 int civic_roster_settle(civic_roster *roster, git_repository *repo, const civic_key *admin_key,
-			const git_oid *other, const char *reason);
+			const git_oid *other, const git_oid *ref_now, const char *reason);
 
 #endif

@@ -13,6 +13,7 @@
 #   4. the center settles; everyone converges on one roster with x and y
 #   5. a node that went on with its own roster past the settlement stays
 #      forked, and settles again; an admin may also keep the other roster
+#      first
 . "$(dirname "$0")/test-lib.sh"
 
 PORT=$(free_ports 1 $((20000 + ($$ % 4000) * 8 + 6)))
@@ -38,13 +39,15 @@ allowed() { civic --home "$1" allowed-signers >"$TEST_DIR/allowed_signers"; }
 
 test_expect_success 'setup: a network with two admins, members a and b; a relay behind git daemon' '
 	new_network cc "Мрежа Кюстендил" &&
-	new_node cc2 "Граждански център – Дупница" dupnitsa civic-center &&
+	ssh-keygen -q -t ed25519 -N "" -f c2key &&
+	civic --home cc2 init --name "Граждански център – Дупница" --municipality dupnitsa --role civic-center \
+		--no-passphrase --import-key c2key >/dev/null &&
 	civic --home cc member add --name "Граждански център – Дупница" --municipality dupnitsa \
 		--role civic-center --key "$(node_key cc2)" >/dev/null &&
 	fetch_roster cc cc2 && civic --home cc2 network join "$(cat cc.net)" >/dev/null &&
 	join_network cc a "НПО Рила" rila &&
 	join_network cc b "НПО Бобошево" boboshevo &&
-	( for n in a b cc2; do fetch_roster cc $n || exit 1; done ) &&
+	( for n in a b cc2; do fetch_roster cc $n || return 1; done ) &&
 	add_doc b "Първи отчет" >b1 &&
 	new_node x "НПО Икс" treklyano && new_node y "НПО Игрек" nevestino &&
 	mkdir srv && git init -q --bare srv/relay.git &&
@@ -52,7 +55,7 @@ test_expect_success 'setup: a network with two admins, members a and b; a relay 
 		--enable=receive-pack --informative-errors --listen=127.0.0.1 --port="$PORT" \
 		--base-path="$TEST_DIR/srv" "$TEST_DIR/srv" &&
 	wait_port "$PORT" &&
-	( for n in cc cc2 a b x y; do civic --home $n peer add relay "$RELAY_URL" --relay || exit 1; done ) &&
+	( for n in cc cc2 a b x y; do civic --home $n peer add relay "$RELAY_URL" --relay || return 1; done ) &&
 	sync_rc b 0 && sync_rc cc 0 && sync_rc cc2 0 && sync_rc a 0
 '
 
@@ -96,6 +99,29 @@ test_expect_success '3. only an admin settles, with the roster or a roster fork 
 	cp -a cc cc-before
 '
 
+# A settlement signed by a real admin, but whose tree drops what the other
+# side admitted: every node refuses it, whichever roster it holds.
+test_expect_success '3. a settlement that drops an entry of either roster is refused' '
+	git init -q --bare evil.git &&
+	git --git-dir evil.git fetch -q "$(abs cc)/archive.git" refs/civic/roster:refs/civic/roster \
+		"refs/civic/forks/roster/$ROSTER_B:refs/civic/forks/roster/$ROSTER_B" &&
+	SEQ=$(( $(git_in cc rev-list --first-parent --count "$ROSTER_A") + 1 )) &&
+	printf "roster: settle\n\nCivic-Network: %s\nCivic-Roster-Seq: %s\n" "$(cat cc.net)" "$SEQ" >msg &&
+	HEX2=$(node_feed cc2 | sed "s|refs/civic/feeds/||") &&
+	FORGED=$(GIT_AUTHOR_NAME="Граждански център – Дупница" GIT_AUTHOR_EMAIL="$HEX2@civic" \
+		GIT_COMMITTER_NAME="Граждански център – Дупница" GIT_COMMITTER_EMAIL="$HEX2@civic" \
+		git --git-dir evil.git -c gpg.format=ssh -c user.signingkey="$TEST_DIR/c2key" \
+		commit-tree -S "$ROSTER_A^{tree}" -p "$ROSTER_A" -p "$ROSTER_B" -F msg) &&
+	git --git-dir evil.git update-ref refs/civic/roster "$FORGED" &&
+	for n in cc cc2; do
+		rm -rf forged && cp -a $n forged &&
+		git_in forged for-each-ref >before &&
+		{ timeout 60 "$CIVIC" --home forged sync "$(abs evil.git)" >out 2>err; test $? = 1; } &&
+		grep -q "^  rejected .*a settlement must hold exactly the entries of both rosters it joins" out &&
+		git_in forged for-each-ref >after && cmp -s before after || return 1
+	done
+'
+
 test_expect_success '4. the center settles: one commit joins both rosters' '
 	civic --home cc fork resolve --keep "$ROSTER_A" --reason "И двете допускания важат" >settled &&
 	SETTLED=$(cat settled) &&
@@ -120,7 +146,7 @@ test_expect_success '4. stock git verifies the settlement, and the roster has on
 	grep -q "Good \"git\" signature" vc &&
 	for c in $(git_in cc rev-list refs/civic/roster); do
 		git_in cc -c gpg.ssh.allowedSignersFile="$TEST_DIR/allowed_signers" verify-commit "$c" 2>/dev/null ||
-			{ echo "# BAD $c" >&2; exit 1; }
+			{ echo "# BAD $c" >&2; return 1; }
 	done &&
 	test "$(git_in cc rev-list --max-parents=0 refs/civic/roster)" = "$(cat cc.net)" &&
 	git_in cc fsck --strict --full --no-progress 2>fsck &&
@@ -135,13 +161,15 @@ test_expect_success '4. every node takes the settlement, whichever roster it hel
 	sync_rc y 0 && sync_rc x 0 && sync_rc a 0 && sync_rc b 0 && sync_rc cc 0 && sync_rc cc2 0 &&
 	civic --home b status >/dev/null &&
 	for n in cc cc2 a b x y; do
-		test "$(roster_of $n)" = "$SETTLED" || { echo "# $n holds $(roster_of $n)" >&2; exit 1; }
+		test "$(roster_of $n)" = "$SETTLED" || { echo "# $n holds $(roster_of $n)" >&2; return 1; }
 	done &&
 	for n in x y; do
 		test "$(git_in cc rev-parse "$(node_feed $n)")" = "$(git_in $n rev-parse "$(node_feed $n)")" &&
-		test "$(git_in cc2 rev-parse "$(node_feed $n)")" = "$(git_in $n rev-parse "$(node_feed $n)")" || exit 1
+		test "$(git_in cc2 rev-parse "$(node_feed $n)")" = "$(git_in $n rev-parse "$(node_feed $n)")" || return 1
 	done &&
-	for n in cc cc2 a b x y; do sound $n || exit 1; done &&
+	for n in cc cc2 a b x y; do
+		sound $n && git_in $n fsck --strict --full --no-progress 2>/dev/null || return 1
+	done &&
 	civic --home cc network show >show &&
 	grep -q "revoked after $(cat b1): закрита организация" show &&
 	civic --home a list --author "НПО Бобошево" >blist && grep -q "Първи отчет" blist &&
@@ -166,14 +194,16 @@ test_expect_success '5. an admin that went on past the settled roster stays fork
 	sound cc && sound cc2-late
 '
 
-test_expect_success '5. an admin may keep the other roster instead: its own becomes evidence, then is taken in' '
+test_expect_success '5. an admin may keep the other roster instead: it goes first, its own second' '
 	civic --home cc-before fork resolve --keep "$ROSTER_B" --reason "Другият стои" >other &&
+	test "$(roster_of cc-before)" = "$(cat other)" &&
 	test "$(git_in cc-before rev-parse "$(cat other)^1")" = "$ROSTER_B" &&
 	test "$(git_in cc-before rev-parse "$(cat other)^2")" = "$ROSTER_A" &&
-	test "$(git_in cc-before rev-parse "refs/civic/forks/roster/$ROSTER_A")" = "$ROSTER_A" &&
 	civic --home cc-before fork list >list &&
-	grep -q "^merged     $ROSTER_A  " list && grep -q "^merged     $ROSTER_B  " list &&
-	sound cc-before
+	grep -q "^merged     $ROSTER_B  " list &&
+	sound cc-before &&
+	civic --home cc-before network show >show &&
+	grep -q "НПО Икс" show && grep -q "НПО Игрек" show
 '
 
 test_done

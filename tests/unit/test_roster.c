@@ -1057,7 +1057,7 @@ static void test_roster_settle_joins_both(void **state)
 
 	(void)state;
 	fork_by_api(&r, &a, &b);
-	assert_civic_ok(civic_roster_settle(r, repo, g.admin, &b, "и двете промени важат"));
+	assert_civic_ok(civic_roster_settle(r, repo, g.admin, &b, NULL, "и двете промени важат"));
 	h = head();
 	rh = civic_roster_head(r);
 	assert_true(git_oid_equal(&h, &rh));
@@ -1082,11 +1082,41 @@ static void test_roster_settle_joins_both(void **state)
 	r = load();
 	m = member(g.outsider, "Кандидат", "kocherinovo", "ngo");
 	assert_civic_ok(civic_roster_add(r, repo, g.second, &m));
-	assert_civic_ok(civic_roster_settle(r, repo, g.second, &h, "още веднъж"));
+	assert_civic_ok(civic_roster_settle(r, repo, g.second, &h, NULL, "още веднъж"));
 	civic_roster_free(r);
 	r = load();
 	assert_int_equal(civic_roster_count(r), 4);
 	assert_true(civic_roster_find(r, civic_key_public(g.ngo))->revoked);
+	civic_roster_free(r);
+}
+
+/* Keeping the other roster: it goes first, and the ref moves on from the
+ * roster this node held. */
+static void test_roster_settle_keeping_the_other(void **state)
+{
+	civic_roster *r, *rb;
+	git_oid a, b, h;
+	git_commit *c = NULL;
+
+	(void)state;
+	fork_by_api(&r, &a, &b);
+	civic_roster_free(r);
+	assert_civic_ok(civic_roster_load_at(&rb, repo, &b, net));
+	/* The ref must be where the caller says it is. */
+	assert_int_equal(civic_roster_settle(rb, repo, g.admin, &a, &b, "друго"), CIVIC_ECONFLICT);
+	h = head();
+	assert_true(git_oid_equal(&h, &a));
+	civic_roster_free(rb);
+	assert_civic_ok(civic_roster_load_at(&rb, repo, &b, net));
+	assert_civic_ok(civic_roster_settle(rb, repo, g.admin, &a, &a, "другият стои"));
+	h = head();
+	assert_int_equal(git_commit_lookup(&c, repo, &h), 0);
+	assert_true(git_oid_equal(git_commit_parent_id(c, 0), &b));
+	assert_true(git_oid_equal(git_commit_parent_id(c, 1), &a));
+	git_commit_free(c);
+	civic_roster_free(rb);
+	r = load();
+	assert_int_equal(civic_roster_count(r), 4);
 	civic_roster_free(r);
 }
 
@@ -1111,7 +1141,7 @@ static void test_roster_settle_first_entry_stands(void **state)
 	civic_roster_free(rb);
 	ah = civic_roster_head(r);
 	fx_set_ref(repo, CIVIC_ROSTER_REF, &ah);
-	assert_civic_ok(civic_roster_settle(r, repo, g.admin, &b, "А е вярното"));
+	assert_civic_ok(civic_roster_settle(r, repo, g.admin, &b, NULL, "А е вярното"));
 	civic_roster_free(r);
 	r = load();
 	assert_string_equal(civic_roster_find(r, civic_key_public(g.outsider))->name, "Име А");
@@ -1127,14 +1157,14 @@ static void test_roster_settle_refusals(void **state)
 	(void)state;
 	fork_by_api(&r, &a, &b);
 	/* Nothing parts: the roster itself, or one it holds. */
-	assert_int_equal(civic_roster_settle(r, repo, g.admin, &a, "нищо"), CIVIC_EINVALID);
+	assert_int_equal(civic_roster_settle(r, repo, g.admin, &a, NULL, "нищо"), CIVIC_EINVALID);
 	assert_non_null(strstr(civic_error_last()->message, "does not part"));
-	assert_int_equal(civic_roster_settle(r, repo, g.admin, &root, "нищо"), CIVIC_EINVALID);
+	assert_int_equal(civic_roster_settle(r, repo, g.admin, &root, NULL, "нищо"), CIVIC_EINVALID);
 	/* Only an admin settles. */
-	assert_int_equal(civic_roster_settle(r, repo, g.outsider, &b, "аз"), CIVIC_EINVALID);
+	assert_int_equal(civic_roster_settle(r, repo, g.outsider, &b, NULL, "аз"), CIVIC_EINVALID);
 	assert_non_null(strstr(civic_error_last()->message, "not an admin"));
 	/* A reason that is not one clean line. */
-	assert_true(civic_roster_settle(r, repo, g.admin, &b, "ред\nCivic-Roster-Seq: 9") < 0);
+	assert_true(civic_roster_settle(r, repo, g.admin, &b, NULL, "ред\nCivic-Roster-Seq: 9") < 0);
 	h = head();
 	assert_true(git_oid_equal(&h, &a));
 	civic_roster_free(r);
@@ -1154,7 +1184,7 @@ static void test_roster_settle_refusals(void **state)
 	b = head();
 	civic_roster_free(rb);
 	fx_set_ref(repo, CIVIC_ROSTER_REF, &a);
-	assert_int_equal(civic_roster_settle(r, repo, g.admin, &b, "спорът"), CIVIC_EINVALID);
+	assert_int_equal(civic_roster_settle(r, repo, g.admin, &b, NULL, "спорът"), CIVIC_EINVALID);
 	assert_non_null(strstr(civic_error_last()->message, "none left"));
 	h = head();
 	assert_true(git_oid_equal(&h, &a));
@@ -1490,6 +1520,7 @@ int main(void)
 		T(test_roster_load_refuses_bad_settlements),
 		T(test_roster_load_refuses_settlement_with_foreign_roster),
 		T(test_roster_settle_joins_both),
+		T(test_roster_settle_keeping_the_other),
 		T(test_roster_settle_first_entry_stands),
 		T(test_roster_settle_refusals),
 		T(test_roster_load_refuses_first_commit_two_members),

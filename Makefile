@@ -49,7 +49,7 @@ XGETTEXT_FLAGS := --from-code=UTF-8 --language=C --package-name=civic \
         -kbad_openssh:1 -kmalformed:2 -kbad:1 -kcivic_text_check_name:3 -kread_line:5 \
         -kadd_finding:5 -kfail:2 -kfatal:2 -kcompile_error:2 -kdgettext:2 \
         -kadd_item:6 -kcivic_remote_error:3 -kcivic_object_check:5 -kbad_peers_file:2 \
-        -kbad_commit_bytes:1 -kbad_state:1 \
+        -kbad_commit_bytes:1 -kbad_state:1 -kcannot_settle:1 \
         --flag=_:1:pass-c-format --flag=civic_error_set:2:c-format \
         --flag=civic_error_set_os:1:c-format --flag=civic_error_from_git:2:c-format \
         --flag=record_error:1:c-format --flag=add_finding:5:c-format --flag=fail:2:c-format \

@@ -345,8 +345,11 @@ static int roster_fork_open(int *open, git_repository *repo)
 	size_t n = 0, i;
 	int error = collect_refs(&forks, &n, repo);
 
+	*open = 0;
+	if (error < 0)
+		return error;
 	roster_states(forks, n, repo);
-	for (*open = 0, i = 0; i < n; i++)
+	for (i = 0; i < n; i++)
 		*open |= forks[i].roster && forks[i].state == CIVIC_FORK_OPEN;
 	free(forks);
 	return error;
@@ -406,8 +409,17 @@ int civic_fork_resolve_roster(git_oid *out, git_repository *repo, const civic_ke
 		if (forks[i].roster && forks[i].state == CIVIC_FORK_OPEN && !holds(repo, &now, &forks[i].head))
 			error = civic_roster_settle(roster, repo, key, &forks[i].head, NULL, reason);
 	}
-	if (error == 0)
+	if (error == 0) {
 		*out = civic_roster_head(roster);
+	} else {
+		/* A refusal leaves the roster as it was, not settled in part. */
+		git_oid now = civic_roster_head(roster);
+		if (!git_oid_equal(&now, &head) && !git_oid_equal(&now, keep)) {
+			civic_error last = *civic_error_last();
+			if (civic_ref_move(repo, CIVIC_ROSTER_REF, &head, &now, "civic: fork resolve refused, roster restored") < 0)
+				civic_error_set(last.klass, "%s", last.message);
+		}
+	}
 done:
 	free(forks);
 	civic_roster_free(roster);

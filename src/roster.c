@@ -20,8 +20,10 @@
 #define ROSTER_FORMAT "civic-roster-1"
 #define ROSTER_MAX_COMMITS 100000
 #define ROSTER_FILE_MAX 16384
-/* A settlement's second roster may hold settlements of its own, this deep. */
-#define ROSTER_MAX_NESTING 8
+/* Settlements one roster may hold, its second rosters' included. Each costs
+ * two walks back to where its rosters part; forks are rare, and a former
+ * admin could otherwise sign a line of them that takes hours to verify. */
+#define ROSTER_MAX_SETTLEMENTS 100
 
 struct civic_roster {
 	char network[CIVIC_NETWORK_ID_LEN + 1];
@@ -370,10 +372,10 @@ static int bad_commit(const git_oid *id, const char *why)
 
 /* What one load verifies once: commits whose whole history verified, so
  * that a settlement's second roster, which shares most of the first's
- * history, is not verified again; and how deep settlements nest. */
+ * history, is not verified again; and how many settlements it met. */
 typedef struct {
 	civic_oidset *verified;
-	unsigned int depth;
+	unsigned int settlements;
 } load_ctx;
 
 /* The roster's first-parent line from head, root first, back to the root
@@ -423,18 +425,24 @@ static int check_root(civic_roster *roster, const git_oid *id, const civic_pubke
 	return 0;
 }
 
-static int check_trailers(const git_commit *c, const git_oid *id, const char *network, uint64_t seq)
+/* The trailers of commit number seq; apply_commit() names the commit. */
+static int check_trailers(const git_commit *c, const char *network, uint64_t seq)
 {
 	civic_buf net = CIVIC_BUF_INIT;
 	uint64_t n;
 	int error = civic_trailer_get_number(&n, git_commit_message(c), "Civic-Roster-Seq", 1, UINT64_MAX);
 
-	if (error == 0 && n != seq)
-		error = bad_commit(id, "wrong Civic-Roster-Seq");
+	if (error == 0 && n != seq) {
+		civic_error_set(CIVIC_ERROR_ROSTER, "wrong Civic-Roster-Seq");
+		error = CIVIC_EINVALID;
+	}
 	if (error == 0 && seq > 1 &&
 	    ((error = civic_trailer_get(&net, git_commit_message(c), "Civic-Network")) < 0 ||
-	     strcmp(net.ptr, network)))
-		error = error < 0 ? error : bad_commit(id, "belongs to another network");
+	     strcmp(net.ptr, network))) {
+		if (error == 0)
+			civic_error_set(CIVIC_ERROR_ROSTER, "belongs to another network");
+		error = error < 0 ? error : CIVIC_EINVALID;
+	}
 	civic_buf_dispose(&net);
 	return error;
 }
@@ -458,9 +466,10 @@ static const git_tree_entry *entry_named(const git_tree *t, const char *name)
 }
 
 /* Whether `merged` holds, in `dir`, exactly the union of `first` and
- * `second`: every entry of the first, and every entry of the second whose
- * name the first lacks, each as its side holds it; nothing else. Where both
- * name one key, the first's entry stands. */
+ * `second`: every entry of either, as its side holds it, and nothing else.
+ * Where both name one key, both entries must be the same: a node holding
+ * either roster must lose or change nothing it held (a revocation's point,
+ * a member's role). */
 static int is_union(git_repository *repo, const git_tree *first, const git_tree *second,
 		    const git_tree *merged, const char *dir)
 {
@@ -470,8 +479,11 @@ static int is_union(git_repository *repo, const git_tree *first, const git_tree 
 		 subtree(&m, repo, merged, dir) == 0;
 
 	expect = entry_count(a);
-	for (i = 0; ok && i < entry_count(b); i++)
-		expect += !entry_named(a, git_tree_entry_name(git_tree_entry_byindex(b, i)));
+	for (i = 0; ok && i < entry_count(b); i++) {
+		const git_tree_entry *e = git_tree_entry_byindex(b, i), *x = entry_named(a, git_tree_entry_name(e));
+		expect += !x;
+		ok = !x || git_oid_equal(git_tree_entry_id(x), git_tree_entry_id(e));
+	}
 	ok = ok && entry_count(m) == expect;
 	for (i = 0; ok && i < entry_count(m); i++) {
 		const git_tree_entry *e = git_tree_entry_byindex(m, i);
@@ -489,35 +501,96 @@ static int is_union(git_repository *repo, const git_tree *first, const git_tree 
 
 static int load_line(civic_roster *roster, git_repository *repo, const git_oid *head, load_ctx *ctx);
 
-/* Whether one of two commits holds the other (is it, or descends from it). */
-static int holds_either(git_repository *repo, const git_oid *x, const git_oid *y)
+/* Whether a roster tree revokes the key whose hex is `hex`. */
+static int tree_revokes(git_repository *repo, const git_tree *tree, const char *hex)
 {
-	int held = git_oid_equal(x, y) || git_graph_descendant_of(repo, x, y) != 0 ||
-		   git_graph_descendant_of(repo, y, x) != 0;
+	char name[CIVIC_PUBKEY_HEX_LEN + 8];
+	git_tree *rev = NULL;
+	int found;
 
+	snprintf(name, sizeof name, "%s.json", hex);
+	found = subtree(&rev, repo, tree, "revocations") == 0 && entry_named(rev, name) != NULL;
+	git_tree_free(rev);
 	git_error_clear();
-	return held;
+	return found;
 }
+
+/* The commits of one side of a settlement since the two rosters part
+ * (`tip`'s, hiding `other`), each checked against the other side's tree:
+ * *tainted is set when one is signed by a key the other side revokes and
+ * this side does not. Such a side must not be taken in: an admin revoked on
+ * one side could otherwise sign a roster of its own from before its
+ * revocation (a new admin, the others revoked) and have it taken in.
+ * *count receives how many there are: none means `other` holds `tip`. */
+static int check_side(size_t *count, int *tainted, git_repository *repo, const git_oid *tip, const git_oid *other,
+		      const git_tree *side_tree, const git_tree *other_tree)
+{
+	git_revwalk *walk = NULL;
+	git_oid id;
+	int error;
+
+	*count = 0;
+	*tainted = 0;
+	if ((error = git_revwalk_new(&walk, repo)) < 0 || (error = git_revwalk_push(walk, tip)) < 0 ||
+	    (error = git_revwalk_hide(walk, other)) < 0) {
+		git_revwalk_free(walk);
+		return civic_error_from_git(error, "cannot walk the rosters a settlement joins");
+	}
+	while (!*tainted && (error = git_revwalk_next(&id, walk)) == 0) {
+		git_commit *c = NULL;
+		const char *email;
+		char hex[CIVIC_PUBKEY_HEX_LEN + 1] = "";
+		++*count;
+		/* Verified already: the email is the signer's (civic_commit_check_email). */
+		if (git_commit_lookup(&c, repo, &id) == 0 && (email = git_commit_author(c)->email) &&
+		    strlen(email) > CIVIC_PUBKEY_HEX_LEN)
+			memcpy(hex, email, CIVIC_PUBKEY_HEX_LEN);
+		git_commit_free(c);
+		*tainted = hex[0] && tree_revokes(repo, other_tree, hex) && !tree_revokes(repo, side_tree, hex);
+	}
+	git_revwalk_free(walk);
+	if (error < 0 && error != GIT_ITEROVER)
+		return civic_error_from_git(error, "cannot walk the rosters a settlement joins");
+	git_error_clear();
+	return 0;
+}
+
+/* Both sides of a settlement of `first` and `second`: *parts is 0 when one
+ * holds the other, *tainted 1 when either is not to be taken in. */
+static int check_sides(int *parts, int *tainted, git_repository *repo, const git_oid *first, const git_oid *second,
+		       const git_tree *first_tree, const git_tree *second_tree)
+{
+	size_t ours, theirs;
+	int t1, t2, error;
+
+	if ((error = check_side(&ours, &t1, repo, first, second, first_tree, second_tree)) < 0 ||
+	    (error = check_side(&theirs, &t2, repo, second, first, second_tree, first_tree)) < 0)
+		return error;
+	*parts = ours > 0 && theirs > 0;
+	*tainted = t1 || t2;
+	return 0;
+}
+
+#define TAINTED_SIDE "a settlement must not take in roster commits signed by a key the other roster revokes"
 
 /* The second parent of a settlement (commit c, id): a roster of this network
  * that verifies on its own, beside the first parent (neither holds the
- * other). *second_tree receives its tree. */
+ * other), with neither side signed by a key the other revokes. *second_tree
+ * receives its tree. */
 static int check_second_parent(git_tree **second_tree, const civic_roster *roster, git_repository *repo,
-			       const git_commit *c, const git_oid *id, load_ctx *ctx)
+			       const git_commit *c, const git_oid *id, const git_tree *first_tree, load_ctx *ctx)
 {
-	const git_oid *second = git_commit_parent_id(c, 1);
+	const git_oid *first = git_commit_parent_id(c, 0), *second = git_commit_parent_id(c, 1);
 	civic_roster *other;
 	git_commit *sc = NULL;
-	int error;
+	int parts, tainted, error;
 
-	if (ctx->depth >= ROSTER_MAX_NESTING)
-		return bad_commit(id, "settlements nested too deep");
+	if (++ctx->settlements > ROSTER_MAX_SETTLEMENTS)
+		return bad_commit(id, "the roster holds more settlements than civic verifies (100)");
 	if (!(other = calloc(1, sizeof *other)))
 		return civic_error_nomem();
 	memcpy(other->network, roster->network, sizeof other->network);
-	ctx->depth++;
 	error = load_line(other, repo, second, ctx);
-	ctx->depth--;
 	civic_roster_free(other);
 	if (error < 0) {
 		char hex[GIT_OID_HEXSZ + 1], why[sizeof civic_error_last()->message];
@@ -526,12 +599,16 @@ static int check_second_parent(git_tree **second_tree, const civic_roster *roste
 				git_oid_tostr(hex, sizeof hex, id), why);
 		return CIVIC_EINVALID;
 	}
-	if (holds_either(repo, git_commit_parent_id(c, 0), second))
-		return bad_commit(id, "a settlement must join two rosters that part, neither holding the other");
-	if ((error = git_commit_lookup(&sc, repo, second)) < 0 || (error = git_commit_tree(second_tree, sc)) < 0)
-		error = civic_error_from_git(error, "cannot read roster commit");
+	if ((error = git_commit_lookup(&sc, repo, second)) < 0 || (error = git_commit_tree(second_tree, sc)) < 0) {
+		git_commit_free(sc);
+		return civic_error_from_git(error, "cannot read roster commit");
+	}
 	git_commit_free(sc);
-	return error;
+	if ((error = check_sides(&parts, &tainted, repo, first, second, first_tree, *second_tree)) < 0)
+		return error;
+	if (!parts)
+		return bad_commit(id, "a settlement must join two rosters that part, neither holding the other");
+	return tainted ? bad_commit(id, TAINTED_SIDE) : 0;
 }
 
 /* Verifies commit number seq, whose parent's state is in `roster`, and
@@ -551,7 +628,7 @@ static int apply_commit(civic_roster *roster, git_repository *repo, const git_oi
 	}
 	if ((error = civic_signed_commit_verify(&signer, repo, id, NULL)) < 0 ||
 	    (error = civic_commit_check_email(c, &signer)) < 0 ||
-	    (error = check_trailers(c, id, roster->network, seq)) < 0) {
+	    (error = check_trailers(c, roster->network, seq)) < 0) {
 		/* Name the commit, but keep the code: a bad signature stays EBADSIG. */
 		int code = error;
 		bad_commit(id, civic_error_last()->message);
@@ -571,7 +648,7 @@ static int apply_commit(civic_roster *roster, git_repository *repo, const git_oi
 		goto done;
 	}
 	if (git_commit_parentcount(c) > 1 &&
-	    (error = check_second_parent(&second, roster, repo, c, id, ctx)) < 0)
+	    (error = check_second_parent(&second, roster, repo, c, id, *prev_tree, ctx)) < 0)
 		goto done;
 	memcpy(old_name, roster->name, sizeof old_name);
 	if ((error = parse_tree(roster, repo, tree)) < 0) {
@@ -585,7 +662,10 @@ static int apply_commit(civic_roster *roster, git_repository *repo, const git_oi
 		error = bad_commit(id, "changes or removes earlier roster entries");
 	else if (second && (!is_union(repo, *prev_tree, second, tree, "members") ||
 			    !is_union(repo, *prev_tree, second, tree, "revocations")))
-		error = bad_commit(id, "a settlement must hold exactly the entries of both rosters it joins");
+		error = bad_commit(id, "a settlement must hold exactly the entries of both rosters it joins, "
+				       "and both must name each key alike");
+	else if (second && !civic_member_is_admin(civic_roster_find(roster, &signer)))
+		error = bad_commit(id, "a settlement's signer must still be an admin in the roster it makes");
 	roster->head = *id;
 	roster->seq = seq;
 done:
@@ -925,8 +1005,29 @@ int civic_roster_revoke(civic_roster *roster, git_repository *repo, const civic_
  * Settling a fork
  */
 
-/* `dir` of the union of two roster trees, by is_union's rule, into the
- * root builder; nothing when neither tree has it. */
+/* Whether both trees hold a name in `dir` differently (*name receives it). */
+static int clash(git_repository *repo, const git_tree *first, const git_tree *second, const char *dir,
+		 char *name, size_t size)
+{
+	git_tree *a = NULL, *b = NULL;
+	size_t i;
+	int found = 0;
+
+	if (subtree(&a, repo, first, dir) == 0 && subtree(&b, repo, second, dir) == 0)
+		for (i = 0; i < entry_count(b) && !found; i++) {
+			const git_tree_entry *e = git_tree_entry_byindex(b, i);
+			const git_tree_entry *x = entry_named(a, git_tree_entry_name(e));
+			if ((found = x && !git_oid_equal(git_tree_entry_id(x), git_tree_entry_id(e))))
+				snprintf(name, size, "%s/%s", dir, git_tree_entry_name(e));
+		}
+	git_error_clear();
+	git_tree_free(a);
+	git_tree_free(b);
+	return found;
+}
+
+/* `dir` of the union of two roster trees that do not clash, into the root
+ * builder; nothing when neither tree has it. */
 static int union_dir(git_treebuilder *root, git_repository *repo, const git_tree *first,
 		     const git_tree *second, const char *dir)
 {
@@ -969,36 +1070,49 @@ static int union_tree(git_oid *out, git_repository *repo, const git_tree *first,
 	return error;
 }
 
-/* The parents of a settlement, and the roster it makes, before it is signed. */
-static int settlement_parts(git_commit **parents, git_oid *tree_id, civic_roster *merged,
-			    const civic_roster *roster, git_repository *repo, const git_oid *other)
+/* Whether one of two commits holds the other (is it, or descends from it). */
+static int holds_either(git_repository *repo, const git_oid *x, const git_oid *y)
 {
-	git_tree *t0 = NULL, *t1 = NULL, *nt = NULL;
-	int error;
+	int held = git_oid_equal(x, y) || git_graph_descendant_of(repo, x, y) != 0 ||
+		   git_graph_descendant_of(repo, y, x) != 0;
 
-	if ((error = git_commit_lookup(&parents[0], repo, &roster->head)) < 0 ||
-	    (error = git_commit_lookup(&parents[1], repo, other)) < 0 ||
-	    (error = git_commit_tree(&t0, parents[0])) < 0 || (error = git_commit_tree(&t1, parents[1])) < 0) {
-		error = civic_error_from_git(error, "cannot read the rosters to settle");
-		goto done;
-	}
-	if ((error = union_tree(tree_id, repo, t0, t1)) < 0)
-		goto done;
-	if ((error = git_tree_lookup(&nt, repo, tree_id)) < 0) {
-		error = civic_error_from_git(error, "cannot read the settled roster's tree");
-		goto done;
-	}
-	if ((error = parse_tree(merged, repo, nt)) == 0 && count_admins(merged) == 0) {
-		/* Two admins that revoked each other, one on each side. */
-		civic_error_set(CIVIC_ERROR_ROSTER,
-				"both rosters together revoke every admin: the network would have none left");
-		error = CIVIC_EINVALID;
-	}
-done:
-	git_tree_free(t0);
-	git_tree_free(t1);
-	git_tree_free(nt);
-	return error;
+	git_error_clear();
+	return held;
+}
+
+static int cannot_settle(const char *why, const char *detail)
+{
+	char text[sizeof civic_error_last()->message];
+
+	snprintf(text, sizeof text, dgettext("civic", why), detail);
+	civic_error_set(CIVIC_ERROR_ROSTER, "%s", text);
+	return CIVIC_EINVALID;
+}
+
+/* What every node will check of the settlement, before anything is written:
+ * a refused settlement leaves the archive as it was. `theirs` is the other
+ * roster, verified; t0 and t1 are the two rosters' trees. */
+static int settlement_checks(const civic_roster *roster, const civic_roster *theirs, git_repository *repo,
+			     const civic_key *admin_key, const git_oid *other, const git_tree *t0,
+			     const git_tree *t1)
+{
+	const civic_member *me = civic_roster_find(theirs, civic_key_public(admin_key));
+	char name[CIVIC_PUBKEY_HEX_LEN + 32], hex[GIT_OID_HEXSZ + 1];
+	int parts, tainted, error;
+
+	git_oid_tostr(hex, sizeof hex, other);
+	if (holds_either(repo, &roster->head, other))
+		return cannot_settle("the roster %.12s does not part from this node's: nothing to settle", hex);
+	if (clash(repo, t0, t1, "members", name, sizeof name) || clash(repo, t0, t1, "revocations", name, sizeof name))
+		return cannot_settle("both rosters hold %s, differently: no settlement can join them", name);
+	if ((error = check_sides(&parts, &tainted, repo, &roster->head, other, t0, t1)) < 0)
+		return error;
+	if (tainted)
+		return cannot_settle("one roster revokes a key that signed the other since they part: "
+				     "no settlement can join them (%.12s)", hex);
+	if (me && me->revoked)
+		return cannot_settle("the roster %.12s revokes this node's key: it cannot settle the fork", hex);
+	return 0;
 }
 
 int civic_roster_settle(civic_roster *roster, git_repository *repo, const civic_key *admin_key,
@@ -1007,6 +1121,7 @@ int civic_roster_settle(civic_roster *roster, git_repository *repo, const civic_
 	const civic_member *admin = civic_roster_find(roster, civic_key_public(admin_key));
 	civic_roster *theirs = NULL, *merged = NULL;
 	git_commit *parents[2] = { NULL, NULL };
+	git_tree *t0 = NULL, *t1 = NULL, *nt = NULL;
 	civic_buf msg = CIVIC_BUF_INIT;
 	char hex[GIT_OID_HEXSZ + 1];
 	git_oid tree_id, id;
@@ -1019,16 +1134,25 @@ int civic_roster_settle(civic_roster *roster, git_repository *repo, const civic_
 	if ((error = civic_text_check_name(reason, sizeof admin->reason - 1, "the reason")) < 0 ||
 	    (error = civic_roster_load_at(&theirs, repo, other, roster->network)) < 0)
 		return error;
-	civic_roster_free(theirs);
-	if (holds_either(repo, &roster->head, other)) {
-		civic_error_set(CIVIC_ERROR_ROSTER, "the roster %.12s does not part from this node's: nothing to settle",
-				git_oid_tostr(hex, sizeof hex, other));
-		return CIVIC_EINVALID;
+	if ((error = git_commit_lookup(&parents[0], repo, &roster->head)) < 0 ||
+	    (error = git_commit_lookup(&parents[1], repo, other)) < 0 ||
+	    (error = git_commit_tree(&t0, parents[0])) < 0 || (error = git_commit_tree(&t1, parents[1])) < 0) {
+		error = civic_error_from_git(error, "cannot read the rosters to settle");
+		goto done;
 	}
-	if (!(merged = calloc(1, sizeof *merged)))
-		return civic_error_nomem();
+	if ((error = settlement_checks(roster, theirs, repo, admin_key, other, t0, t1)) < 0 ||
+	    (error = union_tree(&tree_id, repo, t0, t1)) < 0)
+		goto done;
+	if (!(merged = calloc(1, sizeof *merged))) {
+		error = civic_error_nomem();
+		goto done;
+	}
 	memcpy(merged->network, roster->network, sizeof merged->network);
-	if ((error = settlement_parts(parents, &tree_id, merged, roster, repo, other)) < 0)
+	if ((error = git_tree_lookup(&nt, repo, &tree_id)) < 0) {
+		error = civic_error_from_git(error, "cannot read the settled roster's tree");
+		goto done;
+	}
+	if ((error = parse_tree(merged, repo, nt)) < 0)
 		goto done;
 	/* The reason goes in the subject: a line of its own could pass for a trailer. */
 	civic_buf_printf(&msg, "roster: settle a fork, taking in %.12s: %s\n\nCivic-Network: %s\nCivic-Roster-Seq: %" PRIu64 "\n",
@@ -1038,7 +1162,12 @@ int civic_roster_settle(civic_roster *roster, git_repository *repo, const civic_
 		goto done;
 	}
 	if ((error = civic_signed_commit_create_with_parents(&id, repo, admin_key, admin->name, &tree_id,
-							     (const git_commit **)parents, 2, msg.ptr)) < 0 ||
+							     (const git_commit **)parents, 2, msg.ptr)) < 0)
+		goto done;
+	/* As every node will verify it; the checks above should have said why not. */
+	civic_roster_free(theirs);
+	theirs = NULL;
+	if ((error = civic_roster_load_at(&theirs, repo, &id, roster->network)) < 0 ||
 	    (error = civic_ref_move(repo, CIVIC_ROSTER_REF, &id, ref_now ? ref_now : &roster->head,
 				    "civic: roster settlement")) < 0)
 		goto done;
@@ -1051,9 +1180,13 @@ int civic_roster_settle(civic_roster *roster, git_repository *repo, const civic_
 	roster->head = id;
 	roster->seq++;
 done:
+	civic_roster_free(theirs);
 	civic_roster_free(merged);
 	git_commit_free(parents[0]);
 	git_commit_free(parents[1]);
+	git_tree_free(t0);
+	git_tree_free(t1);
+	git_tree_free(nt);
 	civic_buf_dispose(&msg);
 	return error;
 }

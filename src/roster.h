@@ -16,11 +16,21 @@
  * Two admins who each sign a roster commit before they see the other's fork
  * the roster. Since entries are only ever added, an admin settles the fork
  * with a commit of two parents (its own roster first, the other second),
- * whose tree is the union of both: every entry of the first, and each entry
- * of the second whose key the first does not name. So no member added and
- * no revocation signed on either side is lost, and a node holding either
- * roster takes the settlement as an ordinary next commit (git sees both as
- * its ancestors). The second parent must verify as a roster of its own.
+ * whose tree is the union of both. So no member added and no revocation
+ * signed on either side is lost, and a node holding either roster takes the
+ * settlement as an ordinary next commit (git sees both as its ancestors).
+ * What a node checks of one:
+ *   - its signer is an admin before it and after it;
+ *   - its second parent verifies as a roster of its own, and the two part;
+ *   - its tree is exactly the union, and where both sides name one key they
+ *     name it alike (a node must not see a member's role or a revocation's
+ *     point change under it);
+ *   - no commit of either side since they part is signed by a key that the
+ *     other side revokes and its own does not: an admin revoked on one side
+ *     cannot sign a roster of its own from before its revocation (a new
+ *     admin, the others revoked) and have it taken in;
+ *   - one roster holds at most 100 settlements, each costing two walks back
+ *     to where its rosters part.
  */
 #ifndef CIVIC_ROSTER_H
 #define CIVIC_ROSTER_H
@@ -92,12 +102,13 @@ int civic_roster_revoke(civic_roster *roster, git_repository *repo, const civic_
 
 /* Settles a fork of the roster: signs, on top of `roster`, a commit whose
  * second parent is `other` (a roster of this network beside it, neither
- * holding the other) and whose tree is the union of both, roster's entries
- * standing where both name one key; then moves refs/civic/roster to it from
- * ref_now (NULL: roster's head; or `other`, when the roster kept is a fork
- * this node kept as evidence). Every node holding either roster then takes
- * it as the roster's next commit. Refused when the union would leave no
- * admin. */
+ * holding the other) and whose tree is the union of both, verifies it as
+ * every node will, then moves refs/civic/roster to it from ref_now (NULL:
+ * roster's head; or `other`, when the roster kept is a fork this node kept
+ * as evidence). Every node holding either roster then takes it as the
+ * roster's next commit. Refused (CIVIC_EINVALID) when the two name a key
+ * differently, when the union would leave no admin, or when it would not
+ * verify. */
 int civic_roster_settle(civic_roster *roster, git_repository *repo, const civic_key *admin_key,
 			const git_oid *other, const git_oid *ref_now, const char *reason);
 

@@ -18,8 +18,8 @@ static const char usage[] =
 	   "  (the feed's head, or a fork kept as evidence); a signed fork-resolution\n"
 	   "  record abandons the other, and every node follows it when it syncs.\n"
 	   "  For the roster (COMMIT is its head or a roster fork), an admin signs a\n"
-	   "  settlement that joins both rosters, COMMIT's entries standing where\n"
-	   "  both name one key; every node holding either takes it when it syncs\n");
+	   "  settlement that joins both rosters, COMMIT's first; every node holding\n"
+	   "  either takes it when it syncs\n");
 
 static json_t *fork_json(const civic_fork *f, const civic_roster *roster)
 {

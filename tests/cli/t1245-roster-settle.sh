@@ -14,6 +14,7 @@
 #   5. a node that went on with its own roster past the settlement stays
 #      forked, and settles again; an admin may also keep the other roster
 #      first
+#   6. an admin the other roster revokes cannot settle its way
 . "$(dirname "$0")/test-lib.sh"
 
 PORT=$(free_ports 1 $((20000 + ($$ % 4000) * 8 + 6)))
@@ -87,7 +88,8 @@ test_expect_success '2. the fork travels through the relay: kept as evidence, re
 	grep -q "ROSTER FORK: 1 other signed rosters kept" status &&
 	civic --home cc audit >audit; test $? = 0 &&
 	grep -q "a second signed roster is kept as evidence" audit &&
-	civic --home cc list --author "НПО Игрек" --json >ylist; test $? -le 1
+	test_must_fail git_in cc rev-parse -q --verify "$(node_feed y)" &&
+	grep -q "^  rejected     НПО Игрек\|not a member" "$TEST_DIR/out"
 '
 
 test_expect_success '3. only an admin settles, with the roster or a roster fork it holds' '
@@ -96,7 +98,7 @@ test_expect_success '3. only an admin settles, with the roster or a roster fork 
 	test_refused 1 cc fork resolve --keep "$BASE" --reason "Стара версия" &&
 	err_has "is neither the roster" &&
 	test_refused 1 cc fork resolve --keep "$ROSTER_A" --reason "$(printf "ред\nCivic-Roster-Seq: 9")" &&
-	cp -a cc cc-before
+	cp -a cc cc-before && cp -a cc cc-war && cp -a cc2 cc2-war
 '
 
 # A settlement signed by a real admin, but whose tree drops what the other
@@ -204,6 +206,20 @@ test_expect_success '5. an admin may keep the other roster instead: it goes firs
 	sound cc-before &&
 	civic --home cc-before network show >show &&
 	grep -q "НПО Икс" show && grep -q "НПО Игрек" show
+'
+
+# The center revokes its second admin; that admin, on its own roster, had
+# made a puppet admin and revoked the center. It cannot settle its way back.
+test_expect_success '6. an admin the other roster revokes cannot settle the fork its way' '
+	civic --home cc-war member revoke "$(node_fp cc2)" --reason "злоупотреба" >/dev/null &&
+	new_node p "Марионетка" rila &&
+	civic --home cc2-war member add --name "Марионетка" --municipality rila --role civic-center \
+		--key "$(node_key p)" >/dev/null &&
+	civic --home cc2-war member revoke "$(node_fp cc)" --reason "преврат" >/dev/null &&
+	{ timeout 60 "$CIVIC" --home cc2-war sync --no-push "$(abs cc-war)/archive.git" >out; test $? = 1; } &&
+	grep -q "^  fork " out &&
+	test_refused 1 cc2-war fork resolve --keep "$(roster_of cc2-war)" --reason "Всичко е наред" &&
+	err_has "revokes a key that signed the other since they part"
 '
 
 test_done

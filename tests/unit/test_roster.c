@@ -1120,11 +1120,34 @@ static void test_roster_settle_keeping_the_other(void **state)
 	civic_roster_free(r);
 }
 
-static void test_roster_settle_first_entry_stands(void **state)
+/* base tree with the entry at `path` of tree `from` (the same blob). */
+static void copy_entry(git_oid *out, const git_oid *base, const git_oid *from, const char *path)
+{
+	git_tree *t = NULL, *bt = NULL;
+	git_tree_entry *e = NULL;
+	git_tree_update up;
+
+	assert_git_ok(git_tree_lookup(&t, repo, from));
+	assert_git_ok(git_tree_entry_bypath(&e, t, path));
+	memset(&up, 0, sizeof up);
+	up.action = GIT_TREE_UPDATE_UPSERT;
+	up.filemode = GIT_FILEMODE_BLOB;
+	up.path = path;
+	git_oid_cpy(&up.id, git_tree_entry_id(e));
+	assert_git_ok(git_tree_lookup(&bt, repo, base));
+	assert_git_ok(git_tree_create_updated(out, repo, bt, 1, &up));
+	git_tree_entry_free(e);
+	git_tree_free(t);
+	git_tree_free(bt);
+}
+
+/* Both sides admit one key, differently: no settlement joins them, by hand
+ * (either side's entry standing) or through the API. */
+static void test_roster_settle_refuses_keys_named_differently(void **state)
 {
 	civic_roster *r, *rb;
 	civic_member m;
-	git_oid base, b, ah;
+	git_oid base, a, b, at, bt, t, id, parents[2];
 
 	(void)state;
 	create_network();
@@ -1133,20 +1156,149 @@ static void test_roster_settle_first_entry_stands(void **state)
 	base = head();
 	m = member(g.outsider, "Име А", "kocherinovo", "ngo");
 	assert_civic_ok(civic_roster_add(r, repo, g.admin, &m));
+	a = head();
 	fx_set_ref(repo, CIVIC_ROSTER_REF, &base);
 	rb = load();
 	m = member(g.outsider, "Име Б", "rila", "civic-center");
 	assert_civic_ok(civic_roster_add(rb, repo, g.second, &m));
 	b = head();
 	civic_roster_free(rb);
-	ah = civic_roster_head(r);
-	fx_set_ref(repo, CIVIC_ROSTER_REF, &ah);
-	assert_civic_ok(civic_roster_settle(r, repo, g.admin, &b, NULL, "А е вярното"));
+	fx_set_ref(repo, CIVIC_ROSTER_REF, &a);
+	assert_int_equal(civic_roster_settle(r, repo, g.admin, &b, NULL, "А е вярното"), CIVIC_EINVALID);
+	assert_non_null(strstr(civic_error_last()->message, "differently"));
+	t = head();
+	assert_true(git_oid_equal(&t, &a));
 	civic_roster_free(r);
+	/* By hand: either side's tree, with the other's entries that do not clash. */
+	fx_commit_tree(&at, repo, &a);
+	fx_commit_tree(&bt, repo, &b);
+	parents[0] = a;
+	parents[1] = b;
+	merge_raw(&id, g.admin, parents, 2, &at, 4);
+	assert_load_refused(CIVIC_EINVALID, "name each key alike");
+	parents[0] = b;
+	parents[1] = a;
+	merge_raw(&id, g.second, parents, 2, &bt, 4);
+	assert_load_refused(CIVIC_EINVALID, "name each key alike");
+}
+
+/* An admin revoked on one side signs a roster of its own from before its
+ * revocation: a puppet admin, the honest admin revoked. No settlement may
+ * take that in, whoever signs it, through the API or by hand. */
+static void test_roster_settle_refuses_revoked_admins_roster(void **state)
+{
+	civic_roster *r, *rb;
+	civic_member m;
+	git_oid base, a, b, h, bt, ut, id, parents[2];
+
+	(void)state;
+	create_network();
 	r = load();
-	assert_string_equal(civic_roster_find(r, civic_key_public(g.outsider))->name, "Име А");
-	assert_string_equal(civic_roster_find(r, civic_key_public(g.outsider))->role, "ngo");
+	add(r, g.second, "Втори администратор", "kyustendil", "civic-center");
+	base = head();
+	assert_civic_ok(civic_roster_revoke(r, repo, g.admin, civic_key_public(g.second), NULL, "злоупотреба"));
+	a = head();
 	civic_roster_free(r);
+	fx_set_ref(repo, CIVIC_ROSTER_REF, &base);
+	rb = load();
+	m = member(g.outsider, "Марионетка", "rila", "civic-center");
+	assert_civic_ok(civic_roster_add(rb, repo, g.second, &m));
+	assert_civic_ok(civic_roster_revoke(rb, repo, g.second, civic_key_public(g.admin), NULL, "преврат"));
+	b = head();
+	/* The puppet settles, taking the honest roster in. */
+	assert_int_equal(civic_roster_settle(rb, repo, g.outsider, &a, NULL, "всичко е наред"), CIVIC_EINVALID);
+	assert_non_null(strstr(civic_error_last()->message, "revokes a key that signed the other"));
+	h = head();
+	assert_true(git_oid_equal(&h, &b));
+	civic_roster_free(rb);
+	/* By hand, the union signed by the puppet: a node holding the honest
+	 * roster must not take it. */
+	{
+		char path[128];
+		git_oid at;
+		fx_commit_tree(&bt, repo, &b);
+		fx_commit_tree(&at, repo, &a);
+		file_path(path, sizeof path, "revocations", g.second);
+		copy_entry(&ut, &bt, &at, path);
+	}
+	parents[0] = b;
+	parents[1] = a;
+	merge_raw(&id, g.outsider, parents, 2, &ut, 5);
+	assert_load_refused(CIVIC_EINVALID, "signed by a key the other roster revokes");
+}
+
+/* The settlement's signer is an admin before it, but the other side revokes
+ * it: it must still be one after. */
+static void test_roster_load_refuses_settler_revoked_by_other_side(void **state)
+{
+	civic_roster *r, *rb;
+	civic_member m;
+	git_oid base, a, b, at, bt, t, id, parents[2];
+
+	(void)state;
+	create_network();
+	r = load();
+	add(r, g.second, "Втори администратор", "kyustendil", "civic-center");
+	add(r, g.ngo, "Трети администратор", "rila", "civic-center");
+	base = head();
+	/* Side a: the third admin admits outsider. Side b: second revokes admin. */
+	m = member(g.outsider, "Кандидат", "kocherinovo", "ngo");
+	assert_civic_ok(civic_roster_add(r, repo, g.ngo, &m));
+	a = head();
+	civic_roster_free(r);
+	fx_set_ref(repo, CIVIC_ROSTER_REF, &base);
+	rb = load();
+	assert_civic_ok(civic_roster_revoke(rb, repo, g.second, civic_key_public(g.admin), NULL, "напусна"));
+	b = head();
+	civic_roster_free(rb);
+	/* The union, signed by admin on top of a. */
+	{
+		char path[128];
+		fx_commit_tree(&at, repo, &a);
+		fx_commit_tree(&bt, repo, &b);
+		file_path(path, sizeof path, "revocations", g.admin);
+		copy_entry(&t, &at, &bt, path);
+	}
+	parents[0] = a;
+	parents[1] = b;
+	merge_raw(&id, g.admin, parents, 2, &t, 5);
+	assert_load_refused(CIVIC_EINVALID, "must still be an admin");
+	/* Signed by the third admin instead, it stands. */
+	merge_raw(&id, g.ngo, parents, 2, &t, 5);
+	assert_int_equal(load_rc(), 0);
+}
+
+/* At most 100 settlements in one roster. */
+static void test_roster_load_refuses_too_many_settlements(void **state)
+{
+	git_oid h, ht, tb, ta, tu, a, b, m, parents[2];
+	uint64_t seq = 1;
+	int i;
+
+	(void)state;
+	create_network();
+	for (i = 0; i < 101; i++) {
+		civic_key *ka, *kb;
+		assert_civic_ok(civic_key_generate(&ka));
+		assert_civic_ok(civic_key_generate(&kb));
+		h = head();
+		ht = head_tree();
+		put_member(&tb, &ht, kb, kb, "Член Б", "rila", "ngo");
+		commit_next(&b, g.admin, &tb, seq + 1);
+		fx_set_ref(repo, CIVIC_ROSTER_REF, &h);
+		put_member(&ta, &ht, ka, ka, "Член А", "rila", "ngo");
+		commit_next(&a, g.admin, &ta, seq + 1);
+		put_member(&tu, &ta, kb, kb, "Член Б", "rila", "ngo");
+		parents[0] = a;
+		parents[1] = b;
+		merge_raw(&m, g.admin, parents, 2, &tu, seq + 2);
+		seq += 2;
+		civic_key_free(ka);
+		civic_key_free(kb);
+		if (i == 99)
+			assert_int_equal(load_rc(), 0);
+	}
+	assert_load_refused(CIVIC_EINVALID, "more settlements than civic verifies");
 }
 
 static void test_roster_settle_refusals(void **state)
@@ -1169,7 +1321,8 @@ static void test_roster_settle_refusals(void **state)
 	assert_true(git_oid_equal(&h, &a));
 	civic_roster_free(r);
 
-	/* Two admins who revoke each other, one on each side: none would be left. */
+	/* Two admins who revoke each other, one on each side: neither side may be
+	 * taken in (and no admin would be left). */
 	teardown(state);
 	setup(state);
 	create_network();
@@ -1185,7 +1338,7 @@ static void test_roster_settle_refusals(void **state)
 	civic_roster_free(rb);
 	fx_set_ref(repo, CIVIC_ROSTER_REF, &a);
 	assert_int_equal(civic_roster_settle(r, repo, g.admin, &b, NULL, "спорът"), CIVIC_EINVALID);
-	assert_non_null(strstr(civic_error_last()->message, "none left"));
+	assert_non_null(strstr(civic_error_last()->message, "revokes a key that signed the other"));
 	h = head();
 	assert_true(git_oid_equal(&h, &a));
 	civic_roster_free(r);
@@ -1521,7 +1674,10 @@ int main(void)
 		T(test_roster_load_refuses_settlement_with_foreign_roster),
 		T(test_roster_settle_joins_both),
 		T(test_roster_settle_keeping_the_other),
-		T(test_roster_settle_first_entry_stands),
+		T(test_roster_settle_refuses_keys_named_differently),
+		T(test_roster_settle_refuses_revoked_admins_roster),
+		T(test_roster_load_refuses_settler_revoked_by_other_side),
+		T(test_roster_load_refuses_too_many_settlements),
 		T(test_roster_settle_refusals),
 		T(test_roster_load_refuses_first_commit_two_members),
 		T(test_roster_load_refuses_first_commit_not_civic_center),

@@ -517,13 +517,14 @@ static int tree_revokes(git_repository *repo, const git_tree *tree, const char *
 
 /* The commits of one side of a settlement since the two rosters part
  * (`tip`'s, hiding `other`), each checked against the other side's tree:
- * *tainted is set when one is signed by a key the other side revokes and
- * this side does not. Such a side must not be taken in: an admin revoked on
- * one side could otherwise sign a roster of its own from before its
- * revocation (a new admin, the others revoked) and have it taken in.
- * *count receives how many there are: none means `other` holds `tip`. */
+ * *tainted is set when one is signed by a key the other side revokes. Such
+ * a side must not be taken in: an admin revoked on one side could otherwise
+ * sign a roster of its own from before its revocation (a new admin, the
+ * others revoked) and have it taken in. Even when this side revokes that
+ * key too: its puppet could copy the revocation in. *count receives how
+ * many there are: none means `other` holds `tip`. */
 static int check_side(size_t *count, int *tainted, git_repository *repo, const git_oid *tip, const git_oid *other,
-		      const git_tree *side_tree, const git_tree *other_tree)
+		      const git_tree *other_tree)
 {
 	git_revwalk *walk = NULL;
 	git_oid id;
@@ -546,7 +547,7 @@ static int check_side(size_t *count, int *tainted, git_repository *repo, const g
 		    strlen(email) > CIVIC_PUBKEY_HEX_LEN)
 			memcpy(hex, email, CIVIC_PUBKEY_HEX_LEN);
 		git_commit_free(c);
-		*tainted = hex[0] && tree_revokes(repo, other_tree, hex) && !tree_revokes(repo, side_tree, hex);
+		*tainted = hex[0] && tree_revokes(repo, other_tree, hex);
 	}
 	git_revwalk_free(walk);
 	if (error < 0 && error != GIT_ITEROVER)
@@ -563,8 +564,8 @@ static int check_sides(int *parts, int *tainted, git_repository *repo, const git
 	size_t ours, theirs;
 	int t1, t2, error;
 
-	if ((error = check_side(&ours, &t1, repo, first, second, first_tree, second_tree)) < 0 ||
-	    (error = check_side(&theirs, &t2, repo, second, first, second_tree, first_tree)) < 0)
+	if ((error = check_side(&ours, &t1, repo, first, second, second_tree)) < 0 ||
+	    (error = check_side(&theirs, &t2, repo, second, first, first_tree)) < 0)
 		return error;
 	*parts = ours > 0 && theirs > 0;
 	*tainted = t1 || t2;

@@ -26,9 +26,9 @@
  *     name it alike (a node must not see a member's role or a revocation's
  *     point change under it);
  *   - no commit of either side since they part is signed by a key that the
- *     other side revokes and its own does not: an admin revoked on one side
- *     cannot sign a roster of its own from before its revocation (a new
- *     admin, the others revoked) and have it taken in;
+ *     other side revokes (whether or not its own side revokes it too): an
+ *     admin revoked on one side cannot sign a roster of its own from before
+ *     its revocation (a new admin, the others revoked) and have it taken in;
  *   - one roster holds at most 100 settlements, each costing two walks back
  *     to where its rosters part.
  */

@@ -1227,6 +1227,47 @@ static void test_roster_settle_refuses_revoked_admins_roster(void **state)
 	assert_load_refused(CIVIC_EINVALID, "signed by a key the other roster revokes");
 }
 
+/* The same, where the puppet first copies the honest side's revocation of
+ * the revoked admin into its own roster, so that both sides revoke it. */
+static void test_roster_load_refuses_revocation_copied_by_puppet(void **state)
+{
+	civic_roster *r, *rb;
+	civic_member m;
+	char path[128];
+	git_oid base, a, b, at, bt, t, id, parents[2];
+
+	(void)state;
+	create_network();
+	r = load();
+	add(r, g.second, "Втори администратор", "kyustendil", "civic-center");
+	base = head();
+	assert_civic_ok(civic_roster_revoke(r, repo, g.admin, civic_key_public(g.second), NULL, "злоупотреба"));
+	a = head();
+	civic_roster_free(r);
+	fx_set_ref(repo, CIVIC_ROSTER_REF, &base);
+	rb = load();
+	m = member(g.outsider, "Марионетка", "rila", "civic-center");
+	assert_civic_ok(civic_roster_add(rb, repo, g.second, &m));
+	civic_roster_free(rb);
+	fx_commit_tree(&at, repo, &a);
+	bt = head_tree();
+	file_path(path, sizeof path, "revocations", g.second);
+	copy_entry(&t, &bt, &at, path);
+	commit_next(&b, g.outsider, &t, 4);
+	assert_int_equal(load_rc(), 0);
+	/* b's tree holds all of a's now: the union is b's. */
+	parents[0] = b;
+	parents[1] = a;
+	merge_raw(&id, g.outsider, parents, 2, &t, 5);
+	assert_load_refused(CIVIC_EINVALID, "signed by a key the other roster revokes");
+	/* Nor does the API write it. */
+	fx_set_ref(repo, CIVIC_ROSTER_REF, &b);
+	rb = load();
+	assert_int_equal(civic_roster_settle(rb, repo, g.outsider, &a, NULL, "наред"), CIVIC_EINVALID);
+	assert_non_null(strstr(civic_error_last()->message, "revokes a key that signed the other"));
+	civic_roster_free(rb);
+}
+
 /* The settlement's signer is an admin before it, but the other side revokes
  * it: it must still be one after. */
 static void test_roster_load_refuses_settler_revoked_by_other_side(void **state)
@@ -1676,6 +1717,7 @@ int main(void)
 		T(test_roster_settle_keeping_the_other),
 		T(test_roster_settle_refuses_keys_named_differently),
 		T(test_roster_settle_refuses_revoked_admins_roster),
+		T(test_roster_load_refuses_revocation_copied_by_puppet),
 		T(test_roster_load_refuses_settler_revoked_by_other_side),
 		T(test_roster_load_refuses_too_many_settlements),
 		T(test_roster_settle_refusals),

@@ -250,32 +250,6 @@ static int check_names(const git_tree *tree, const char *dir)
 	return 0;
 }
 
-/* Calls fn for each blob in the subtree `dir` of tree (absent: none). */
-static int each_file(git_repository *repo, const git_tree *tree, const char *dir,
-		     int (*fn)(civic_roster *, git_repository *, const git_tree_entry *, const char *),
-		     civic_roster *roster)
-{
-	const git_tree_entry *e = git_tree_entry_byname(tree, dir);
-	git_tree *sub = NULL;
-	size_t i;
-	int error = 0;
-
-	if (!e)
-		return 0;
-	if (git_tree_entry_type(e) != GIT_OBJECT_TREE)
-		return bad_file(dir, "not a directory");
-	if (civic_object_check(repo, git_tree_entry_id(e), GIT_OBJECT_TREE, CIVIC_ROSTER_TREE_MAX_SIZE,
-			       "a roster directory") < 0)
-		return bad_file(dir, civic_error_last()->message);
-	if ((error = git_tree_lookup(&sub, repo, git_tree_entry_id(e))) < 0)
-		return civic_error_from_git(error, "cannot read roster directory '%s'", dir);
-	error = check_names(sub, dir);
-	for (i = 0; i < git_tree_entrycount(sub) && error == 0; i++)
-		error = fn(roster, repo, git_tree_entry_byindex(sub, i), dir);
-	git_tree_free(sub);
-	return error;
-}
-
 static int entry_json(json_t **out, git_repository *repo, const git_tree_entry *e, const char *dir,
 		      char *path, size_t size)
 {
@@ -334,25 +308,136 @@ done:
 	return error;
 }
 
-/* Builds the whole member list from one roster tree. */
-static int parse_tree(civic_roster *roster, git_repository *repo, const git_tree *tree)
+/* A roster tree as read for verifying, each part checked once: its root,
+ * and the directories members/ and revocations/ (NULL when absent). */
+typedef struct {
+	git_tree *root;
+	git_tree *dir[2];
+} roster_trees;
+
+typedef int (*entry_fn)(civic_roster *, git_repository *, const git_tree_entry *, const char *);
+
+static const char *const dir_name[2] = { "members", "revocations" };
+/* Members first: a revocation names a member of the same tree. */
+static const entry_fn dir_entry[2] = { member_file, revocation_file };
+
+static void trees_dispose(roster_trees *t)
 {
-	size_t i;
+	git_tree_free(t->root);
+	git_tree_free(t->dir[0]);
+	git_tree_free(t->dir[1]);
+	memset(t, 0, sizeof *t);
+}
+
+static int read_dir(git_tree **out, git_repository *repo, const git_tree *root, const char *dir)
+{
+	const git_tree_entry *e = git_tree_entry_byname(root, dir);
 	int error;
 
-	if ((error = check_names(tree, "/")) < 0)
+	*out = NULL;
+	if (!e)
+		return 0;
+	if (git_tree_entry_type(e) != GIT_OBJECT_TREE)
+		return bad_file(dir, "not a directory");
+	if (civic_object_check(repo, git_tree_entry_id(e), GIT_OBJECT_TREE, CIVIC_ROSTER_TREE_MAX_SIZE,
+			       "a roster directory") < 0)
+		return bad_file(dir, civic_error_last()->message);
+	if ((error = git_tree_lookup(out, repo, git_tree_entry_id(e))) < 0)
+		return civic_error_from_git(error, "cannot read roster directory '%s'", dir);
+	return check_names(*out, dir);
+}
+
+/* Reads and checks the shape of a roster tree: only network.json,
+ * members/ and revocations/, names in order. */
+static int read_trees(roster_trees *out, git_repository *repo, const git_oid *tree_id)
+{
+	size_t i, d;
+	int error;
+
+	memset(out, 0, sizeof *out);
+	if (civic_object_check(repo, tree_id, GIT_OBJECT_TREE, CIVIC_ROSTER_TREE_MAX_SIZE, "a roster tree") < 0)
+		return bad_file("/", civic_error_last()->message);
+	if ((error = git_tree_lookup(&out->root, repo, tree_id)) < 0)
+		return civic_error_from_git(error, "cannot read roster tree");
+	if ((error = check_names(out->root, "/")) < 0)
 		return error;
-	for (i = 0; i < git_tree_entrycount(tree); i++) {
-		const char *name = git_tree_entry_name(git_tree_entry_byindex(tree, i));
-		if (strcmp(name, "network.json") && strcmp(name, "members") && strcmp(name, "revocations"))
+	for (i = 0; i < git_tree_entrycount(out->root); i++) {
+		const char *name = git_tree_entry_name(git_tree_entry_byindex(out->root, i));
+		if (strcmp(name, "network.json") && strcmp(name, dir_name[0]) && strcmp(name, dir_name[1]))
 			return bad_file(name, "unexpected entries in a roster: only network.json, members/, revocations/");
 	}
+	for (d = 0; d < 2 && error == 0; d++)
+		error = read_dir(&out->dir[d], repo, out->root, dir_name[d]);
+	return error;
+}
+
+static size_t entry_count(const git_tree *t) { return t ? git_tree_entrycount(t) : 0; }
+
+/* Builds the whole member list from one roster tree. */
+static int parse_all(civic_roster *roster, git_repository *repo, const roster_trees *t)
+{
+	size_t d, i;
+	int error;
+
 	roster->count = 0;
-	if ((error = network_file(roster, repo, tree)) < 0 ||
-	    (error = each_file(repo, tree, "members", member_file, roster)) < 0 ||
-	    (error = each_file(repo, tree, "revocations", revocation_file, roster)) < 0)
+	if ((error = network_file(roster, repo, t->root)) < 0)
 		return error;
-	return 0;
+	for (d = 0; d < 2; d++)
+		for (i = 0; i < entry_count(t->dir[d]) && error == 0; i++)
+			error = dir_entry[d](roster, repo, git_tree_entry_byindex(t->dir[d], i), dir_name[d]);
+	return error;
+}
+
+static int changes_entries(void)
+{
+	civic_error_set(CIVIC_ERROR_ROSTER, "changes or removes earlier roster entries");
+	return CIVIC_EINVALID;
+}
+
+/* The entries of `new_` not in `old` (one directory): every entry of old
+ * must be in new_, unchanged, as nothing is ever edited or removed from a
+ * roster. Both are in name order, so one pass compares them. */
+static int parse_dir_added(civic_roster *roster, git_repository *repo, const git_tree *old, const git_tree *new_,
+			   size_t d)
+{
+	size_t i = 0, j = 0, n_old = entry_count(old), n_new = entry_count(new_);
+	int error = 0;
+
+	if (old && new_ && git_oid_equal(git_tree_id(old), git_tree_id(new_)))
+		return 0;
+	while (j < n_new && error == 0) {
+		const git_tree_entry *b = git_tree_entry_byindex(new_, j);
+		const git_tree_entry *a = i < n_old ? git_tree_entry_byindex(old, i) : NULL;
+		int cmp = a ? strcmp(git_tree_entry_name(a), git_tree_entry_name(b)) : 1;
+		if (cmp < 0 || (cmp == 0 && (!git_oid_equal(git_tree_entry_id(a), git_tree_entry_id(b)) ||
+					     git_tree_entry_filemode(a) != git_tree_entry_filemode(b))))
+			return changes_entries();
+		if (cmp == 0)
+			i++;
+		else
+			error = dir_entry[d](roster, repo, b, dir_name[d]);
+		j++;
+	}
+	return error == 0 && i < n_old ? changes_entries() : error;
+}
+
+/* Adds to the member list, which is old's, what new_ adds to it. Only the
+ * new entries are read: a long roster is verified in time that grows with
+ * its entries, not with its entries times its commits. */
+static int parse_added(civic_roster *roster, git_repository *repo, const roster_trees *old, const roster_trees *new_)
+{
+	const git_tree_entry *was = git_tree_entry_byname(old->root, "network.json");
+	const git_tree_entry *is = git_tree_entry_byname(new_->root, "network.json");
+	size_t d;
+	int error = 0;
+
+	if (!is)
+		return bad_file("network.json", "missing");
+	if (!was || !git_oid_equal(git_tree_entry_id(was), git_tree_entry_id(is)))
+		return changes_entries();
+	for (d = 0; d < 2 && error == 0; d++)
+		error = parse_dir_added(roster, repo, old->dir[d], new_->dir[d], d);
+	return error;
 }
 
 /* -------------------------------------------------------------------------
@@ -372,49 +457,33 @@ static int bad_commit(const git_oid *id, const char *why)
 
 /* What one load verifies once: commits whose whole history verified, so
  * that a settlement's second roster, which shares most of the first's
- * history, is not verified again; and how many settlements it met. */
+ * history, is not verified again; how many settlements it met; and how many
+ * more commits it may read, its second rosters' and their walks included,
+ * so that no one key can make a load take hours. */
 typedef struct {
 	civic_oidset *verified;
 	unsigned int settlements;
+	size_t commits_left;
 } load_ctx;
 
 /* The roster's first-parent line from head, root first, back to the root
- * or to a commit already verified (*reached_at, when *reached). */
+ * or to a commit already verified (*reached_at, when *reached); at most
+ * *budget commits, taken from it. */
 static int collect_chain(git_oid **out, size_t *count, int *reached, git_oid *reached_at,
-			 git_repository *repo, const git_oid *head, const civic_oidset *known)
+			 git_repository *repo, const git_oid *head, const civic_oidset *known, size_t *budget)
 {
-	int error = civic_chain_collect_first_parents(out, count, reached, reached_at, repo, head, known,
-						      ROSTER_MAX_COMMITS);
+	int error = civic_chain_collect_first_parents(out, count, reached, reached_at, repo, head, known, *budget);
 
-	if (error == CIVIC_EINVALID)
-		return bad_commit(head, "the roster must be a line of commits with one parent, or two for a settlement");
-	return error;
-}
-
-/* Entries of `dir` in old must all be in new, unchanged: nothing is ever
- * edited or removed from a roster. */
-static int keeps_all(git_repository *repo, const git_tree *old, const git_tree *new_, const char *dir)
-{
-	const git_tree_entry *eo = git_tree_entry_byname(old, dir), *en = git_tree_entry_byname(new_, dir);
-	git_tree *so = NULL, *sn = NULL;
-	size_t i;
-	int ok = 1;
-
-	if (!eo)
-		return 1;
-	if (!en || git_tree_lookup(&so, repo, git_tree_entry_id(eo)) < 0 ||
-	    git_tree_lookup(&sn, repo, git_tree_entry_id(en)) < 0)
-		ok = 0;
-	if (ok && git_tree_entrycount(sn) < git_tree_entrycount(so))
-		ok = 0;
-	for (i = 0; ok && i < git_tree_entrycount(so); i++) {
-		const git_tree_entry *a = git_tree_entry_byindex(so, i);
-		const git_tree_entry *b = git_tree_entry_byname(sn, git_tree_entry_name(a));
-		ok = b && git_oid_equal(git_tree_entry_id(a), git_tree_entry_id(b));
+	if (error == CIVIC_EINVALID) {
+		char why[sizeof civic_error_last()->message];
+		snprintf(why, sizeof why, dgettext("civic", "the roster must be a line of commits with one parent, or two for a "
+						    "settlement, %d at most in one load: %s"),
+			 ROSTER_MAX_COMMITS, civic_error_last()->message);
+		return bad_commit(head, why);
 	}
-	git_tree_free(so);
-	git_tree_free(sn);
-	return ok;
+	if (error == 0)
+		*budget -= *count;
+	return error;
 }
 
 static int check_root(civic_roster *roster, const git_oid *id, const civic_pubkey *signer)
@@ -457,8 +526,6 @@ static int subtree(git_tree **out, git_repository *repo, const git_tree *tree, c
 		return 0;
 	return git_tree_lookup(out, repo, git_tree_entry_id(e));
 }
-
-static size_t entry_count(const git_tree *t) { return t ? git_tree_entrycount(t) : 0; }
 
 static const git_tree_entry *entry_named(const git_tree *t, const char *name)
 {
@@ -612,18 +679,18 @@ static int check_second_parent(git_tree **second_tree, const civic_roster *roste
 	return tainted ? bad_commit(id, TAINTED_SIDE) : 0;
 }
 
-/* Verifies commit number seq, whose parent's state is in `roster`, and
- * replaces that state with the commit's. */
+/* Verifies commit number seq, whose parent's state is in `roster` and
+ * whose parent's tree is *prev, and replaces both with the commit's. */
 static int apply_commit(civic_roster *roster, git_repository *repo, const git_oid *id,
-			uint64_t seq, git_tree **prev_tree, load_ctx *ctx)
+			uint64_t seq, roster_trees *prev, load_ctx *ctx)
 {
 	civic_pubkey signer;
 	git_commit *c = NULL;
-	git_tree *tree = NULL, *second = NULL;
-	int was_admin, error;
-	char old_name[sizeof roster->name];
+	git_tree *second = NULL;
+	roster_trees now = { NULL, { NULL, NULL } };
+	int error;
 
-	if ((error = git_commit_lookup(&c, repo, id)) < 0 || (error = git_commit_tree(&tree, c)) < 0) {
+	if ((error = git_commit_lookup(&c, repo, id)) < 0) {
 		error = civic_error_from_git(error, "cannot read roster commit");
 		goto done;
 	}
@@ -636,9 +703,8 @@ static int apply_commit(civic_roster *roster, git_repository *repo, const git_oi
 		error = code;
 		goto done;
 	}
-	was_admin = civic_member_is_admin(civic_roster_find(roster, &signer));
 	/* Before reading the tree: a stranger's commit must cost us nothing. */
-	if (seq > 1 && !was_admin) {
+	if (seq > 1 && !civic_member_is_admin(civic_roster_find(roster, &signer))) {
 		error = bad_commit(id, "signed by a key that is not an admin of the network");
 		goto done;
 	}
@@ -648,21 +714,24 @@ static int apply_commit(civic_roster *roster, git_repository *repo, const git_oi
 		error = bad_commit(id, "its first parent is not the roster commit before it");
 		goto done;
 	}
-	if (git_commit_parentcount(c) > 1 &&
-	    (error = check_second_parent(&second, roster, repo, c, id, *prev_tree, ctx)) < 0)
+	/* Each commit adds to the roster: a line of empty ones would only cost
+	 * every node the time to verify it. */
+	if (git_commit_parentcount(c) == 1 && git_oid_equal(git_commit_tree_id(c), git_tree_id(prev->root))) {
+		error = bad_commit(id, "changes nothing in the roster");
 		goto done;
-	memcpy(old_name, roster->name, sizeof old_name);
-	if ((error = parse_tree(roster, repo, tree)) < 0) {
+	}
+	if (git_commit_parentcount(c) > 1 &&
+	    (error = check_second_parent(&second, roster, repo, c, id, prev->root, ctx)) < 0)
+		goto done;
+	if ((error = read_trees(&now, repo, git_commit_tree_id(c))) < 0 ||
+	    (error = seq == 1 ? parse_all(roster, repo, &now) : parse_added(roster, repo, prev, &now)) < 0) {
 		error = bad_commit(id, civic_error_last()->message);
 		goto done;
 	}
 	if (seq == 1)
 		error = check_root(roster, id, &signer);
-	else if (strcmp(old_name, roster->name) || !keeps_all(repo, *prev_tree, tree, "members") ||
-		 !keeps_all(repo, *prev_tree, tree, "revocations"))
-		error = bad_commit(id, "changes or removes earlier roster entries");
-	else if (second && (!is_union(repo, *prev_tree, second, tree, "members") ||
-			    !is_union(repo, *prev_tree, second, tree, "revocations")))
+	else if (second && (!is_union(repo, prev->root, second, now.root, "members") ||
+			    !is_union(repo, prev->root, second, now.root, "revocations")))
 		error = bad_commit(id, "a settlement must hold exactly the entries of both rosters it joins, "
 				       "and both must name each key alike");
 	else if (second && !civic_member_is_admin(civic_roster_find(roster, &signer)))
@@ -672,23 +741,24 @@ static int apply_commit(civic_roster *roster, git_repository *repo, const git_oi
 done:
 	git_commit_free(c);
 	git_tree_free(second);
-	git_tree_free(*prev_tree);
-	*prev_tree = tree;
+	trees_dispose(prev);
+	*prev = now;
 	return error;
 }
 
 /* Takes up a line at a commit this load verified already: its tree is the
  * whole roster there. */
-static int resume_at(civic_roster *roster, git_repository *repo, const git_oid *id, git_tree **prev_tree)
+static int resume_at(civic_roster *roster, git_repository *repo, const git_oid *id, roster_trees *prev)
 {
 	git_commit *c = NULL;
 	int error;
 
-	if ((error = git_commit_lookup(&c, repo, id)) < 0 || (error = git_commit_tree(prev_tree, c)) < 0)
+	if ((error = git_commit_lookup(&c, repo, id)) < 0)
 		error = civic_error_from_git(error, "cannot read roster commit");
 	else if ((error = civic_trailer_get_number(&roster->seq, git_commit_message(c), "Civic-Roster-Seq", 1,
 						   UINT64_MAX)) == 0 &&
-		 (error = parse_tree(roster, repo, *prev_tree)) == 0)
+		 (error = read_trees(prev, repo, git_commit_tree_id(c))) == 0 &&
+		 (error = parse_all(roster, repo, prev)) == 0)
 		roster->head = *id;
 	git_commit_free(c);
 	return error;
@@ -712,17 +782,17 @@ static int check_network_root(const civic_roster *roster, const git_oid *root_id
 static int load_line(civic_roster *roster, git_repository *repo, const git_oid *head, load_ctx *ctx)
 {
 	git_oid *chain = NULL, known;
-	git_tree *prev = NULL;
+	roster_trees prev = { NULL, { NULL, NULL } };
 	size_t n = 0, i;
 	int reached = 0, error;
 
-	if ((error = collect_chain(&chain, &n, &reached, &known, repo, head, ctx->verified)) < 0)
+	if ((error = collect_chain(&chain, &n, &reached, &known, repo, head, ctx->verified, &ctx->commits_left)) < 0)
 		return error;
 	error = reached ? resume_at(roster, repo, &known, &prev) : check_network_root(roster, &chain[0]);
 	for (i = 0; i < n && error == 0; i++)
 		if ((error = apply_commit(roster, repo, &chain[i], roster->seq + 1, &prev, ctx)) == 0)
 			error = civic_oidset_add(ctx->verified, &chain[i]);
-	git_tree_free(prev);
+	trees_dispose(&prev);
 	free(chain);
 	return error;
 }
@@ -730,7 +800,7 @@ static int load_line(civic_roster *roster, git_repository *repo, const git_oid *
 int civic_roster_root(git_oid *out, git_repository *repo)
 {
 	git_oid head, *chain = NULL;
-	size_t n = 0;
+	size_t n = 0, budget = ROSTER_MAX_COMMITS;
 	int reached, error = git_reference_name_to_id(&head, repo, CIVIC_ROSTER_REF);
 
 	if (error == GIT_ENOTFOUND) {
@@ -739,26 +809,34 @@ int civic_roster_root(git_oid *out, git_repository *repo)
 	}
 	if (error < 0)
 		return civic_error_from_git(error, "cannot read the roster");
-	if ((error = collect_chain(&chain, &n, &reached, NULL, repo, &head, NULL)) < 0)
+	if ((error = collect_chain(&chain, &n, &reached, NULL, repo, &head, NULL, &budget)) < 0)
 		return error;
 	*out = chain[0];
 	free(chain);
 	return 0;
 }
 
+static int by_key(const void *a, const void *b)
+{
+	return memcmp(((const civic_member *)a)->key.bytes, ((const civic_member *)b)->key.bytes,
+		      sizeof ((const civic_member *)a)->key.bytes);
+}
+
 int civic_roster_load_at(civic_roster **out, git_repository *repo, const git_oid *head,
 			 const char *network_hex)
 {
 	civic_roster *roster;
-	load_ctx ctx = { NULL, 0 };
+	load_ctx ctx = { NULL, 0, ROSTER_MAX_COMMITS };
 	int error;
 
 	*out = NULL;
 	if (!(roster = calloc(1, sizeof *roster)))
 		return civic_error_nomem();
 	snprintf(roster->network, sizeof roster->network, "%s", network_hex);
-	if ((error = civic_oidset_new(&ctx.verified)) == 0)
-		error = load_line(roster, repo, head, &ctx);
+	if ((error = civic_oidset_new(&ctx.verified)) == 0 && (error = load_line(roster, repo, head, &ctx)) == 0)
+		/* Each commit appended what it added: the order a whole tree lists. */
+		if (roster->count > 1)
+			qsort(roster->members, roster->count, sizeof *roster->members, by_key);
 	civic_oidset_free(ctx.verified);
 	if (error < 0)
 		civic_roster_free(roster);
@@ -1120,9 +1198,9 @@ int civic_roster_settle(civic_roster *roster, git_repository *repo, const civic_
 			const git_oid *other, const git_oid *ref_now, const char *reason)
 {
 	const civic_member *admin = civic_roster_find(roster, civic_key_public(admin_key));
-	civic_roster *theirs = NULL, *merged = NULL;
+	civic_roster *theirs = NULL;
 	git_commit *parents[2] = { NULL, NULL };
-	git_tree *t0 = NULL, *t1 = NULL, *nt = NULL;
+	git_tree *t0 = NULL, *t1 = NULL;
 	civic_buf msg = CIVIC_BUF_INIT;
 	char hex[GIT_OID_HEXSZ + 1];
 	git_oid tree_id, id;
@@ -1144,17 +1222,6 @@ int civic_roster_settle(civic_roster *roster, git_repository *repo, const civic_
 	if ((error = settlement_checks(roster, theirs, repo, admin_key, other, t0, t1)) < 0 ||
 	    (error = union_tree(&tree_id, repo, t0, t1)) < 0)
 		goto done;
-	if (!(merged = calloc(1, sizeof *merged))) {
-		error = civic_error_nomem();
-		goto done;
-	}
-	memcpy(merged->network, roster->network, sizeof merged->network);
-	if ((error = git_tree_lookup(&nt, repo, &tree_id)) < 0) {
-		error = civic_error_from_git(error, "cannot read the settled roster's tree");
-		goto done;
-	}
-	if ((error = parse_tree(merged, repo, nt)) < 0)
-		goto done;
 	/* The reason goes in the subject: a line of its own could pass for a trailer. */
 	civic_buf_printf(&msg, "roster: settle a fork, taking in %.12s: %s\n\nCivic-Network: %s\nCivic-Roster-Seq: %" PRIu64 "\n",
 			 git_oid_tostr(hex, sizeof hex, other), reason, roster->network, roster->seq + 1);
@@ -1172,22 +1239,20 @@ int civic_roster_settle(civic_roster *roster, git_repository *repo, const civic_
 	    (error = civic_ref_move(repo, CIVIC_ROSTER_REF, &id, ref_now ? ref_now : &roster->head,
 				    "civic: roster settlement")) < 0)
 		goto done;
-	/* The roster becomes the settled one. */
+	/* The roster becomes the settled one, as just verified. */
 	free(roster->members);
-	roster->members = merged->members;
-	roster->count = merged->count;
-	roster->alloc = merged->alloc;
-	merged->members = NULL;
+	roster->members = theirs->members;
+	roster->count = theirs->count;
+	roster->alloc = theirs->alloc;
+	theirs->members = NULL;
 	roster->head = id;
 	roster->seq++;
 done:
 	civic_roster_free(theirs);
-	civic_roster_free(merged);
 	git_commit_free(parents[0]);
 	git_commit_free(parents[1]);
 	git_tree_free(t0);
 	git_tree_free(t1);
-	git_tree_free(nt);
 	civic_buf_dispose(&msg);
 	return error;
 }

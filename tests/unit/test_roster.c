@@ -843,6 +843,68 @@ static void test_roster_load_refuses_removed_revocation(void **state)
 	assert_load_refused(CIVIC_EINVALID, "changes or removes");
 }
 
+static void test_roster_load_refuses_commit_changing_nothing(void **state)
+{
+	git_oid t, id;
+
+	(void)state;
+	create_network();
+	t = head_tree();
+	commit_next(&id, g.admin, &t, 2);
+	assert_load_refused(CIVIC_EINVALID, "changes nothing in the roster");
+}
+
+/* Each commit's new entries are read on their own: a member and its
+ * revocation may come in one commit, and the members come out in key
+ * order, as a whole tree lists them, however they were added. */
+static void test_roster_load_reads_what_each_commit_adds(void **state)
+{
+	civic_key *keys[40];
+	civic_roster *r;
+	git_oid base, t, id;
+	char name[32];
+	size_t i;
+
+	(void)state;
+	create_network();
+	r = load();
+	for (i = 0; i < 40; i++) {
+		assert_civic_ok(civic_key_generate(&keys[i]));
+		snprintf(name, sizeof name, "Сдружение %zu", i);
+		add(r, keys[i], name, "bobov-dol", "ngo");
+	}
+	civic_roster_free(r);
+	base = head_tree();
+	put_member(&t, &base, g.ngo, g.ngo, "Читалище", "rila", "ngo");
+	base = t;
+	put_revocation(&t, &base, g.ngo, g.ngo, NULL, "грешка");
+	commit_next(&id, g.admin, &t, 42);
+	r = load();
+	assert_int_equal(civic_roster_count(r), 42);
+	for (i = 1; i < civic_roster_count(r); i++)
+		assert_true(memcmp(civic_roster_get(r, i - 1)->key.bytes, civic_roster_get(r, i)->key.bytes,
+				   sizeof civic_roster_get(r, i)->key.bytes) < 0);
+	assert_true(civic_roster_find(r, civic_key_public(g.ngo))->revoked);
+	assert_string_equal(civic_roster_find(r, civic_key_public(keys[7]))->name, "Сдружение 7");
+	assert_false(civic_roster_find(r, civic_key_public(keys[7]))->revoked);
+	civic_roster_free(r);
+	for (i = 0; i < 40; i++)
+		civic_key_free(keys[i]);
+}
+
+/* A bad file is refused in the commit that adds it, not only later. */
+static void test_roster_load_refuses_bad_file_in_later_commit(void **state)
+{
+	git_oid base, t, id;
+
+	(void)state;
+	create_network();
+	base = head_tree();
+	put_member(&t, &base, g.ngo, g.ngo, "Читалище", "nowhere", "ngo");
+	commit_next(&id, g.admin, &t, 2);
+	assert_load_refused(CIVIC_EINVALID, "unknown municipality");
+}
+
 static void test_roster_load_refuses_wrong_network_trailer(void **state)
 {
 	git_oid base, t, id, h;
@@ -1708,6 +1770,9 @@ int main(void)
 		T(test_roster_load_refuses_changed_network_name),
 		T(test_roster_load_refuses_changed_revocation),
 		T(test_roster_load_refuses_removed_revocation),
+		T(test_roster_load_refuses_commit_changing_nothing),
+		T(test_roster_load_reads_what_each_commit_adds),
+		T(test_roster_load_refuses_bad_file_in_later_commit),
 		T(test_roster_load_refuses_wrong_network_trailer),
 		T(test_roster_load_refuses_wrong_seq),
 		T(test_roster_load_settlement_control),

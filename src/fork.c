@@ -371,14 +371,58 @@ static int load_keep(civic_roster **out, git_repository *repo, const civic_key *
 	return error;
 }
 
+/* The roster forks a resolve leaves open, and why: reported once the
+ * others are settled, or folded into one refusal when none is. */
+typedef struct {
+	git_oid head;
+	char why[sizeof civic_error_last()->message];
+} left_open_fork;
+
+typedef struct {
+	left_open_fork *forks;
+	size_t count;
+} left_open_list;
+
+/* Settles one open roster fork on top of roster. A fork that no settlement
+ * can take in (refused, or not verifying) goes on the list and stays open:
+ * one admin's tainted roster must not stop the others from being settled. */
+static int settle_one(int *settled, left_open_list *left, civic_roster *roster, git_repository *repo,
+		      const civic_key *key, const git_oid *other, const char *reason)
+{
+	int error = civic_roster_settle(roster, repo, key, other, NULL, reason);
+	left_open_fork *more;
+
+	if (error != CIVIC_EINVALID && error != CIVIC_EBADSIG) {
+		*settled += error == 0;
+		return error;
+	}
+	if (!(more = realloc(left->forks, (left->count + 1) * sizeof *more)))
+		return civic_error_nomem();
+	left->forks = more;
+	more[left->count].head = *other;
+	snprintf(more[left->count].why, sizeof more->why, "%s", civic_error_last()->message);
+	left->count++;
+	civic_error_clear();
+	return 0;
+}
+
+static int none_settled(const left_open_list *left)
+{
+	civic_error_set(CIVIC_ERROR_ROSTER, "no open fork of the roster can be settled (%zu kept as evidence): %s",
+			left->count, left->count ? left->forks[0].why : "");
+	return CIVIC_EINVALID;
+}
+
 int civic_fork_resolve_roster(git_oid *out, git_repository *repo, const civic_key *key, const char *network_hex,
-			      const git_oid *keep, const char *reason)
+			      const git_oid *keep, const char *reason, civic_fork_left_open_cb left_open,
+			      void *payload)
 {
 	civic_roster *roster = NULL;
 	civic_fork *forks = NULL;
 	size_t n = 0, i;
+	left_open_list left = { NULL, 0 };
 	git_oid head;
-	int open, error;
+	int open, settled = 0, error;
 
 	if ((error = git_reference_name_to_id(&head, repo, CIVIC_ROSTER_REF)) < 0)
 		return civic_error_from_git(error, "cannot read the roster");
@@ -396,10 +440,12 @@ int civic_fork_resolve_roster(git_oid *out, git_repository *repo, const civic_ke
 	if ((error = load_keep(&roster, repo, key, network_hex, keep)) < 0)
 		return error;
 	/* Keeping the evidence: its history goes first, this node's roster
-	 * second, and the ref moves on from that roster as from any other. */
+	 * second, and the ref moves on from that roster as from any other. It
+	 * is what the admin asked for, so a refusal stops here. */
 	if (!git_oid_equal(&head, keep) &&
 	    (error = civic_roster_settle(roster, repo, key, &head, &head, reason)) < 0)
 		goto done;
+	settled = !git_oid_equal(&head, keep);
 	if ((error = collect_refs(&forks, &n, repo)) < 0)
 		goto done;
 	roster_states(forks, n, repo);
@@ -407,20 +453,25 @@ int civic_fork_resolve_roster(git_oid *out, git_repository *repo, const civic_ke
 		git_oid now = civic_roster_head(roster);
 		/* An earlier settlement may have taken this one in with its own. */
 		if (forks[i].roster && forks[i].state == CIVIC_FORK_OPEN && !holds(repo, &now, &forks[i].head))
-			error = civic_roster_settle(roster, repo, key, &forks[i].head, NULL, reason);
+			error = settle_one(&settled, &left, roster, repo, key, &forks[i].head, reason);
 	}
-	if (error == 0) {
+	if (error == 0 && !settled) {
+		error = none_settled(&left);
+	} else if (error == 0) {
 		*out = civic_roster_head(roster);
+		for (i = 0; left_open && i < left.count; i++)
+			left_open(&left.forks[i].head, left.forks[i].why, payload);
 	} else {
-		/* A refusal leaves the roster as it was, not settled in part. */
+		/* A failure leaves the roster as it was, not settled in part. */
 		git_oid now = civic_roster_head(roster);
 		if (!git_oid_equal(&now, &head) && !git_oid_equal(&now, keep)) {
 			civic_error last = *civic_error_last();
-			if (civic_ref_move(repo, CIVIC_ROSTER_REF, &head, &now, "civic: fork resolve refused, roster restored") < 0)
+			if (civic_ref_move(repo, CIVIC_ROSTER_REF, &head, &now, "civic: fork resolve failed, roster restored") < 0)
 				civic_error_set(last.klass, "%s", last.message);
 		}
 	}
 done:
+	free(left.forks);
 	free(forks);
 	civic_roster_free(roster);
 	return error;

@@ -84,14 +84,22 @@ int civic_fork_resolve(git_oid *out, git_repository *repo, const civic_key *key,
  * evidence: what `civic fork resolve --keep` settles then is the roster. */
 int civic_fork_names_roster(git_repository *repo, const git_oid *commit);
 
+/* Called for each roster fork a resolve leaves open, one that no
+ * settlement can take in (civic_roster_settle says why): it stays kept as
+ * evidence, and does not stop the others from being settled. */
+typedef void (*civic_fork_left_open_cb)(const git_oid *head, const char *why, void *payload);
+
 /* An admin settles the roster's forks: `keep` (the roster's head, or a
  * roster fork kept as evidence, in which this node's key must be an admin)
  * stands first; each other roster still open, this node's own included
  * when keep is the evidence, is taken in by one settlement on top of it
- * (civic_roster_settle), the ref moving forward each time. *out receives the roster's new
- * head. CIVIC_ENOTFOUND when keep is neither; CIVIC_EINVALID when no
- * roster fork is open. */
+ * (civic_roster_settle), the ref moving forward each time. A fork no
+ * settlement can take in is passed to left_open (may be NULL) and stays
+ * open. *out receives the roster's new head. CIVIC_ENOTFOUND when keep is
+ * neither; CIVIC_EINVALID when no roster fork is open, or none could be
+ * settled. Any other failure leaves the roster as it was. */
 int civic_fork_resolve_roster(git_oid *out, git_repository *repo, const civic_key *key, const char *network_hex,
-			      const git_oid *keep, const char *reason);
+			      const git_oid *keep, const char *reason, civic_fork_left_open_cb left_open,
+			      void *payload);
 
 #endif

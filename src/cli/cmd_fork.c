@@ -96,6 +96,16 @@ done:
 	return code;
 }
 
+/* A roster fork no settlement can take in: the others are settled, this
+ * one stays kept as evidence. */
+static void print_left_open(const git_oid *head, const char *why, void *payload)
+{
+	char hex[GIT_OID_HEXSZ + 1];
+
+	(void)payload;
+	fprintf(stderr, _("civic: roster fork %.12s left open: %s\n"), git_oid_tostr(hex, sizeof hex, head), why);
+}
+
 static int fork_resolve(const cli_context *ctx, int argc, char **argv)
 {
 	const char *keep_text = NULL, *reason = NULL, *pass_file = NULL, *network;
@@ -123,7 +133,8 @@ static int fork_resolve(const cli_context *ctx, int argc, char **argv)
 	if ((error = cli_check_caught_up(node, roster ? CIVIC_ROSTER_REF : NULL)) < 0 ||
 	    (error = civic_schemas_new(&schemas)) < 0 ||
 	    (error = cli_load_key(&key, node, pass_file)) < 0 ||
-	    (error = roster ? civic_fork_resolve_roster(&id, civic_node_repository(node), key, network, &keep, reason)
+	    (error = roster ? civic_fork_resolve_roster(&id, civic_node_repository(node), key, network, &keep, reason,
+							print_left_open, NULL)
 			    : civic_fork_resolve(&id, civic_node_repository(node), key, civic_node_name(node),
 						 network, schemas, &keep, reason)) < 0) {
 		code = cli_error_civic(error);

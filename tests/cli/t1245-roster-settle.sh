@@ -15,6 +15,7 @@
 #      forked, and settles again; an admin may also keep the other roster
 #      first
 #   6. an admin the other roster revokes cannot settle its way
+#   7. a fork no settlement can take in is left open, the others settled
 . "$(dirname "$0")/test-lib.sh"
 
 PORT=$(free_ports 1 $((20000 + ($$ % 4000) * 8 + 6)))
@@ -220,6 +221,30 @@ test_expect_success '6. an admin the other roster revokes cannot settle the fork
 	grep -q "^  fork " out &&
 	test_refused 1 cc2-war fork resolve --keep "$(roster_of cc2-war)" --reason "Всичко е наред" &&
 	err_has "revokes a key that signed the other since they part"
+'
+
+# The center holds that admin's roster as evidence, which no settlement can
+# take in, and a fork of its own laptop's: it settles the laptop's, and the
+# other stays open.
+test_expect_success '7. a roster fork no settlement takes in is left open; the others are settled' '
+	cp -a cc-war cc-war-laptop &&
+	new_node q "НПО Ку" rila && new_node r "НПО Ер" rila &&
+	civic --home cc-war member add --name "НПО Ку" --municipality rila --role ngo \
+		--key "$(node_key q)" >/dev/null &&
+	civic --home cc-war-laptop member add --name "НПО Ер" --municipality rila --role ngo \
+		--key "$(node_key r)" >/dev/null &&
+	LAPTOP=$(roster_of cc-war-laptop) ROGUE=$(roster_of cc2-war) &&
+	{ timeout 60 "$CIVIC" --home cc-war sync --no-push "$(abs cc2-war)/archive.git" >out; test $? = 1; } &&
+	{ timeout 60 "$CIVIC" --home cc-war sync --no-push "$(abs cc-war-laptop)/archive.git" >out; test $? = 1; } &&
+	civic --home cc-war fork resolve --keep "$(roster_of cc-war)" --reason "Лаптопът" >settled 2>err &&
+	grep -q "roster fork $(echo "$ROGUE" | cut -c1-12) left open: .*revokes a key that signed the other" err &&
+	test "$(git_in cc-war rev-parse "$(cat settled)^2")" = "$LAPTOP" &&
+	civic --home cc-war fork list >list &&
+	grep -q "^merged     $LAPTOP  " list && grep -q "^open       $ROGUE  " list &&
+	civic --home cc-war network show >show && grep -q "НПО Ку" show && grep -q "НПО Ер" show &&
+	sound cc-war &&
+	test_refused 1 cc-war fork resolve --keep "$(roster_of cc-war)" --reason "Пак" &&
+	err_has "no open fork of the roster can be settled (2 kept as evidence)"
 '
 
 test_done

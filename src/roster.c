@@ -18,7 +18,12 @@
 #include <string.h>
 
 #define ROSTER_FORMAT "civic-roster-1"
-#define ROSTER_MAX_COMMITS 100000
+/* Roster commits one load reads, its settled rosters' included. Each
+ * commit but a settlement adds an entry, and a directory holds at most
+ * CIVIC_ROSTER_TREE_MAX_SIZE (some 10,000 entries): so any roster that fits
+ * has fewer, while a former admin's lines of settled rosters re-adding the
+ * same entries are cut short. */
+#define ROSTER_MAX_COMMITS 25000
 #define ROSTER_FILE_MAX 16384
 /* Settlements one roster may hold, its second rosters' included. Each costs
  * two walks back to where its rosters part; forks are rare, and a former

@@ -9,7 +9,7 @@
  *   revocations/<hex>.json    {"key", "last_valid": commit id or null, "reason"}
  * Entries are never changed or removed: a member leaves by revocation; and
  * every commit but a settlement adds one at least, so a node reads only the
- * entries each commit adds, and one load reads at most 100,000 commits. A
+ * entries each commit adds, and one load reads at most 25,000 commits. A
  * revocation names the last commit of that key that stays valid, not a time,
  * since signers choose their own dates. Every commit but the first carries
  * the trailer Civic-Network; all carry Civic-Roster-Seq (1, 2, ...), counted

@@ -263,6 +263,11 @@ static int report_forks(audit_state *st, git_repository *repo, const char *netwo
 			st->report->forks++;
 			add_finding(st, CIVIC_FINDING_FORK, key, &f->head,
 				    "a second signed history of this feed is kept as evidence at '%s'", f->refname);
+		} else if (f->state == CIVIC_FORK_ABANDONED && f->roster) {
+			st->report->forks_settled++;
+			add_finding(st, CIVIC_FINDING_NOTICE, key, &f->head,
+				    "a second roster, kept at '%s', was abandoned by an admin in record %s",
+				    f->refname, git_oid_tostr(id, sizeof id, &f->resolution));
 		} else if (f->state == CIVIC_FORK_ABANDONED) {
 			st->report->forks_settled++;
 			add_finding(st, CIVIC_FINDING_NOTICE, key, &f->head,

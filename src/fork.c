@@ -57,6 +57,7 @@ typedef struct {
 	size_t count, alloc;
 	git_oid head; /* the feed's verified head */
 	int has_head;
+	int admins_only; /* only valid records by an admin count (roster forks) */
 } resolutions;
 
 static int on_record(const civic_entry *e, void *payload)
@@ -67,6 +68,10 @@ static int on_record(const civic_entry *e, void *payload)
 	r->head = e->commit.id;
 	r->has_head = 1;
 	if (!civic_fork_record_abandons(&x, e->record))
+		return 0;
+	/* A revoked admin's word counts up to its revocation point only. */
+	if (r->admins_only && (e->standing != CIVIC_STANDING_VALID || !e->member ||
+			       strcmp(e->member->role, "civic-center")))
 		return 0;
 	if (r->count == r->alloc) {
 		size_t n = r->alloc ? r->alloc * 2 : 4;
@@ -92,10 +97,25 @@ static int holds(git_repository *repo, const git_oid *head, const git_oid *commi
 	return d;
 }
 
-static void settle(civic_fork *f, git_repository *repo, const civic_member *m, const resolutions *r)
+/* Whether a resolution abandons `fork`: names a commit it holds that
+ * `head` (the history that stands; may be NULL) does not. A resolution
+ * abandons what lies on the other history only: a commit both hold
+ * (before the two part) abandons nothing. */
+static int abandons_fork(git_oid *record, git_repository *repo, const resolutions *r, const git_oid *fork,
+			 const git_oid *head)
 {
 	size_t i;
 
+	for (i = 0; i < r->count; i++)
+		if (holds(repo, fork, &r->abandons[i]) && !(head && holds(repo, head, &r->abandons[i]))) {
+			*record = r->records[i];
+			return 1;
+		}
+	return 0;
+}
+
+static void settle(civic_fork *f, git_repository *repo, const civic_member *m, const resolutions *r)
+{
 	f->state = CIVIC_FORK_OPEN;
 	if (r->has_head && holds(repo, &r->head, &f->head)) {
 		f->state = CIVIC_FORK_IN_FEED;
@@ -105,15 +125,8 @@ static void settle(civic_fork *f, git_repository *repo, const civic_member *m, c
 		f->state = CIVIC_FORK_REVOKED;
 		return;
 	}
-	/* A resolution abandons what lies on the other history only: a commit
-	 * the feed itself holds (before the two part) abandons nothing. */
-	for (i = 0; i < r->count; i++)
-		if (holds(repo, &f->head, &r->abandons[i]) &&
-		    !(r->has_head && holds(repo, &r->head, &r->abandons[i]))) {
-			f->state = CIVIC_FORK_ABANDONED;
-			f->resolution = r->records[i];
-			return;
-		}
+	if (abandons_fork(&f->resolution, repo, r, &f->head, r->has_head ? &r->head : NULL))
+		f->state = CIVIC_FORK_ABANDONED;
 }
 
 /* Reads one ref of refs/civic/forks/ into *f; 0 when it is not one. */
@@ -181,6 +194,37 @@ static void roster_states(civic_fork *forks, size_t count, git_repository *repo)
 											 : CIVIC_FORK_OPEN;
 }
 
+/* Open roster forks that an admin of roster abandoned (fork.h): the
+ * admins' feeds are read only when there is one. */
+static int roster_abandoned(civic_fork *forks, size_t count, git_repository *repo, const char *network_hex,
+			    const civic_roster *roster, const civic_schemas *schemas)
+{
+	civic_catalog_callbacks cb = { on_record, NULL, NULL };
+	git_oid head = civic_roster_head(roster);
+	size_t i, m, open = 0;
+	int error = 0;
+
+	for (i = 0; i < count; i++)
+		open += forks[i].roster && forks[i].state == CIVIC_FORK_OPEN;
+	for (m = 0; open && m < civic_roster_count(roster) && error == 0; m++) {
+		const civic_member *admin = civic_roster_get(roster, m);
+		resolutions r = { NULL, NULL, 0, 0, { { 0 } }, 0, 1 };
+		if (strcmp(admin->role, "civic-center"))
+			continue;
+		cb.payload = &r;
+		error = civic_catalog_walk(repo, network_hex, roster, schemas, &admin->key, &cb);
+		for (i = 0; error == 0 && i < count; i++)
+			if (forks[i].roster && forks[i].state == CIVIC_FORK_OPEN &&
+			    abandons_fork(&forks[i].resolution, repo, &r, &forks[i].head, &head)) {
+				forks[i].state = CIVIC_FORK_ABANDONED;
+				open--;
+			}
+		free(r.abandons);
+		free(r.records);
+	}
+	return error;
+}
+
 int civic_fork_list(civic_fork **out, size_t *count, git_repository *repo, const char *network_hex,
 		    const civic_roster *roster, const civic_schemas *schemas)
 {
@@ -191,9 +235,11 @@ int civic_fork_list(civic_fork **out, size_t *count, git_repository *repo, const
 	if ((error = collect_refs(out, count, repo)) < 0)
 		return error;
 	roster_states(*out, *count, repo);
+	if (roster && schemas)
+		error = roster_abandoned(*out, *count, repo, network_hex, roster, schemas);
 	/* One walk of each author's feed settles all forks of that feed. */
 	for (i = 0; i < *count && error == 0; i++) {
-		resolutions r = { NULL, NULL, 0, 0, { { 0 } }, 0 };
+		resolutions r = { NULL, NULL, 0, 0, { { 0 } }, 0, 0 };
 		civic_fork *f = &(*out)[i];
 		int seen = 0;
 		for (j = 0; j < i && !seen; j++)
@@ -371,26 +417,26 @@ static int load_keep(civic_roster **out, git_repository *repo, const civic_key *
 	return error;
 }
 
-/* The roster forks a resolve leaves open, and why: reported once the
- * others are settled, or folded into one refusal when none is. */
+/* The roster forks that no settlement can take in, and why: abandoned
+ * once the others are settled. */
 typedef struct {
-	git_oid head;
+	git_oid head, record;
 	char why[sizeof civic_error_last()->message];
-} left_open_fork;
+} unsettled_fork;
 
 typedef struct {
-	left_open_fork *forks;
+	unsettled_fork *forks;
 	size_t count;
-} left_open_list;
+} unsettled_list;
 
-/* Settles one open roster fork on top of roster. A fork that no settlement
- * can take in (refused, or not verifying) goes on the list and stays open:
- * one admin's tainted roster must not stop the others from being settled. */
-static int settle_one(int *settled, left_open_list *left, civic_roster *roster, git_repository *repo,
+/* Settles one open roster fork on top of roster. One that no settlement
+ * can take in (refused, or not verifying) goes on the list: one admin's
+ * tainted roster must not stop the others from being settled. */
+static int settle_one(int *settled, unsettled_list *left, civic_roster *roster, git_repository *repo,
 		      const civic_key *key, const git_oid *other, const char *reason)
 {
 	int error = civic_roster_settle(roster, repo, key, other, NULL, reason);
-	left_open_fork *more;
+	unsettled_fork *more;
 
 	if (error != CIVIC_EINVALID && error != CIVIC_EBADSIG) {
 		*settled += error == 0;
@@ -406,21 +452,26 @@ static int settle_one(int *settled, left_open_list *left, civic_roster *roster, 
 	return 0;
 }
 
-static int none_settled(const left_open_list *left)
+/* Puts the roster ref back at `head` after a failure, keeping its reason. */
+static void restore_roster(git_repository *repo, const civic_roster *roster, const git_oid *head,
+			   const git_oid *keep)
 {
-	civic_error_set(CIVIC_ERROR_ROSTER, "no open fork of the roster can be settled (%zu kept as evidence): %s",
-			left->count, left->count ? left->forks[0].why : "");
-	return CIVIC_EINVALID;
+	git_oid now = civic_roster_head(roster);
+	civic_error last = *civic_error_last();
+
+	if (!git_oid_equal(&now, head) && !git_oid_equal(&now, keep) &&
+	    civic_ref_move(repo, CIVIC_ROSTER_REF, head, &now, "civic: fork resolve failed, roster restored") < 0)
+		civic_error_set(last.klass, "%s", last.message);
 }
 
-int civic_fork_resolve_roster(git_oid *out, git_repository *repo, const civic_key *key, const char *network_hex,
-			      const git_oid *keep, const char *reason, civic_fork_left_open_cb left_open,
-			      void *payload)
+int civic_fork_resolve_roster(git_oid *out, git_repository *repo, const civic_key *key, const char *author_name,
+			      const char *network_hex, const civic_schemas *schemas, const git_oid *keep,
+			      const char *reason, civic_fork_abandoned_cb abandoned, void *payload)
 {
 	civic_roster *roster = NULL;
 	civic_fork *forks = NULL;
+	unsettled_list left = { NULL, 0 };
 	size_t n = 0, i;
-	left_open_list left = { NULL, 0 };
 	git_oid head;
 	int open, settled = 0, error;
 
@@ -446,30 +497,31 @@ int civic_fork_resolve_roster(git_oid *out, git_repository *repo, const civic_ke
 	    (error = civic_roster_settle(roster, repo, key, &head, &head, reason)) < 0)
 		goto done;
 	settled = !git_oid_equal(&head, keep);
-	if ((error = collect_refs(&forks, &n, repo)) < 0)
+	if ((error = civic_fork_list(&forks, &n, repo, network_hex, roster, schemas)) < 0)
 		goto done;
-	roster_states(forks, n, repo);
 	for (i = 0; i < n && error == 0; i++) {
 		git_oid now = civic_roster_head(roster);
 		/* An earlier settlement may have taken this one in with its own. */
 		if (forks[i].roster && forks[i].state == CIVIC_FORK_OPEN && !holds(repo, &now, &forks[i].head))
 			error = settle_one(&settled, &left, roster, repo, key, &forks[i].head, reason);
 	}
-	if (error == 0 && !settled) {
-		error = none_settled(&left);
-	} else if (error == 0) {
-		*out = civic_roster_head(roster);
-		for (i = 0; left_open && i < left.count; i++)
-			left_open(&left.forks[i].head, left.forks[i].why, payload);
-	} else {
-		/* A failure leaves the roster as it was, not settled in part. */
-		git_oid now = civic_roster_head(roster);
-		if (!git_oid_equal(&now, &head) && !git_oid_equal(&now, keep)) {
-			civic_error last = *civic_error_last();
-			if (civic_ref_move(repo, CIVIC_ROSTER_REF, &head, &now, "civic: fork resolve failed, roster restored") < 0)
-				civic_error_set(last.klass, "%s", last.message);
-		}
+	/* What no settlement takes in, this admin abandons: the roster that
+	 * stands is the one it keeps. */
+	for (i = 0; i < left.count && error == 0; i++)
+		error = append_resolution(&left.forks[i].record, repo, key, author_name, network_hex, schemas,
+					  &left.forks[i].head, reason, reason);
+	if (error == 0 && !settled && !left.count) {
+		civic_error_set(CIVIC_ERROR_ROSTER, "no fork of the roster is open");
+		error = CIVIC_EINVALID;
 	}
+	if (error < 0) {
+		/* Records written stay: each is a valid word of its own. */
+		restore_roster(repo, roster, &head, keep);
+		goto done;
+	}
+	*out = settled ? civic_roster_head(roster) : left.forks[left.count - 1].record;
+	for (i = 0; abandoned && i < left.count; i++)
+		abandoned(&left.forks[i].head, &left.forks[i].record, left.forks[i].why, payload);
 done:
 	free(left.forks);
 	free(forks);

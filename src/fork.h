@@ -16,6 +16,10 @@
  * A second roster is settled by an admin's commit that joins both rosters
  * (roster.h, civic_roster_settle): no entry is lost, so nothing is
  * abandoned, and the evidence is then held by the roster itself (merged).
+ * One that no settlement can take in (say, a revoked admin's) is abandoned
+ * by an admin's word instead: a fork-resolution record, valid, in the feed
+ * of a member whom the roster this node holds makes an admin, naming a
+ * commit of that roster after the point where it parts from this one.
  * Every node that sees the statement follows it: a node holding the
  * abandoned history as its feed switches to the one that stands, and keeps
  * what it held as evidence. Evidence is never deleted.
@@ -37,7 +41,7 @@
 
 typedef enum {
 	CIVIC_FORK_OPEN,            /* no signed statement settles it yet */
-	CIVIC_FORK_ABANDONED,       /* its author abandoned this history (a fork-resolution) */
+	CIVIC_FORK_ABANDONED,       /* its author (for a roster: an admin) abandoned it (a fork-resolution) */
 	CIVIC_FORK_REVOKED,         /* the admins' revocation point is on the other history */
 	CIVIC_FORK_IN_FEED,         /* the feed itself holds it now (the history it kept stood) */
 	CIVIC_FORK_MERGED,          /* a second roster the roster holds now: an admin's settlement took it in */
@@ -84,22 +88,25 @@ int civic_fork_resolve(git_oid *out, git_repository *repo, const civic_key *key,
  * evidence: what `civic fork resolve --keep` settles then is the roster. */
 int civic_fork_names_roster(git_repository *repo, const git_oid *commit);
 
-/* Called for each roster fork a resolve leaves open, one that no
- * settlement can take in (civic_roster_settle says why): it stays kept as
- * evidence, and does not stop the others from being settled. */
-typedef void (*civic_fork_left_open_cb)(const git_oid *head, const char *why, void *payload);
+/* Called for each roster fork that no settlement can take in (why says
+ * why, as civic_roster_settle refused it), once the resolve has abandoned
+ * it by the fork-resolution record `record`. */
+typedef void (*civic_fork_abandoned_cb)(const git_oid *head, const git_oid *record, const char *why,
+					void *payload);
 
 /* An admin settles the roster's forks: `keep` (the roster's head, or a
  * roster fork kept as evidence, in which this node's key must be an admin)
  * stands first; each other roster still open, this node's own included
  * when keep is the evidence, is taken in by one settlement on top of it
- * (civic_roster_settle), the ref moving forward each time. A fork no
- * settlement can take in is passed to left_open (may be NULL) and stays
- * open. *out receives the roster's new head. CIVIC_ENOTFOUND when keep is
- * neither; CIVIC_EINVALID when no roster fork is open, or none could be
- * settled. Any other failure leaves the roster as it was. */
-int civic_fork_resolve_roster(git_oid *out, git_repository *repo, const civic_key *key, const char *network_hex,
-			      const git_oid *keep, const char *reason, civic_fork_left_open_cb left_open,
-			      void *payload);
+ * (civic_roster_settle), the ref moving forward each time. One that no
+ * settlement can take in is abandoned instead, by a fork-resolution record
+ * in this node's feed (author_name, schemas), and passed to abandoned (may
+ * be NULL). *out receives the roster's new head, or when nothing was
+ * settled the last record written. CIVIC_ENOTFOUND when keep is neither;
+ * CIVIC_EINVALID when no roster fork is open. Any other failure leaves the
+ * roster as it was. */
+int civic_fork_resolve_roster(git_oid *out, git_repository *repo, const civic_key *key, const char *author_name,
+			      const char *network_hex, const civic_schemas *schemas, const git_oid *keep,
+			      const char *reason, civic_fork_abandoned_cb abandoned, void *payload);
 
 #endif

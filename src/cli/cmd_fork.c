@@ -19,7 +19,9 @@ static const char usage[] =
 	   "  record abandons the other, and every node follows it when it syncs.\n"
 	   "  For the roster (COMMIT is its head or a roster fork), an admin signs a\n"
 	   "  settlement that joins both rosters, COMMIT's first; every node holding\n"
-	   "  either takes it when it syncs\n");
+	   "  either takes it when it syncs. A roster no settlement can take in (one\n"
+	   "  signed by a key the other revokes) is abandoned by a fork-resolution\n"
+	   "  record in this node's feed instead\n");
 
 static json_t *fork_json(const civic_fork *f, const civic_roster *roster)
 {
@@ -97,13 +99,14 @@ done:
 }
 
 /* A roster fork no settlement can take in: the others are settled, this
- * one stays kept as evidence. */
-static void print_left_open(const git_oid *head, const char *why, void *payload)
+ * one is abandoned by a record in this node's feed. */
+static void print_abandoned(const git_oid *head, const git_oid *record, const char *why, void *payload)
 {
-	char hex[GIT_OID_HEXSZ + 1];
+	char hex[GIT_OID_HEXSZ + 1], rec[GIT_OID_HEXSZ + 1];
 
 	(void)payload;
-	fprintf(stderr, _("civic: roster fork %.12s left open: %s\n"), git_oid_tostr(hex, sizeof hex, head), why);
+	fprintf(stderr, _("civic: roster fork %.12s abandoned in record %.12s, as no settlement can take it in: %s\n"),
+		git_oid_tostr(hex, sizeof hex, head), git_oid_tostr(rec, sizeof rec, record), why);
 }
 
 static int fork_resolve(const cli_context *ctx, int argc, char **argv)
@@ -130,11 +133,12 @@ static int fork_resolve(const cli_context *ctx, int argc, char **argv)
 		goto done;
 	}
 	roster = civic_fork_names_roster(civic_node_repository(node), &keep);
-	if ((error = cli_check_caught_up(node, roster ? CIVIC_ROSTER_REF : NULL)) < 0 ||
-	    (error = civic_schemas_new(&schemas)) < 0 ||
+	/* Settling the roster may also write to this node's feed: both must be caught up. */
+	if ((roster && (error = cli_check_caught_up(node, CIVIC_ROSTER_REF)) < 0) ||
+	    (error = cli_check_caught_up(node, NULL)) < 0 || (error = civic_schemas_new(&schemas)) < 0 ||
 	    (error = cli_load_key(&key, node, pass_file)) < 0 ||
-	    (error = roster ? civic_fork_resolve_roster(&id, civic_node_repository(node), key, network, &keep, reason,
-							print_left_open, NULL)
+	    (error = roster ? civic_fork_resolve_roster(&id, civic_node_repository(node), key, civic_node_name(node),
+							network, schemas, &keep, reason, print_abandoned, NULL)
 			    : civic_fork_resolve(&id, civic_node_repository(node), key, civic_node_name(node),
 						 network, schemas, &keep, reason)) < 0) {
 		code = cli_error_civic(error);

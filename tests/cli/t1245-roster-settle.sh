@@ -15,7 +15,7 @@
 #      forked, and settles again; an admin may also keep the other roster
 #      first
 #   6. an admin the other roster revokes cannot settle its way
-#   7. a fork no settlement can take in is left open, the others settled
+#   7. a fork no settlement can take in is abandoned, the others settled
 . "$(dirname "$0")/test-lib.sh"
 
 PORT=$(free_ports 1 $((20000 + ($$ % 4000) * 8 + 6)))
@@ -210,7 +210,9 @@ test_expect_success '5. an admin may keep the other roster instead: it goes firs
 '
 
 # The center revokes its second admin; that admin, on its own roster, had
-# made a puppet admin and revoked the center. It cannot settle its way back.
+# made a puppet admin and revoked the center. It cannot settle its way back:
+# on its own node it can only abandon the center's roster, which no node
+# holding the center's roster heeds.
 test_expect_success '6. an admin the other roster revokes cannot settle the fork its way' '
 	civic --home cc-war member revoke "$(node_fp cc2)" --reason "злоупотреба" >/dev/null &&
 	new_node p "Марионетка" rila &&
@@ -219,32 +221,53 @@ test_expect_success '6. an admin the other roster revokes cannot settle the fork
 	civic --home cc2-war member revoke "$(node_fp cc)" --reason "преврат" >/dev/null &&
 	{ timeout 60 "$CIVIC" --home cc2-war sync --no-push "$(abs cc-war)/archive.git" >out; test $? = 1; } &&
 	grep -q "^  fork " out &&
-	test_refused 1 cc2-war fork resolve --keep "$(roster_of cc2-war)" --reason "Всичко е наред" &&
-	err_has "revokes a key that signed the other since they part"
+	ROGUE=$(roster_of cc2-war) &&
+	civic --home cc2-war fork resolve --keep "$ROGUE" --reason "Всичко е наред" >rec 2>err &&
+	test "$(roster_of cc2-war)" = "$ROGUE" &&
+	test "$(grep -c "abandoned in record .*revokes a key that signed the other since they part" err)" = 2 &&
+	civic --home cc2-war show "$(cat rec)" --json >rec.json &&
+	grep -q "\"kind\": *\"fork-resolution\"" rec.json
 '
 
 # The center holds that admin's roster as evidence, which no settlement can
-# take in, and a fork of its own laptop's: it settles the laptop's, and the
-# other stays open.
-test_expect_success '7. a roster fork no settlement takes in is left open; the others are settled' '
+# take in, an older fork of that admin's, and a fork of its own laptop's:
+# it settles the laptop's and abandons the others, and a node that takes
+# the center's archive sees them abandoned too.
+test_expect_success '7. what no settlement takes in is abandoned; the rest is settled' '
 	cp -a cc-war cc-war-laptop &&
 	new_node q "НПО Ку" rila && new_node r "НПО Ер" rila &&
 	civic --home cc-war member add --name "НПО Ку" --municipality rila --role ngo \
 		--key "$(node_key q)" >/dev/null &&
 	civic --home cc-war-laptop member add --name "НПО Ер" --municipality rila --role ngo \
 		--key "$(node_key r)" >/dev/null &&
-	LAPTOP=$(roster_of cc-war-laptop) ROGUE=$(roster_of cc2-war) &&
+	LAPTOP=$(roster_of cc-war-laptop) &&
 	{ timeout 60 "$CIVIC" --home cc-war sync --no-push "$(abs cc2-war)/archive.git" >out; test $? = 1; } &&
 	{ timeout 60 "$CIVIC" --home cc-war sync --no-push "$(abs cc-war-laptop)/archive.git" >out; test $? = 1; } &&
+	civic --home cc-war fork list >list &&
+	grep -q "^open       $ROGUE  " list &&
 	civic --home cc-war fork resolve --keep "$(roster_of cc-war)" --reason "Лаптопът" >settled 2>err &&
-	grep -q "roster fork $(echo "$ROGUE" | cut -c1-12) left open: .*revokes a key that signed the other" err &&
+	grep -q "roster fork $(echo "$ROGUE" | cut -c1-12) abandoned in record .*revokes a key that signed" err &&
+	test "$(grep -c "abandoned in record" err)" = 2 &&
 	test "$(git_in cc-war rev-parse "$(cat settled)^2")" = "$LAPTOP" &&
 	civic --home cc-war fork list >list &&
-	grep -q "^merged     $LAPTOP  " list && grep -q "^open       $ROGUE  " list &&
+	grep -q "^merged     $LAPTOP  " list && grep -q "^abandoned  $ROGUE  " list &&
+	grep -q "^abandoned  $ROSTER_B  " list && ! grep -q "^open " list &&
 	civic --home cc-war network show >show && grep -q "НПО Ку" show && grep -q "НПО Ер" show &&
-	sound cc-war &&
+	sound cc-war && grep -q "a second roster, kept at .*, was abandoned by an admin in record" "$TEST_DIR/audit.out" &&
+	civic --home cc-war status --json >status.json &&
+	grep -q "\"roster_forks\": *0" status.json &&
 	test_refused 1 cc-war fork resolve --keep "$(roster_of cc-war)" --reason "Пак" &&
-	err_has "no open fork of the roster can be settled (2 kept as evidence)"
+	err_has "no fork of the roster is open"
+'
+
+test_expect_success '7. a node that takes the center.s archive sees the abandoned rosters as such' '
+	new_node w "НПО Дубъл-ве" rila &&
+	fetch_roster cc-war w && civic --home w network join "$(cat cc.net)" >/dev/null &&
+	{ timeout 60 "$CIVIC" --home w sync --no-push "$(abs cc-war)/archive.git" >out; test $? -le 1; } &&
+	test "$(roster_of w)" = "$(roster_of cc-war)" &&
+	civic --home w fork list >list &&
+	grep -q "^abandoned  $ROGUE  " list && ! grep -q "^open " list &&
+	sound w
 '
 
 test_done

@@ -19,8 +19,22 @@
 # --mirror` from the same git daemon on 127.0.0.1 (BENCH_SYNC_RUNS, default 11;
 # BENCH_FULL_RUNS, default 3).
 #
+# Before all of that, roster verification: for each roster size
+# (BENCH_ROSTER_SIZES, default "500 2000" members), a network whose roster
+# gains one member per commit, built by bench/roster_load with
+# civic_roster_create and civic_roster_add (cached under bench/.cache/, keyed
+# by the size and roster_load's source) and packed with stock `git repack
+# -adq`; times civic_roster_load() over it (median of BENCH_ROSTER_RUNS,
+# default 5), against stock `git log --show-signature` of the whole ref with
+# the roster's allowed_signers (BENCH_ROSTER_GIT_RUNS, default 1) and `git
+# rev-list --objects` of it (reading only, median of BENCH_ROSTER_RUNS), all
+# pinned to the same CPU.
+#
 # Prints a table and rewrites docs/benchmarks.md; hand-written notes below
-# its marker line are kept. BENCH_REGEN=1 rebuilds the cached archives.
+# its marker line are kept. BENCH_REGEN=1 rebuilds the cached archives and
+# rosters. BENCH_ONLY=roster runs the roster part alone and replaces only the
+# roster section of docs/benchmarks.md, keeping every other figure in it
+# (default BENCH_ONLY=all: everything).
 set -eu
 
 [ $# -eq 1 ] || { echo "usage: sh bench/run.sh PATH/TO/civic" >&2; exit 2; }
@@ -39,6 +53,10 @@ RES=$CACHE/results
 DOC=$TOP/docs/benchmarks.md
 MARKER='<!-- Figures above are written by bench/run.sh; notes below this line are kept. -->'
 CPU=0    # the CPU that audit and floor are pinned to
+ONLY=${BENCH_ONLY:-all}
+ROSTER_SIZES=${BENCH_ROSTER_SIZES:-"500 2000"}
+ROSTER_RUNS=${BENCH_ROSTER_RUNS:-5}
+ROSTER_GIT_RUNS=${BENCH_ROSTER_GIT_RUNS:-1}
 START=$(date +%s)
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -51,6 +69,7 @@ calc() { awk "BEGIN { printf \"%.6f\", $1 }"; }
 fmt() { awk "BEGIN { printf \"$1\", $2 }"; }
 # n1 N: 100000 -> 100k
 short() { awk "BEGIN { n = $1; if (n >= 1000 && n % 1000 == 0) printf \"%dk\", n / 1000; else printf \"%d\", n }"; }
+case $ONLY in all|roster) ;; *) die "BENCH_ONLY: '$ONLY' is neither all nor roster";; esac
 
 # ---------------------------------------------------------------------------
 # The benchmark programs, built with the project's flags.
@@ -63,7 +82,7 @@ CFLAGS="-std=c17 -D_GNU_SOURCE -Wall -Wextra -Wpedantic -Wshadow -Wstrict-protot
 LIBS="$(pkg-config --libs $PKGS) -pthread"
 [ -f "$BUILD/libcivic.a" ] || die "$BUILD/libcivic.a is missing: run make first"
 mkdir -p "$BUILD/bench" "$RES"
-for prog in gen_archive verify_floor audit_lib audit_parts append_lib timeit; do
+for prog in gen_archive verify_floor audit_lib audit_parts append_lib timeit roster_load; do
 	bin=$BUILD/bench/$prog
 	# shellcheck disable=SC3013 # -nt: dash, bash and busybox sh have it
 	if [ ! -x "$bin" ] || [ bench/$prog.c -nt "$bin" ] || [ bench/bench_common.h -nt "$bin" ] ||
@@ -116,6 +135,159 @@ BODY='# Доклад за дейността на НПО Мрежата
 
 Читалищата са основната гражданска структура в малките общини и имат доверието на хората.
 '
+
+# ---------------------------------------------------------------------------
+# Roster verification: civic_roster_load over a roster of N members added
+# one per commit, against stock git over the same ref, all on CPU $CPU.
+# Writes the report's section into $RES/roster-section.md.
+ROSTER_START=$(date +%s)
+ROSTER_LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+ROSTER_KEY=$(cat bench/roster_load.c bench/bench_common.h | sha256sum | cut -c1-12)
+ROSTER_REF=refs/civic/roster
+# stock_git ARGS: stock git with its defaults, whatever the user's configuration says
+stock_git() { GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null git "$@"; }
+# stock_timeit TIMEIT-ARGS -- git ARGS: the same, timed (no process in between)
+stock_timeit() { (export GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null; exec "$TIMEIT" "$@"); }
+
+# roster_generate N DIR: a fresh roster of N members, one per commit; then
+# civic_roster_load once on the loose objects civic wrote, for reference;
+# then packed
+roster_generate() {
+	rm -rf "$CACHE"/roster-"$1"-*
+	say "generating a roster of $1 members, one per commit (cached in $2)"
+	t0=$(date +%s.%N)
+	"$BUILD/bench/roster_load" create "$2" "$1" > /dev/null
+	t1=$(date +%s.%N)
+	"$TIMEIT" -c "$CPU" -o "$2.loose" -- "$BUILD/bench/roster_load" time "$2" 1 > /dev/null
+	loose_kb=$(du -sk "$2/roster.git" | cut -f1)
+	t2=$(date +%s.%N)
+	stock_git -C "$2/roster.git" -c pack.writeReverseIndex=true repack -adq
+	t3=$(date +%s.%N)
+	printf 'gen_s=%s repack_s=%s loose_load_s=%s loose_kb=%s\n' "$(calc "$t1 - $t0")" \
+		"$(calc "$t3 - $t2")" "$(kv "$2.loose" roster_load_s)" "$loose_kb" > "$2.gen"
+	rm -f "$2.loose"
+	touch "$2/.bench-complete"
+}
+
+# roster_time N DIR: times civic_roster_load; fails unless it verifies N + 1 members
+roster_time() {
+	"$TIMEIT" -c "$CPU" -o "$RES/roster-lib-$1.txt" -- \
+		"$BUILD/bench/roster_load" time "$2" "$ROSTER_RUNS" > "$RES/roster-proc-$1.txt" || return 1
+	[ "$(kv "$RES/roster-lib-$1.txt" roster_load_members)" = "$(($1 + 1))" ]
+}
+
+for n in $ROSTER_SIZES; do
+	case $n in ''|*[!0-9]*) die "BENCH_ROSTER_SIZES: '$n' is not a number";; esac
+	dir=$CACHE/roster-$n-$ROSTER_KEY
+	fresh=0
+	if [ "${BENCH_REGEN:-0}" = 1 ] || [ ! -f "$dir/.bench-complete" ]; then
+		roster_generate "$n" "$dir"
+		fresh=1
+	fi
+	say "$n members: civic_roster_load ($ROSTER_RUNS runs, CPU $CPU)"
+	if ! roster_time "$n" "$dir"; then
+		[ $fresh = 0 ] || die "civic_roster_load does not verify a fresh roster of $n members"
+		say "the cached roster does not verify with this civic: regenerating"
+		roster_generate "$n" "$dir"
+		roster_time "$n" "$dir" || die "civic_roster_load does not verify a roster of $n members"
+	fi
+	cp "$dir.gen" "$RES/roster-gen-$n.txt"
+	du -sk "$dir/roster.git" | cut -f1 > "$RES/roster-size-$n.txt"
+	git_dir=$dir/roster.git
+	commits=$(stock_git -C "$git_dir" rev-list --count "$ROSTER_REF")
+	[ "$commits" = "$((n + 1))" ] || die "the roster of $n members has $commits commits, not $((n + 1))"
+	objects=$(stock_git -C "$git_dir" rev-list --objects "$ROSTER_REF" | wc -l)
+	printf 'roster_commits=%s roster_objects=%s\n' "$commits" "$objects" >> "$RES/roster-lib-$n.txt"
+
+	say "$n members: stock git rev-list --objects (1 warm-up, $ROSTER_RUNS runs, CPU $CPU)"
+	stock_timeit -w 1 -n "$ROSTER_RUNS" -c "$CPU" -- git -C "$git_dir" rev-list --objects \
+		"$ROSTER_REF" > "$RES/roster-revlist-$n.txt"
+	say "$n members: stock git log --show-signature of all $commits commits ($ROSTER_GIT_RUNS run(s), CPU $CPU)"
+	stock_timeit -n "$ROSTER_GIT_RUNS" -c "$CPU" -o "$RES/roster-git-out-$n.txt" -e "$RES/roster-git-err-$n.txt" -- \
+		git -C "$git_dir" -c gpg.ssh.allowedSignersFile="$dir/allowed_signers" \
+		log --show-signature --format=%H "$ROSTER_REF" > "$RES/roster-git-$n.txt"
+	good=$(grep -c '^Good "git" signature for [0-9a-f]\{64\}@civic with ED25519 key SHA256:' \
+		"$RES/roster-git-out-$n.txt" || true)
+	[ "$good" = "$commits" ] ||
+		die "stock git reported $good good signatures of $commits (see $RES/roster-git-out-$n.txt)"
+done
+
+# The roster's part of the report.
+# shellcheck disable=SC2086 # ROSTER_SIZES is a list
+ROSTER_SORTED=$(printf '%s\n' $ROSTER_SIZES | sort -n)
+plural=s; [ "$ROSTER_GIT_RUNS" != 1 ] || plural=
+TABLE_ROSTER="| members | roster commits | \`civic_roster_load\` (median of $ROSTER_RUNS) | min – max | per commit | \`git log --show-signature\` ($ROSTER_GIT_RUNS run$plural) | per commit | \`git rev-list --objects\` (median of $ROSTER_RUNS) | civic / git log | civic / rev-list | peak RSS: civic, git log |
+|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+TABLE_ROSTER_GEN="| members | generate (fsync off) | on disk, loose | \`civic_roster_load\` on the loose objects (1 run, when generated) | \`git repack -adq\` | on disk, packed | objects in the ref |
+|---:|---:|---:|---:|---:|---:|---:|"
+ROSTER_SUMMARY=""
+for n in $ROSTER_SORTED; do
+	lib=$RES/roster-lib-$n.txt
+	gen=$RES/roster-gen-$n.txt
+	civ=$(kv "$lib" roster_load_s)
+	c=$(kv "$lib" roster_commits)
+	glog=$(kv "$RES/roster-git-$n.txt" median_s)
+	rl=$(kv "$RES/roster-revlist-$n.txt" median_s)
+	TABLE_ROSTER="$TABLE_ROSTER
+| $n | $c | $(fmt '%.3f' "$civ") s | $(fmt '%.3f' "$(kv "$lib" roster_load_min_s)") – $(fmt '%.3f' "$(kv "$lib" roster_load_max_s)") s | $(fmt '%.0f' "$civ / $c * 1e6") µs | $(fmt '%.2f' "$glog") s | $(fmt '%.1f' "$glog / $c * 1e3") ms | $(fmt '%.3f' "$rl") s | $(fmt '%.3f' "$civ / $glog")x | $(fmt '%.2f' "$civ / $rl")x | $(fmt '%.0f' "$(kv "$RES/roster-proc-$n.txt" maxrss_kb) / 1024"), $(fmt '%.0f' "$(kv "$RES/roster-git-$n.txt" maxrss_kb) / 1024") MiB |"
+	TABLE_ROSTER_GEN="$TABLE_ROSTER_GEN
+| $n | $(fmt '%.2f' "$(kv "$gen" gen_s)") s | $(fmt '%.1f' "$(kv "$gen" loose_kb) / 1024") MiB | $(fmt '%.3f' "$(kv "$gen" loose_load_s)") s | $(fmt '%.2f' "$(kv "$gen" repack_s)") s | $(fmt '%.1f' "$(cat "$RES/roster-size-$n.txt") / 1024") MiB | $(kv "$lib" roster_objects) |"
+	ROSTER_SUMMARY="${ROSTER_SUMMARY}roster of $n members: civic_roster_load $(fmt '%.3f' "$civ") s, git log --show-signature $(fmt '%.2f' "$glog") s, git rev-list --objects $(fmt '%.3f' "$rl") s: civic/git-log $(fmt '%.3f' "$civ / $glog")x, civic/rev-list $(fmt '%.2f' "$civ / $rl")x
+"
+done
+ROSTER_ELAPSED=$(( $(date +%s) - ROSTER_START ))
+cat > "$RES/roster-section.md" <<EOF
+## Roster verification
+
+Run on $(date -u '+%Y-%m-%d %H:%M UTC'), in ${ROSTER_ELAPSED} s, on $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1) ($(nproc) CPUs) with $(git --version | sed 's/ version//') and
+$(ssh -V 2>&1 | cut -d, -f1); load average (1, 5, 15 min) at the start of this part: $ROSTER_LOAD_START; at its end: $(cut -d' ' -f1-3 /proc/loadavg).
+
+A network whose roster (\`refs/civic/roster\`) has N members, built by \`bench/roster_load\` with the
+library's own \`civic_roster_create\` (one admin, the Civic Center) and N calls of
+\`civic_roster_add\`: one member per commit (N + 1 commits), each commit signed by the admin, each
+member an NGO with a Bulgarian name, a key of its own and one of the nine municipalities. Then
+packed with stock \`git repack -adq\` (with \`pack.writeReverseIndex\`); cached in \`bench/.cache/\`
+by size and the source of \`bench/roster_load\`. \`civic_roster_load\` verifies the chain from the
+network id to the head: every commit's SSHSIG, its signer an admin, its trailers, and what its tree
+adds (the members added since its parent, each JSON file parsed and checked). \`bench/roster_load
+time\` opens the repository afresh for each of $ROSTER_RUNS runs (not timed) and times the load alone,
+in one process pinned to CPU $CPU. Against it, on the same CPU and the same ref: stock \`git -c
+gpg.ssh.allowedSignersFile=F log --show-signature --format=%H refs/civic/roster\` over the whole
+chain (not extrapolated), F holding every member as \`civic allowed-signers\` prints it (git runs
+\`ssh-keygen -Y verify\` for each commit, on the same CPU; every commit must report \`Good "git"
+signature\`); and \`git rev-list --objects refs/civic/roster\`, the floor of reading: it reads every
+commit and every tree of the chain (one \`members/\` tree per commit, of up to N + 1 entries) and
+lists the blobs without reading them, and checks no signature; after one warm-up run. Stock git
+runs with its defaults (no system or global configuration).
+
+$TABLE_ROSTER
+
+$TABLE_ROSTER_GEN
+EOF
+
+# BENCH_ONLY=roster: the roster section replaces the one in docs/benchmarks.md
+# (or goes before "## The archives", or before the marker line); every other
+# line of it stays as the last full run wrote it.
+if [ "$ONLY" = roster ]; then
+	if [ -f "$DOC" ] && grep -qF "$MARKER" "$DOC"; then
+		awk -v sec="$RES/roster-section.md" -v m="$MARKER" '
+			function put(  l) { while ((getline l < sec) > 0) print l; close(sec); print ""; done = 1 }
+			below { print; next }
+			$0 == m { if (!done) put(); below = 1; print; next }
+			/^## / { skip = 0 }
+			$0 == "## Roster verification" { if (!done) put(); skip = 1; next }
+			$0 == "## The archives" && !done { put() }
+			!skip { print }
+		' "$DOC" > "$DOC.tmp"
+	else
+		mkdir -p "$(dirname "$DOC")"
+		{ printf '# civic benchmarks\n\n'; cat "$RES/roster-section.md"; printf '\n%s\n' "$MARKER"; } > "$DOC.tmp"
+	fi
+	mv "$DOC.tmp" "$DOC"
+	printf '\n%s\n\n%s\n\n%s' "$TABLE_ROSTER" "$TABLE_ROSTER_GEN" "$ROSTER_SUMMARY"
+	printf 'wrote the roster section of %s in %s s\n' "${DOC#"$TOP"/}" "$ROSTER_ELAPSED"
+	exit 0
+fi
 
 LARGEST=0
 for n in $SIZES; do
@@ -385,6 +557,8 @@ $git_n commits, $(fmt '%.0f' "$git_rate") commits/s, about $(fmt '%.0f' "$git_fu
 
 $(cat "$RES/sync-section.md")
 
+$(cat "$RES/roster-section.md")
+
 ## The archives
 
 Built by \`bench/gen_archive\` with the library's own \`civic_node_create\`, \`civic_roster_create\`,
@@ -410,4 +584,5 @@ printf 'audit of %s vs libsodium floor: %sx (library %sx), target <= 1.5x  %s\n'
 printf 'audit vs stock git log --show-signature (extrapolated from %s commits): %sx, target >= 50x  %s\n' \
 	"$git_n" "$(fmt '%.0f' "$git_ratio")" "$V_GIT"
 cat "$RES/sync-summary.txt"
+printf '%s' "$ROSTER_SUMMARY"
 printf 'wrote %s in %s s\n' "${DOC#"$TOP"/}" "$ELAPSED"

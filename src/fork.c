@@ -4,6 +4,7 @@
 #include "error.h"
 #include "feed.h"
 #include "signed_commit.h"
+#include "text.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -417,26 +418,27 @@ static int load_keep(civic_roster **out, git_repository *repo, const civic_key *
 	return error;
 }
 
-/* The roster forks that no settlement can take in, and why: abandoned
- * once the others are settled. */
+/* The roster forks a resolve leaves open, and why: named once the others
+ * are settled, or folded into one refusal when none is. */
 typedef struct {
-	git_oid head, record;
+	git_oid head;
 	char why[sizeof civic_error_last()->message];
-} unsettled_fork;
+} left_open_fork;
 
 typedef struct {
-	unsettled_fork *forks;
+	left_open_fork *forks;
 	size_t count;
-} unsettled_list;
+} left_open_list;
 
 /* Settles one open roster fork on top of roster. One that no settlement
- * can take in (refused, or not verifying) goes on the list: one admin's
- * tainted roster must not stop the others from being settled. */
-static int settle_one(int *settled, unsettled_list *left, civic_roster *roster, git_repository *repo,
+ * can take in (refused, or not verifying) goes on the list and stays open:
+ * one admin's tainted roster must not stop the others from being settled.
+ * Which to abandon is the admin's own decision (civic_fork_abandon_roster). */
+static int settle_one(int *settled, left_open_list *left, civic_roster *roster, git_repository *repo,
 		      const civic_key *key, const git_oid *other, const char *reason)
 {
 	int error = civic_roster_settle(roster, repo, key, other, NULL, reason);
-	unsettled_fork *more;
+	left_open_fork *more;
 
 	if (error != CIVIC_EINVALID && error != CIVIC_EBADSIG) {
 		*settled += error == 0;
@@ -452,6 +454,18 @@ static int settle_one(int *settled, unsettled_list *left, civic_roster *roster, 
 	return 0;
 }
 
+static int none_settled(const left_open_list *left)
+{
+	if (!left->count) {
+		civic_error_set(CIVIC_ERROR_ROSTER, "no fork of the roster is open");
+		return CIVIC_EINVALID;
+	}
+	civic_error_set(CIVIC_ERROR_ROSTER,
+			"no open fork of the roster can be settled (%zu left open; abandon one with --abandon): %s",
+			left->count, left->forks[0].why);
+	return CIVIC_EINVALID;
+}
+
 /* Puts the roster ref back at `head` after a failure, keeping its reason. */
 static void restore_roster(git_repository *repo, const civic_roster *roster, const git_oid *head,
 			   const git_oid *keep)
@@ -464,17 +478,25 @@ static void restore_roster(git_repository *repo, const civic_roster *roster, con
 		civic_error_set(last.klass, "%s", last.message);
 }
 
-int civic_fork_resolve_roster(git_oid *out, git_repository *repo, const civic_key *key, const char *author_name,
-			      const char *network_hex, const civic_schemas *schemas, const git_oid *keep,
-			      const char *reason, civic_fork_abandoned_cb abandoned, void *payload)
+/* A settlement's reason, checked before anything is signed. */
+static int check_reason(const char *reason)
+{
+	return civic_text_check_name(reason, CIVIC_ROSTER_REASON_MAX, "the reason");
+}
+
+int civic_fork_resolve_roster(git_oid *out, git_repository *repo, const civic_key *key, const char *network_hex,
+			      const civic_schemas *schemas, const git_oid *keep, const char *reason,
+			      civic_fork_left_open_cb left_open, void *payload)
 {
 	civic_roster *roster = NULL;
 	civic_fork *forks = NULL;
-	unsettled_list left = { NULL, 0 };
+	left_open_list left = { NULL, 0 };
 	size_t n = 0, i;
 	git_oid head;
 	int open, settled = 0, error;
 
+	if ((error = check_reason(reason)) < 0)
+		return error;
 	if ((error = git_reference_name_to_id(&head, repo, CIVIC_ROSTER_REF)) < 0)
 		return civic_error_from_git(error, "cannot read the roster");
 	if (!git_oid_equal(&head, keep) && !is_roster_evidence(repo, keep)) {
@@ -495,35 +517,88 @@ int civic_fork_resolve_roster(git_oid *out, git_repository *repo, const civic_ke
 	 * is what the admin asked for, so a refusal stops here. */
 	if (!git_oid_equal(&head, keep) &&
 	    (error = civic_roster_settle(roster, repo, key, &head, &head, reason)) < 0)
-		goto done;
+		goto failed;
 	settled = !git_oid_equal(&head, keep);
+	/* Abandoned forks stay so: an admin decided. */
 	if ((error = civic_fork_list(&forks, &n, repo, network_hex, roster, schemas)) < 0)
-		goto done;
+		goto failed;
 	for (i = 0; i < n && error == 0; i++) {
 		git_oid now = civic_roster_head(roster);
 		/* An earlier settlement may have taken this one in with its own. */
 		if (forks[i].roster && forks[i].state == CIVIC_FORK_OPEN && !holds(repo, &now, &forks[i].head))
 			error = settle_one(&settled, &left, roster, repo, key, &forks[i].head, reason);
 	}
-	/* What no settlement takes in, this admin abandons: the roster that
-	 * stands is the one it keeps. */
-	for (i = 0; i < left.count && error == 0; i++)
-		error = append_resolution(&left.forks[i].record, repo, key, author_name, network_hex, schemas,
-					  &left.forks[i].head, reason, reason);
-	if (error == 0 && !settled && !left.count) {
-		civic_error_set(CIVIC_ERROR_ROSTER, "no fork of the roster is open");
-		error = CIVIC_EINVALID;
-	}
-	if (error < 0) {
-		/* Records written stay: each is a valid word of its own. */
-		restore_roster(repo, roster, &head, keep);
-		goto done;
-	}
-	*out = settled ? civic_roster_head(roster) : left.forks[left.count - 1].record;
-	for (i = 0; abandoned && i < left.count; i++)
-		abandoned(&left.forks[i].head, &left.forks[i].record, left.forks[i].why, payload);
+	if (error == 0 && !settled)
+		error = none_settled(&left);
+	if (error < 0)
+		goto failed;
+	*out = civic_roster_head(roster);
+	for (i = 0; left_open && i < left.count; i++)
+		left_open(&left.forks[i].head, left.forks[i].why, payload);
+	goto done;
+failed:
+	/* A failure leaves the roster as it was, not settled in part. */
+	restore_roster(repo, roster, &head, keep);
 done:
 	free(left.forks);
+	free(forks);
+	civic_roster_free(roster);
+	return error;
+}
+
+/* The first commit of `fork` that `head` does not hold: a record naming it
+ * abandons every state of that fork, an older evidence ref's included. */
+static int first_after_parting(git_oid *out, git_repository *repo, const git_oid *fork, const git_oid *head)
+{
+	git_revwalk *walk = NULL;
+	git_oid id;
+	int found = 0, error;
+
+	if ((error = git_revwalk_new(&walk, repo)) == 0 &&
+	    (error = git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE)) == 0 &&
+	    (error = git_revwalk_push(walk, fork)) == 0 && (error = git_revwalk_hide(walk, head)) == 0 &&
+	    (error = git_revwalk_next(&id, walk)) == 0) {
+		*out = id;
+		found = 1;
+	}
+	git_revwalk_free(walk);
+	if (!found)
+		return civic_error_from_git(error, "cannot walk the roster fork");
+	return 0;
+}
+
+int civic_fork_abandon_roster(git_oid *out, git_repository *repo, const civic_key *key, const char *author_name,
+			      const char *network_hex, const civic_schemas *schemas, const git_oid *fork,
+			      const char *reason)
+{
+	civic_roster *roster = NULL;
+	civic_fork *forks = NULL;
+	size_t n = 0, i;
+	git_oid head, first;
+	int error, found = 0;
+
+	if ((error = check_reason(reason)) < 0 ||
+	    (error = civic_roster_load(&roster, repo, network_hex)) < 0)
+		return error;
+	if (!civic_member_is_admin(civic_roster_find(roster, civic_key_public(key)))) {
+		civic_error_set(CIVIC_ERROR_ROSTER, "this node's key is not an admin of the network");
+		error = CIVIC_EINVALID;
+		goto done;
+	}
+	if ((error = civic_fork_list(&forks, &n, repo, network_hex, roster, schemas)) < 0)
+		goto done;
+	for (i = 0; i < n && !found; i++)
+		found = forks[i].roster && git_oid_equal(&forks[i].head, fork) ? 1 + (forks[i].state != CIVIC_FORK_OPEN) : 0;
+	if (found != 1) {
+		civic_error_set(CIVIC_ERROR_ROSTER, found ? "that roster fork is not open: nothing to abandon"
+							  : "the commit is not a roster fork kept as evidence");
+		error = found ? CIVIC_EINVALID : CIVIC_ENOTFOUND;
+		goto done;
+	}
+	head = civic_roster_head(roster);
+	if ((error = first_after_parting(&first, repo, fork, &head)) == 0)
+		error = append_resolution(out, repo, key, author_name, network_hex, schemas, &first, reason, reason);
+done:
 	free(forks);
 	civic_roster_free(roster);
 	return error;

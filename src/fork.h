@@ -16,10 +16,12 @@
  * A second roster is settled by an admin's commit that joins both rosters
  * (roster.h, civic_roster_settle): no entry is lost, so nothing is
  * abandoned, and the evidence is then held by the roster itself (merged).
- * One that no settlement can take in (say, a revoked admin's) is abandoned
- * by an admin's word instead: a fork-resolution record, valid, in the feed
- * of a member whom the roster this node holds makes an admin, naming a
- * commit of that roster after the point where it parts from this one.
+ * One that no settlement can take in (say, a revoked admin's) an admin may
+ * abandon instead: a fork-resolution record, valid, in the feed of a
+ * member whom the roster this node holds makes an admin, naming a commit
+ * of that roster after the point where it parts from this one. A node
+ * trusts the admins of the roster it holds: one that follows a revoked
+ * admin's roster heeds that admin's word too.
  * Every node that sees the statement follows it: a node holding the
  * abandoned history as its feed switches to the one that stands, and keeps
  * what it held as evidence. Evidence is never deleted.
@@ -88,25 +90,32 @@ int civic_fork_resolve(git_oid *out, git_repository *repo, const civic_key *key,
  * evidence: what `civic fork resolve --keep` settles then is the roster. */
 int civic_fork_names_roster(git_repository *repo, const git_oid *commit);
 
-/* Called for each roster fork that no settlement can take in (why says
- * why, as civic_roster_settle refused it), once the resolve has abandoned
- * it by the fork-resolution record `record`. */
-typedef void (*civic_fork_abandoned_cb)(const git_oid *head, const git_oid *record, const char *why,
-					void *payload);
+/* Called for each roster fork a resolve leaves open, one that no
+ * settlement can take in (why says why, as civic_roster_settle refused it):
+ * it stays kept as evidence, and does not stop the others from being
+ * settled. */
+typedef void (*civic_fork_left_open_cb)(const git_oid *head, const char *why, void *payload);
 
 /* An admin settles the roster's forks: `keep` (the roster's head, or a
  * roster fork kept as evidence, in which this node's key must be an admin)
  * stands first; each other roster still open, this node's own included
  * when keep is the evidence, is taken in by one settlement on top of it
  * (civic_roster_settle), the ref moving forward each time. One that no
- * settlement can take in is abandoned instead, by a fork-resolution record
- * in this node's feed (author_name, schemas), and passed to abandoned (may
- * be NULL). *out receives the roster's new head, or when nothing was
- * settled the last record written. CIVIC_ENOTFOUND when keep is neither;
- * CIVIC_EINVALID when no roster fork is open. Any other failure leaves the
- * roster as it was. */
-int civic_fork_resolve_roster(git_oid *out, git_repository *repo, const civic_key *key, const char *author_name,
-			      const char *network_hex, const civic_schemas *schemas, const git_oid *keep,
-			      const char *reason, civic_fork_abandoned_cb abandoned, void *payload);
+ * settlement can take in is passed to left_open (may be NULL) and stays
+ * open. *out receives the roster's new head. CIVIC_ENOTFOUND when keep is
+ * neither; CIVIC_EINVALID when no roster fork is open, or none could be
+ * settled. Any other failure leaves the roster as it was. */
+int civic_fork_resolve_roster(git_oid *out, git_repository *repo, const civic_key *key, const char *network_hex,
+			      const civic_schemas *schemas, const git_oid *keep, const char *reason,
+			      civic_fork_left_open_cb left_open, void *payload);
+
+/* An admin abandons the open roster fork whose head is `fork`: a
+ * fork-resolution record in this node's feed (author_name) names the
+ * fork's first commit that the roster does not hold. *out receives the
+ * record. CIVIC_ENOTFOUND when fork is no roster fork kept as evidence;
+ * CIVIC_EINVALID when it is not open or this node's key is no admin. */
+int civic_fork_abandon_roster(git_oid *out, git_repository *repo, const civic_key *key, const char *author_name,
+			      const char *network_hex, const civic_schemas *schemas, const git_oid *fork,
+			      const char *reason);
 
 #endif

@@ -402,8 +402,8 @@ static int changes_entries(void)
 /* The entries of `new_` not in `old` (one directory): every entry of old
  * must be in new_, unchanged, as nothing is ever edited or removed from a
  * roster. Both are in name order, so one pass compares them. */
-static int parse_dir_added(civic_roster *roster, git_repository *repo, const git_tree *old, const git_tree *new_,
-			   size_t d)
+static int parse_dir_added(size_t *added, civic_roster *roster, git_repository *repo, const git_tree *old,
+			   const git_tree *new_, size_t d)
 {
 	size_t i = 0, j = 0, n_old = entry_count(old), n_new = entry_count(new_);
 	int error = 0;
@@ -419,29 +419,34 @@ static int parse_dir_added(civic_roster *roster, git_repository *repo, const git
 			return changes_entries();
 		if (cmp == 0)
 			i++;
-		else
-			error = dir_entry[d](roster, repo, b, dir_name[d]);
+		else if ((error = dir_entry[d](roster, repo, b, dir_name[d])) == 0)
+			++*added;
 		j++;
 	}
 	return error == 0 && i < n_old ? changes_entries() : error;
 }
 
-/* Adds to the member list, which is old's, what new_ adds to it. Only the
- * new entries are read: a long roster is verified in time that grows with
- * its entries, not with its entries times its commits. */
-static int parse_added(civic_roster *roster, git_repository *repo, const roster_trees *old, const roster_trees *new_)
+/* Adds to the member list, which is old's, what new_ adds to it; *added
+ * receives how many entries. Only the new entries' files are read and
+ * parsed (each commit's directory trees are still read whole): the JSON a
+ * long roster's load parses grows with its entries, not with its entries
+ * times its commits. */
+static int parse_added(size_t *added, civic_roster *roster, git_repository *repo, const roster_trees *old,
+		       const roster_trees *new_)
 {
 	const git_tree_entry *was = git_tree_entry_byname(old->root, "network.json");
 	const git_tree_entry *is = git_tree_entry_byname(new_->root, "network.json");
 	size_t d;
 	int error = 0;
 
+	*added = 0;
 	if (!is)
 		return bad_file("network.json", "missing");
-	if (!was || !git_oid_equal(git_tree_entry_id(was), git_tree_entry_id(is)))
+	if (!was || !git_oid_equal(git_tree_entry_id(was), git_tree_entry_id(is)) ||
+	    git_tree_entry_filemode(was) != git_tree_entry_filemode(is))
 		return changes_entries();
 	for (d = 0; d < 2 && error == 0; d++)
-		error = parse_dir_added(roster, repo, old->dir[d], new_->dir[d], d);
+		error = parse_dir_added(added, roster, repo, old->dir[d], new_->dir[d], d);
 	return error;
 }
 
@@ -463,8 +468,9 @@ static int bad_commit(const git_oid *id, const char *why)
 /* What one load verifies once: commits whose whole history verified, so
  * that a settlement's second roster, which shares most of the first's
  * history, is not verified again; how many settlements it met; and how many
- * more commits it may read, its second rosters' and their walks included,
- * so that no one key can make a load take hours. */
+ * more commits its lines may verify, its second rosters' included, so that
+ * no one key can make a load take hours. (The walks of a settlement's two
+ * sides only cross commits those lines verified.) */
 typedef struct {
 	civic_oidset *verified;
 	unsigned int settlements;
@@ -481,8 +487,9 @@ static int collect_chain(git_oid **out, size_t *count, int *reached, git_oid *re
 
 	if (error == CIVIC_EINVALID) {
 		char why[sizeof civic_error_last()->message];
-		snprintf(why, sizeof why, dgettext("civic", "the roster must be a line of commits with one parent, or two for a "
-						    "settlement, %d at most in one load: %s"),
+		snprintf(why, sizeof why,
+			 dgettext("civic", "the roster must be a line of commits with one parent, or two for a "
+					   "settlement, and one load verifies %d at most, settled rosters included: %s"),
 			 ROSTER_MAX_COMMITS, civic_error_last()->message);
 		return bad_commit(head, why);
 	}
@@ -644,8 +651,6 @@ static int check_sides(int *parts, int *tainted, git_repository *repo, const git
 	return 0;
 }
 
-#define TAINTED_SIDE "a settlement must not take in roster commits signed by a key the other roster revokes"
-
 /* The second parent of a settlement (commit c, id): a roster of this network
  * that verifies on its own, beside the first parent (neither holds the
  * other), with neither side signed by a key the other revokes. *second_tree
@@ -681,7 +686,34 @@ static int check_second_parent(git_tree **second_tree, const civic_roster *roste
 		return error;
 	if (!parts)
 		return bad_commit(id, "a settlement must join two rosters that part, neither holding the other");
-	return tainted ? bad_commit(id, TAINTED_SIDE) : 0;
+	return tainted ? bad_commit(id, "a settlement must not take in roster commits signed by a key the other "
+				       "roster revokes")
+		       : 0;
+}
+
+/* What commit number seq (c, id) must be before its tree is read: signed
+ * by an admin of the state before it (in roster), with the right trailers,
+ * on the commit before it. *signer receives its key. */
+static int check_commit(civic_pubkey *signer, const civic_roster *roster, git_repository *repo,
+			const git_commit *c, const git_oid *id, uint64_t seq)
+{
+	int error;
+
+	if ((error = civic_signed_commit_verify(signer, repo, id, NULL)) < 0 ||
+	    (error = civic_commit_check_email(c, signer)) < 0 ||
+	    (error = check_trailers(c, roster->network, seq)) < 0) {
+		/* Name the commit, but keep the code: a bad signature stays EBADSIG. */
+		bad_commit(id, civic_error_last()->message);
+		return error;
+	}
+	/* Before reading the tree: a stranger's commit must cost us nothing. */
+	if (seq > 1 && !civic_member_is_admin(civic_roster_find(roster, signer)))
+		return bad_commit(id, "signed by a key that is not an admin of the network");
+	/* The line was followed by the raw bytes; libgit2's parse must agree. */
+	if (seq == 1 ? git_commit_parentcount(c) != 0
+		     : git_commit_parentcount(c) == 0 || !git_oid_equal(git_commit_parent_id(c, 0), &roster->head))
+		return bad_commit(id, "its first parent is not the roster commit before it");
+	return 0;
 }
 
 /* Verifies commit number seq, whose parent's state is in `roster` and
@@ -693,46 +725,30 @@ static int apply_commit(civic_roster *roster, git_repository *repo, const git_oi
 	git_commit *c = NULL;
 	git_tree *second = NULL;
 	roster_trees now = { NULL, { NULL, NULL } };
+	size_t added = 0;
 	int error;
 
 	if ((error = git_commit_lookup(&c, repo, id)) < 0) {
 		error = civic_error_from_git(error, "cannot read roster commit");
 		goto done;
 	}
-	if ((error = civic_signed_commit_verify(&signer, repo, id, NULL)) < 0 ||
-	    (error = civic_commit_check_email(c, &signer)) < 0 ||
-	    (error = check_trailers(c, roster->network, seq)) < 0) {
-		/* Name the commit, but keep the code: a bad signature stays EBADSIG. */
-		int code = error;
-		bad_commit(id, civic_error_last()->message);
-		error = code;
+	if ((error = check_commit(&signer, roster, repo, c, id, seq)) < 0)
 		goto done;
-	}
-	/* Before reading the tree: a stranger's commit must cost us nothing. */
-	if (seq > 1 && !civic_member_is_admin(civic_roster_find(roster, &signer))) {
-		error = bad_commit(id, "signed by a key that is not an admin of the network");
-		goto done;
-	}
-	/* The line was followed by the raw bytes; libgit2's parse must agree. */
-	if (seq == 1 ? git_commit_parentcount(c) != 0
-		     : git_commit_parentcount(c) == 0 || !git_oid_equal(git_commit_parent_id(c, 0), &roster->head)) {
-		error = bad_commit(id, "its first parent is not the roster commit before it");
-		goto done;
-	}
-	/* Each commit adds to the roster: a line of empty ones would only cost
-	 * every node the time to verify it. */
-	if (git_commit_parentcount(c) == 1 && git_oid_equal(git_commit_tree_id(c), git_tree_id(prev->root))) {
-		error = bad_commit(id, "changes nothing in the roster");
-		goto done;
-	}
+	/* Each commit but a settlement adds to the roster: a line of empty ones
+	 * would only cost every node the time to verify it. The same tree is
+	 * refused before it is read. */
+	if (git_commit_parentcount(c) == 1 && git_oid_equal(git_commit_tree_id(c), git_tree_id(prev->root)))
+		goto adds_nothing;
 	if (git_commit_parentcount(c) > 1 &&
 	    (error = check_second_parent(&second, roster, repo, c, id, prev->root, ctx)) < 0)
 		goto done;
 	if ((error = read_trees(&now, repo, git_commit_tree_id(c))) < 0 ||
-	    (error = seq == 1 ? parse_all(roster, repo, &now) : parse_added(roster, repo, prev, &now)) < 0) {
+	    (error = seq == 1 ? parse_all(roster, repo, &now) : parse_added(&added, roster, repo, prev, &now)) < 0) {
 		error = bad_commit(id, civic_error_last()->message);
 		goto done;
 	}
+	if (seq > 1 && !second && added == 0)
+		goto adds_nothing;
 	if (seq == 1)
 		error = check_root(roster, id, &signer);
 	else if (second && (!is_union(repo, prev->root, second, now.root, "members") ||
@@ -743,6 +759,9 @@ static int apply_commit(civic_roster *roster, git_repository *repo, const git_oi
 		error = bad_commit(id, "a settlement's signer must still be an admin in the roster it makes");
 	roster->head = *id;
 	roster->seq = seq;
+	goto done;
+adds_nothing:
+	error = bad_commit(id, "adds nothing to the roster: each commit but a settlement must add an entry");
 done:
 	git_commit_free(c);
 	git_tree_free(second);

@@ -43,6 +43,8 @@
 
 #define CIVIC_ROSTER_REF "refs/civic/roster"
 #define CIVIC_NETWORK_ID_LEN 40
+/* Bytes of a revocation's or a settlement's reason. */
+#define CIVIC_ROSTER_REASON_MAX 255
 
 typedef struct {
 	civic_pubkey key;
@@ -52,7 +54,7 @@ typedef struct {
 	int revoked;
 	int has_last_valid;  /* revoked after this commit of the member's feed */
 	git_oid last_valid;
-	char reason[256];
+	char reason[CIVIC_ROSTER_REASON_MAX + 1];
 } civic_member;
 
 typedef struct civic_roster civic_roster;

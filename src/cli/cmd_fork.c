@@ -13,15 +13,15 @@
 
 static const char usage[] =
 	N_("usage: civic fork list [--json]\n"
-	   "       civic fork resolve --keep COMMIT --reason TEXT [--passphrase-file FILE]\n"
+	   "       civic fork resolve (--keep COMMIT | --abandon COMMIT) --reason TEXT [--passphrase-file FILE]\n"
 	   "  resolve: for this node's own feed, the history whose head is COMMIT stands\n"
 	   "  (the feed's head, or a fork kept as evidence); a signed fork-resolution\n"
 	   "  record abandons the other, and every node follows it when it syncs.\n"
 	   "  For the roster (COMMIT is its head or a roster fork), an admin signs a\n"
 	   "  settlement that joins both rosters, COMMIT's first; every node holding\n"
-	   "  either takes it when it syncs. A roster no settlement can take in (one\n"
-	   "  signed by a key the other revokes) is abandoned by a fork-resolution\n"
-	   "  record in this node's feed instead\n");
+	   "  either takes it when it syncs. A roster fork that no settlement can take\n"
+	   "  in (one signed by a key the other revokes) is left open: --abandon COMMIT,\n"
+	   "  its head, abandons it by a fork-resolution record in this node's feed\n");
 
 static json_t *fork_json(const civic_fork *f, const civic_roster *roster)
 {
@@ -99,48 +99,60 @@ done:
 }
 
 /* A roster fork no settlement can take in: the others are settled, this
- * one is abandoned by a record in this node's feed. */
-static void print_abandoned(const git_oid *head, const git_oid *record, const char *why, void *payload)
+ * one stays kept as evidence. */
+static void print_left_open(const git_oid *head, const char *why, void *payload)
 {
-	char hex[GIT_OID_HEXSZ + 1], rec[GIT_OID_HEXSZ + 1];
+	char hex[GIT_OID_HEXSZ + 1];
 
 	(void)payload;
-	fprintf(stderr, _("civic: roster fork %.12s abandoned in record %.12s, as no settlement can take it in: %s\n"),
-		git_oid_tostr(hex, sizeof hex, head), git_oid_tostr(rec, sizeof rec, record), why);
+	fprintf(stderr, _("civic: roster fork %.12s left open: %s\n"), git_oid_tostr(hex, sizeof hex, head), why);
+}
+
+/* What --keep or --abandon asks, once the node, its key and schemas are
+ * open: a record or the roster's new head goes to *id. */
+static int resolve(git_oid *id, civic_node *node, const civic_key *key, const char *network,
+		   const civic_schemas *schemas, const git_oid *commit, int abandon, const char *reason)
+{
+	git_repository *repo = civic_node_repository(node);
+
+	if (abandon)
+		return civic_fork_abandon_roster(id, repo, key, civic_node_name(node), network, schemas, commit, reason);
+	if (civic_fork_names_roster(repo, commit))
+		return civic_fork_resolve_roster(id, repo, key, network, schemas, commit, reason, print_left_open, NULL);
+	return civic_fork_resolve(id, repo, key, civic_node_name(node), network, schemas, commit, reason);
 }
 
 static int fork_resolve(const cli_context *ctx, int argc, char **argv)
 {
-	const char *keep_text = NULL, *reason = NULL, *pass_file = NULL, *network;
+	const char *keep_text = NULL, *abandon_text = NULL, *reason = NULL, *pass_file = NULL, *network;
 	civic_schemas *schemas = NULL;
 	civic_node *node = NULL;
 	civic_key *key = NULL;
 	char hex[GIT_OID_HEXSZ + 1];
-	git_oid keep, id;
+	git_oid commit, id;
 	int roster, error, code;
-	const cli_option opts[] = { { "keep", &keep_text, NULL }, { "reason", &reason, NULL },
-				    { "passphrase-file", &pass_file, NULL }, { NULL, NULL, NULL } };
+	const cli_option opts[] = { { "keep", &keep_text, NULL },
+				    { "abandon", &abandon_text, NULL },
+				    { "reason", &reason, NULL },
+				    { "passphrase-file", &pass_file, NULL },
+				    { NULL, NULL, NULL } };
 
 	if ((code = cli_parse_options(argc, argv, opts, _(usage))) != 0)
 		return code < 0 ? CLI_EXIT_OK : code;
-	if (optind != argc || !keep_text || !reason)
+	if (optind != argc || !keep_text == !abandon_text || !reason)
 		return fprintf(stderr, "%s", _(usage)), CLI_EXIT_USAGE;
 	if ((error = civic_text_check_name(reason, 300, "the reason")) < 0 ||
 	    (error = cli_open_node(&node, ctx, CIVIC_NODE_WRITE)) < 0 ||
 	    (error = cli_require_network(&network, node)) < 0 ||
-	    (error = cli_resolve_commit(&keep, civic_node_repository(node), keep_text)) < 0) {
+	    (error = cli_resolve_commit(&commit, civic_node_repository(node), keep_text ? keep_text : abandon_text)) < 0) {
 		code = cli_error_civic(error);
 		goto done;
 	}
-	roster = civic_fork_names_roster(civic_node_repository(node), &keep);
-	/* Settling the roster may also write to this node's feed: both must be caught up. */
-	if ((roster && (error = cli_check_caught_up(node, CIVIC_ROSTER_REF)) < 0) ||
-	    (error = cli_check_caught_up(node, NULL)) < 0 || (error = civic_schemas_new(&schemas)) < 0 ||
-	    (error = cli_load_key(&key, node, pass_file)) < 0 ||
-	    (error = roster ? civic_fork_resolve_roster(&id, civic_node_repository(node), key, civic_node_name(node),
-							network, schemas, &keep, reason, print_abandoned, NULL)
-			    : civic_fork_resolve(&id, civic_node_repository(node), key, civic_node_name(node),
-						 network, schemas, &keep, reason)) < 0) {
+	/* --keep for the roster writes to the roster; for a feed, and --abandon, to this node's feed. */
+	roster = keep_text && civic_fork_names_roster(civic_node_repository(node), &commit);
+	if ((error = cli_check_caught_up(node, roster ? CIVIC_ROSTER_REF : NULL)) < 0 ||
+	    (error = civic_schemas_new(&schemas)) < 0 || (error = cli_load_key(&key, node, pass_file)) < 0 ||
+	    (error = resolve(&id, node, key, network, schemas, &commit, abandon_text != NULL, reason)) < 0) {
 		code = cli_error_civic(error);
 		goto done;
 	}

@@ -15,7 +15,8 @@
 #      forked, and settles again; an admin may also keep the other roster
 #      first
 #   6. an admin the other roster revokes cannot settle its way
-#   7. a fork no settlement can take in is abandoned, the others settled
+#   7. a fork no settlement can take in is left open, the others settled;
+#      an admin abandons it, and other nodes follow
 . "$(dirname "$0")/test-lib.sh"
 
 PORT=$(free_ports 1 $((20000 + ($$ % 4000) * 8 + 6)))
@@ -211,7 +212,7 @@ test_expect_success '5. an admin may keep the other roster instead: it goes firs
 
 # The center revokes its second admin; that admin, on its own roster, had
 # made a puppet admin and revoked the center. It cannot settle its way back:
-# on its own node it can only abandon the center's roster, which no node
+# it can only abandon the center's roster on its own node, which no node
 # holding the center's roster heeds.
 test_expect_success '6. an admin the other roster revokes cannot settle the fork its way' '
 	civic --home cc-war member revoke "$(node_fp cc2)" --reason "злоупотреба" >/dev/null &&
@@ -221,19 +222,23 @@ test_expect_success '6. an admin the other roster revokes cannot settle the fork
 	civic --home cc2-war member revoke "$(node_fp cc)" --reason "преврат" >/dev/null &&
 	{ timeout 60 "$CIVIC" --home cc2-war sync --no-push "$(abs cc-war)/archive.git" >out; test $? = 1; } &&
 	grep -q "^  fork " out &&
-	ROGUE=$(roster_of cc2-war) &&
-	civic --home cc2-war fork resolve --keep "$ROGUE" --reason "Всичко е наред" >rec 2>err &&
-	test "$(roster_of cc2-war)" = "$ROGUE" &&
-	test "$(grep -c "abandoned in record .*revokes a key that signed the other since they part" err)" = 2 &&
-	civic --home cc2-war show "$(cat rec)" --json >rec.json &&
-	grep -q "\"kind\": *\"fork-resolution\"" rec.json
+	ROGUE=$(roster_of cc2-war) CENTER=$(roster_of cc-war) &&
+	test_refused 1 cc2-war fork resolve --keep "$ROGUE" --reason "Всичко е наред" &&
+	err_has "no open fork of the roster can be settled (2 left open; abandon one with --abandon)" &&
+	err_has "revokes a key that signed the other since they part" &&
+	civic --home cc2-war fork resolve --abandon "$CENTER" --reason "Не го признавам" >rec &&
+	civic --home cc2-war fork list >list && grep -q "^abandoned  $CENTER  " list &&
+	{ timeout 60 "$CIVIC" --home cc-war sync --no-push "$(abs cc2-war)/archive.git" >out; test $? = 1; } &&
+	test "$(roster_of cc-war)" = "$CENTER" &&
+	civic --home cc-war fork list >list && grep -q "^open       $ROGUE  " list
 '
 
 # The center holds that admin's roster as evidence, which no settlement can
-# take in, an older fork of that admin's, and a fork of its own laptop's:
-# it settles the laptop's and abandons the others, and a node that takes
-# the center's archive sees them abandoned too.
-test_expect_success '7. what no settlement takes in is abandoned; the rest is settled' '
+# take in, an older state of it (ROSTER_B, which the center's revocation of
+# that admin now taints too), and a fork of its own laptop's: it settles the
+# laptop's, and abandons the other line, both its states at once, by one
+# record; a node that takes the center's archive sees them abandoned too.
+test_expect_success '7. what no settlement takes in is left open, the rest settled; an admin abandons it' '
 	cp -a cc-war cc-war-laptop &&
 	new_node q "НПО Ку" rila && new_node r "НПО Ер" rila &&
 	civic --home cc-war member add --name "НПО Ку" --municipality rila --role ngo \
@@ -241,23 +246,27 @@ test_expect_success '7. what no settlement takes in is abandoned; the rest is se
 	civic --home cc-war-laptop member add --name "НПО Ер" --municipality rila --role ngo \
 		--key "$(node_key r)" >/dev/null &&
 	LAPTOP=$(roster_of cc-war-laptop) &&
-	{ timeout 60 "$CIVIC" --home cc-war sync --no-push "$(abs cc2-war)/archive.git" >out; test $? = 1; } &&
 	{ timeout 60 "$CIVIC" --home cc-war sync --no-push "$(abs cc-war-laptop)/archive.git" >out; test $? = 1; } &&
-	civic --home cc-war fork list >list &&
-	grep -q "^open       $ROGUE  " list &&
 	civic --home cc-war fork resolve --keep "$(roster_of cc-war)" --reason "Лаптопът" >settled 2>err &&
-	grep -q "roster fork $(echo "$ROGUE" | cut -c1-12) abandoned in record .*revokes a key that signed" err &&
-	test "$(grep -c "abandoned in record" err)" = 2 &&
+	grep -q "roster fork $(echo "$ROGUE" | cut -c1-12) left open: .*revokes a key that signed the other" err &&
+	test "$(grep -c "left open" err)" = 2 &&
 	test "$(git_in cc-war rev-parse "$(cat settled)^2")" = "$LAPTOP" &&
 	civic --home cc-war fork list >list &&
-	grep -q "^merged     $LAPTOP  " list && grep -q "^abandoned  $ROGUE  " list &&
-	grep -q "^abandoned  $ROSTER_B  " list && ! grep -q "^open " list &&
+	grep -q "^merged     $LAPTOP  " list && grep -q "^open       $ROGUE  " list &&
+	grep -q "^open       $ROSTER_B  " list &&
 	civic --home cc-war network show >show && grep -q "НПО Ку" show && grep -q "НПО Ер" show &&
+	civic --home cc-war fork resolve --abandon "$ROGUE" --reason "Преврат, не се признава" >/dev/null &&
+	civic --home cc-war fork list >list &&
+	grep -q "^abandoned  $ROGUE  " list && grep -q "^abandoned  $ROSTER_B  " list && ! grep -q "^open " list &&
 	sound cc-war && grep -q "a second roster, kept at .*, was abandoned by an admin in record" "$TEST_DIR/audit.out" &&
 	civic --home cc-war status --json >status.json &&
 	grep -q "\"roster_forks\": *0" status.json &&
+	test_refused 1 cc-war fork resolve --abandon "$ROSTER_B" --reason "Пак" &&
+	err_has "that roster fork is not open" &&
 	test_refused 1 cc-war fork resolve --keep "$(roster_of cc-war)" --reason "Пак" &&
-	err_has "no fork of the roster is open"
+	err_has "no fork of the roster is open" &&
+	test_refused 1 cc-war fork resolve --keep "$(roster_of cc-war)" --reason "$(printf "%0260d" 0)" &&
+	err_has "the reason"
 '
 
 test_expect_success '7. a node that takes the center.s archive sees the abandoned rosters as such' '
@@ -267,7 +276,9 @@ test_expect_success '7. a node that takes the center.s archive sees the abandone
 	test "$(roster_of w)" = "$(roster_of cc-war)" &&
 	civic --home w fork list >list &&
 	grep -q "^abandoned  $ROGUE  " list && ! grep -q "^open " list &&
-	sound w
+	sound w &&
+	test_refused 1 w fork resolve --abandon "$ROGUE" --reason "Не съм администратор" &&
+	err_has "not an admin"
 '
 
 test_done

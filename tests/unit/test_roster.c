@@ -851,7 +851,41 @@ static void test_roster_load_refuses_commit_changing_nothing(void **state)
 	create_network();
 	t = head_tree();
 	commit_next(&id, g.admin, &t, 2);
-	assert_load_refused(CIVIC_EINVALID, "changes nothing in the roster");
+	assert_load_refused(CIVIC_EINVALID, "adds nothing to the roster");
+}
+
+/* A tree that differs but adds no entry (an empty directory, a file mode
+ * changed) is refused as well. */
+static void test_roster_load_refuses_commit_adding_no_entry(void **state)
+{
+	git_treebuilder *tb = NULL;
+	git_tree *base_tree = NULL;
+	git_oid base, empty, t, id;
+
+	(void)state;
+	create_network();
+	base = head_tree();
+	assert_git_ok(git_tree_lookup(&base_tree, repo, &base));
+	assert_git_ok(git_treebuilder_new(&tb, repo, NULL));
+	assert_git_ok(git_treebuilder_write(&empty, tb));
+	git_treebuilder_free(tb);
+	assert_git_ok(git_treebuilder_new(&tb, repo, base_tree));
+	assert_git_ok(git_treebuilder_insert(NULL, tb, "revocations", &empty, GIT_FILEMODE_TREE));
+	assert_git_ok(git_treebuilder_write(&t, tb));
+	git_treebuilder_free(tb);
+	commit_next(&id, g.admin, &t, 2);
+	assert_load_refused(CIVIC_EINVALID, "adds nothing to the roster");
+	/* network.json made executable. */
+	assert_git_ok(git_treebuilder_new(&tb, repo, base_tree));
+	assert_git_ok(git_treebuilder_insert(NULL, tb, "network.json",
+					     git_tree_entry_id(git_tree_entry_byname(base_tree, "network.json")),
+					     GIT_FILEMODE_BLOB_EXECUTABLE));
+	assert_git_ok(git_treebuilder_write(&t, tb));
+	git_treebuilder_free(tb);
+	fx_set_ref(repo, CIVIC_ROSTER_REF, &root);
+	commit_next(&id, g.admin, &t, 2);
+	assert_load_refused(CIVIC_EINVALID, "changes or removes earlier roster entries");
+	git_tree_free(base_tree);
 }
 
 /* Each commit's new entries are read on their own: a member and its
@@ -1771,6 +1805,7 @@ int main(void)
 		T(test_roster_load_refuses_changed_revocation),
 		T(test_roster_load_refuses_removed_revocation),
 		T(test_roster_load_refuses_commit_changing_nothing),
+		T(test_roster_load_refuses_commit_adding_no_entry),
 		T(test_roster_load_reads_what_each_commit_adds),
 		T(test_roster_load_refuses_bad_file_in_later_commit),
 		T(test_roster_load_refuses_wrong_network_trailer),

@@ -546,27 +546,6 @@ done:
 	return error;
 }
 
-/* The first commit of `fork` that `head` does not hold: a record naming it
- * abandons every state of that fork, an older evidence ref's included. */
-static int first_after_parting(git_oid *out, git_repository *repo, const git_oid *fork, const git_oid *head)
-{
-	git_revwalk *walk = NULL;
-	git_oid id;
-	int found = 0, error;
-
-	if ((error = git_revwalk_new(&walk, repo)) == 0 &&
-	    (error = git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE)) == 0 &&
-	    (error = git_revwalk_push(walk, fork)) == 0 && (error = git_revwalk_hide(walk, head)) == 0 &&
-	    (error = git_revwalk_next(&id, walk)) == 0) {
-		*out = id;
-		found = 1;
-	}
-	git_revwalk_free(walk);
-	if (!found)
-		return civic_error_from_git(error, "cannot walk the roster fork");
-	return 0;
-}
-
 int civic_fork_abandon_roster(git_oid *out, git_repository *repo, const civic_key *key, const char *author_name,
 			      const char *network_hex, const civic_schemas *schemas, const git_oid *fork,
 			      const char *reason)
@@ -574,7 +553,6 @@ int civic_fork_abandon_roster(git_oid *out, git_repository *repo, const civic_ke
 	civic_roster *roster = NULL;
 	civic_fork *forks = NULL;
 	size_t n = 0, i;
-	git_oid head, first;
 	int error, found = 0;
 
 	if ((error = check_reason(reason)) < 0 ||
@@ -595,9 +573,9 @@ int civic_fork_abandon_roster(git_oid *out, git_repository *repo, const civic_ke
 		error = found ? CIVIC_EINVALID : CIVIC_ENOTFOUND;
 		goto done;
 	}
-	head = civic_roster_head(roster);
-	if ((error = first_after_parting(&first, repo, fork, &head)) == 0)
-		error = append_resolution(out, repo, key, author_name, network_hex, schemas, &first, reason, reason);
+	/* The head: the record covers it and whatever that line signs later,
+	 * and nothing beside it (a sibling that shares its first commits). */
+	error = append_resolution(out, repo, key, author_name, network_hex, schemas, fork, reason, reason);
 done:
 	free(forks);
 	civic_roster_free(roster);

@@ -110,9 +110,9 @@ int civic_fork_resolve_roster(git_oid *out, git_repository *repo, const civic_ke
 			      civic_fork_left_open_cb left_open, void *payload);
 
 /* An admin abandons the open roster fork whose head is `fork`: a
- * fork-resolution record in this node's feed (author_name) names the
- * fork's first commit that the roster does not hold. *out receives the
- * record. CIVIC_ENOTFOUND when fork is no roster fork kept as evidence;
+ * fork-resolution record in this node's feed (author_name) names that
+ * head, so it abandons the fork and whatever its line signs later, not an
+ * older state kept apart or a sibling. *out receives the record. CIVIC_ENOTFOUND when fork is no roster fork kept as evidence;
  * CIVIC_EINVALID when it is not open or this node's key is no admin. */
 int civic_fork_abandon_roster(git_oid *out, git_repository *repo, const civic_key *key, const char *author_name,
 			      const char *network_hex, const civic_schemas *schemas, const git_oid *fork,

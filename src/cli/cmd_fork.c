@@ -148,9 +148,11 @@ static int fork_resolve(const cli_context *ctx, int argc, char **argv)
 		code = cli_error_civic(error);
 		goto done;
 	}
-	/* --keep for the roster writes to the roster; for a feed, and --abandon, to this node's feed. */
+	/* --keep for the roster writes to the roster; for a feed, to this node's
+	 * feed; --abandon writes to the feed what the roster says is open. */
 	roster = keep_text && civic_fork_names_roster(civic_node_repository(node), &commit);
-	if ((error = cli_check_caught_up(node, roster ? CIVIC_ROSTER_REF : NULL)) < 0 ||
+	if ((abandon_text && (error = cli_check_caught_up(node, CIVIC_ROSTER_REF)) < 0) ||
+	    (error = cli_check_caught_up(node, roster ? CIVIC_ROSTER_REF : NULL)) < 0 ||
 	    (error = civic_schemas_new(&schemas)) < 0 || (error = cli_load_key(&key, node, pass_file)) < 0 ||
 	    (error = resolve(&id, node, key, network, schemas, &commit, abandon_text != NULL, reason)) < 0) {
 		code = cli_error_civic(error);

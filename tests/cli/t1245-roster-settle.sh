@@ -236,8 +236,8 @@ test_expect_success '6. an admin the other roster revokes cannot settle the fork
 # The center holds that admin's roster as evidence, which no settlement can
 # take in, an older state of it (ROSTER_B, which the center's revocation of
 # that admin now taints too), and a fork of its own laptop's: it settles the
-# laptop's, and abandons the other line, both its states at once, by one
-# record; a node that takes the center's archive sees them abandoned too.
+# laptop's, and abandons the other two, each by its head; a node that takes
+# the center's archive sees them abandoned too.
 test_expect_success '7. what no settlement takes in is left open, the rest settled; an admin abandons it' '
 	cp -a cc-war cc-war-laptop &&
 	new_node q "НПО Ку" rila && new_node r "НПО Ер" rila &&
@@ -256,6 +256,9 @@ test_expect_success '7. what no settlement takes in is left open, the rest settl
 	grep -q "^open       $ROSTER_B  " list &&
 	civic --home cc-war network show >show && grep -q "НПО Ку" show && grep -q "НПО Ер" show &&
 	civic --home cc-war fork resolve --abandon "$ROGUE" --reason "Преврат, не се признава" >/dev/null &&
+	civic --home cc-war fork list >list &&
+	grep -q "^abandoned  $ROGUE  " list && grep -q "^open       $ROSTER_B  " list &&
+	civic --home cc-war fork resolve --abandon "$ROSTER_B" --reason "Стара версия" >/dev/null &&
 	civic --home cc-war fork list >list &&
 	grep -q "^abandoned  $ROGUE  " list && grep -q "^abandoned  $ROSTER_B  " list && ! grep -q "^open " list &&
 	sound cc-war && grep -q "a second roster, kept at .*, was abandoned by an admin in record" "$TEST_DIR/audit.out" &&

@@ -552,8 +552,9 @@ int civic_fork_abandon_roster(git_oid *out, git_repository *repo, const civic_ke
 {
 	civic_roster *roster = NULL;
 	civic_fork *forks = NULL;
+	const civic_fork *f = NULL;
 	size_t n = 0, i;
-	int error, found = 0;
+	int error;
 
 	if ((error = check_reason(reason)) < 0 ||
 	    (error = civic_roster_load(&roster, repo, network_hex)) < 0)
@@ -565,12 +566,17 @@ int civic_fork_abandon_roster(git_oid *out, git_repository *repo, const civic_ke
 	}
 	if ((error = civic_fork_list(&forks, &n, repo, network_hex, roster, schemas)) < 0)
 		goto done;
-	for (i = 0; i < n && !found; i++)
-		found = forks[i].roster && git_oid_equal(&forks[i].head, fork) ? 1 + (forks[i].state != CIVIC_FORK_OPEN) : 0;
-	if (found != 1) {
-		civic_error_set(CIVIC_ERROR_ROSTER, found ? "that roster fork is not open: nothing to abandon"
-							  : "the commit is not a roster fork kept as evidence");
-		error = found ? CIVIC_EINVALID : CIVIC_ENOTFOUND;
+	for (i = 0; i < n && !f; i++)
+		if (forks[i].roster && git_oid_equal(&forks[i].head, fork))
+			f = &forks[i];
+	if (!f) {
+		civic_error_set(CIVIC_ERROR_ROSTER, "the commit is not a roster fork kept as evidence");
+		error = CIVIC_ENOTFOUND;
+		goto done;
+	}
+	if (f->state != CIVIC_FORK_OPEN) {
+		civic_error_set(CIVIC_ERROR_ROSTER, "that roster fork is not open: nothing to abandon");
+		error = CIVIC_EINVALID;
 		goto done;
 	}
 	/* The head: the record covers it and whatever that line signs later,

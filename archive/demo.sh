@@ -16,7 +16,9 @@
 # of its attachments to the relay, and the others fetch and check them
 # against the signed records. When a photo is withdrawn, a signed retraction
 # takes its bytes off every node and the relay; the record stays. When two
-# admins' rosters part, one signed settlement joins them on every node.
+# admins' rosters part, one signed settlement joins them on every node; a
+# roster signed by a stolen, revoked admin key is abandoned by the Civic
+# Center, and no node admits what it admits.
 #
 #   sh archive/demo.sh build/civic [DIR]     (DIR defaults to build/demo)
 set -eu
@@ -202,6 +204,43 @@ done
 	{ echo "demo: the settled roster is not the two sides and the settlement" >&2; exit 1; }
 civic rila network show | grep -e 'резервен ключ' -e 'одитор' | sed 's/^/  rila: /'
 echo "  every node holds the settled roster, with both the backup admin key and the auditor"
+
+say "The backup admin key's laptop is stolen: the office revokes the key, and the thief signs a roster of its own that admits a fake NGO"
+civic center-backup network join "$NET" >/dev/null
+civic center-backup peer add relay "$RELAY" --relay
+civic center-backup sync relay >/dev/null
+"$CIVIC" --home "$DEMO/fake-ngo" init --name "Фалшиво сдружение" --municipality kyustendil --role ngo \
+	--no-passphrase >/dev/null
+civic civic-center member revoke "$(civic center-backup id | sed -n 2p)" \
+	--reason "Лаптопът с резервния ключ е откраднат" | sed 's/^/  office: /'
+sync_show civic-center relay
+civic center-backup member add --name "Фалшиво сдружение" --municipality kyustendil --role ngo \
+	--key "$("$CIVIC" --home "$DEMO/fake-ngo" id | head -n 1)" | sed 's/^/  thief: /'
+stolen=$(git_of center-backup rev-parse refs/civic/roster)
+sync_show center-backup relay
+for n in $(nodes); do
+	sync_show "$n" relay
+done
+
+say "No settlement can take in a roster signed by a revoked key: the Civic Center abandons it"
+civic civic-center fork resolve --keep "$(git_of civic-center rev-parse refs/civic/roster)" \
+	--reason "Опит за уреждане" 2>&1 | sed 's/^/  /' || true
+civic civic-center fork resolve --abandon "$stolen" \
+	--reason "Подписан с откраднатия резервен ключ" | sed 's/^/  abandoned by record: /'
+sync_show civic-center relay
+for n in $(nodes); do
+	sync_show "$n" relay
+done
+for n in $(nodes); do
+	civic "$n" fork list | grep -q "^abandoned  $stolen " ||
+		{ echo "demo: $n does not see the stolen key's roster abandoned" >&2; exit 1; }
+	if civic "$n" network show | grep -q 'Фалшиво сдружение'; then
+		echo "demo: $n admits the fake NGO" >&2
+		exit 1
+	fi
+done
+civic rila fork list | grep "$stolen" | sed 's/^/  rila: /'
+echo "  every node keeps the thief's roster as evidence, abandoned, and admits no fake NGO"
 
 say "What each node holds now, as civic status shows it at Рила"
 civic rila status | sed 's/^/  /'

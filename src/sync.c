@@ -5,6 +5,7 @@
 #include "error.h"
 #include "feed.h"
 #include "feed_run.h"
+#include "fork.h"
 #include "oidset.h"
 #include "push_parts.h"
 #include "quarantine.h"
@@ -1784,6 +1785,49 @@ static void state_dispose(sync_state *st)
 	free(st->moves);
 }
 
+/* Whether the roster fork headed by `head` is one an admin abandoned. */
+static const civic_fork *abandoned_roster(const civic_fork *forks, size_t n, const git_oid *head)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (forks[i].roster && forks[i].state == CIVIC_FORK_ABANDONED && git_oid_equal(&forks[i].head, head))
+			return &forks[i];
+	return NULL;
+}
+
+/* A second roster that came already abandoned by an admin (fork.h; the
+ * record may have come in this same sync) is evidence, not a fork to act
+ * on: the report says so, as for a feed's. Only the report changes, so a
+ * failure here leaves it as it was. */
+static void report_abandoned_rosters(sync_state *st)
+{
+	civic_sync_report *r = st->report;
+	civic_roster *roster = NULL;
+	civic_fork *forks = NULL;
+	size_t n = 0, i, pending = 0;
+
+	for (i = 0; i < r->count; i++)
+		pending += r->items[i].outcome == CIVIC_SYNC_FORK && r->items[i].roster;
+	if (pending && civic_roster_load(&roster, st->main, st->network) == 0 &&
+	    civic_fork_list(&forks, &n, st->main, st->network, roster, st->schemas) == 0)
+		for (i = 0; i < r->count; i++) {
+			civic_sync_item *it = &r->items[i];
+			const civic_fork *f = it->outcome == CIVIC_SYNC_FORK && it->roster
+						      ? abandoned_roster(forks, n, &it->theirs) : NULL;
+			if (!f)
+				continue;
+			it->outcome = CIVIC_SYNC_SETTLED;
+			snprintf(it->reason, sizeof it->reason,
+				 dgettext("civic", "the network's admins signed two different rosters, and an admin "
+						   "abandoned the peer's; kept as %s"), f->refname);
+			r->forks--;
+		}
+	civic_error_clear();
+	free(forks);
+	civic_roster_free(roster);
+}
+
 int civic_sync_peer(civic_sync_report *report, civic_node *node, civic_peer *peer,
 		    const civic_sync_options *opts)
 {
@@ -1835,6 +1879,7 @@ int civic_sync_peer(civic_sync_report *report, civic_node *node, civic_peer *pee
 			civic_error_set(CIVIC_ERROR_SYNC, "%s", why);
 			goto done;
 		}
+		report_abandoned_rosters(&st);
 	}
 	/* What this node holds now travels to the relay with the rest, its
 	 * steps brought in line first (a node made before them). */

@@ -21,6 +21,8 @@
 #include <git2/sys/odb_backend.h>
 
 #include "bench_common.h"
+#define BENCH_PROGRAM "gen_archive"
+#include "bench_fail.h"
 #include "civic.h"
 #include "error.h"
 #include "feed.h"
@@ -30,20 +32,6 @@
 #include "schema_store.h"
 
 #define FLUSH_EVERY 10000
-
-static int fail(const char *what)
-{
-	fprintf(stderr, "gen_archive: %s: %s\n", what, civic_error_last()->message);
-	return 1;
-}
-
-static int git_fail(const char *what)
-{
-	const git_error *e = git_error_last();
-
-	fprintf(stderr, "gen_archive: %s: %s\n", what, e ? e->message : "unknown libgit2 error");
-	return 1;
-}
 
 /*
  * An object database backend that keeps new objects in a mempack and

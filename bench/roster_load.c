@@ -32,6 +32,8 @@
 #include <sys/stat.h>
 
 #include "bench_common.h"
+#define BENCH_PROGRAM "roster_load"
+#include "bench_fail.h"
 #include "civic.h"
 #include "error.h"
 #include "key.h"
@@ -53,20 +55,6 @@ static const char *const names[] = {
 	"Надежда", "Развитие",
 };
 #define NAMES (sizeof names / sizeof names[0])
-
-static int fail(const char *what)
-{
-	fprintf(stderr, "roster_load: %s: %s\n", what, civic_error_last()->message);
-	return 1;
-}
-
-static int git_fail(const char *what)
-{
-	const git_error *e = git_error_last();
-
-	fprintf(stderr, "roster_load: %s: %s\n", what, e ? e->message : "unknown libgit2 error");
-	return 1;
-}
 
 /* Member number i (from 1): a key of its own, a name and a municipality. */
 static int make_member(civic_member *m, civic_key **key, unsigned i)

@@ -86,6 +86,7 @@ for prog in gen_archive verify_floor audit_lib audit_parts append_lib timeit ros
 	bin=$BUILD/bench/$prog
 	# shellcheck disable=SC3013 # -nt: dash, bash and busybox sh have it
 	if [ ! -x "$bin" ] || [ bench/$prog.c -nt "$bin" ] || [ bench/bench_common.h -nt "$bin" ] ||
+	   [ bench/bench_fail.h -nt "$bin" ] ||
 	   [ "$BUILD/libcivic.a" -nt "$bin" ]; then
 		say "cc $prog"
 		# shellcheck disable=SC2086

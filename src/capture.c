@@ -35,65 +35,11 @@ static int stream_read(git_smart_subtransport_stream *stream, char *buffer, size
 	return error;
 }
 
-static int hex_length(const char *p)
-{
-	int i, n = 0;
-
-	for (i = 0; i < 4; i++) {
-		char c = p[i];
-		int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-		if (v < 0)
-			return -1;
-		n = n * 16 + v;
-	}
-	return n;
-}
-
-int civic_capture_without_thin_pack(const char **out, size_t *out_len, const char *buffer, size_t len)
-{
-	static const char cap[] = " thin-pack";
-	const size_t cap_len = sizeof cap - 1;
-	const char *hit, *end;
-	char *copy;
-	int n;
-
-	*out = buffer;
-	*out_len = len;
-	/* Only the first pkt-line carries capabilities, and only a want line. */
-	if (len < 9 || (n = hex_length(buffer)) < 9 || (size_t)n > len || memcmp(buffer + 4, "want ", 5))
-		return 0;
-	end = buffer + n;
-	for (hit = buffer + 4; (hit = memchr(hit, ' ', (size_t)(end - hit))) != NULL; hit++)
-		if ((size_t)(end - hit) > cap_len && !memcmp(hit, cap, cap_len) &&
-		    (hit[cap_len] == ' ' || hit[cap_len] == '\n'))
-			break;
-	if (!hit)
-		return 0;
-	if (!(copy = malloc(len - cap_len + 1))) {
-		git_error_set_oom();
-		return -1;
-	}
-	snprintf(copy, 5, "%04x", (unsigned)(n - (int)cap_len));
-	memcpy(copy + 4, buffer + 4, (size_t)(hit - buffer) - 4);
-	memcpy(copy + (hit - buffer), hit + cap_len, len - (size_t)(hit - buffer) - cap_len);
-	*out = copy;
-	*out_len = len - cap_len;
-	return 0;
-}
-
 static int stream_write(git_smart_subtransport_stream *stream, const char *buffer, size_t len)
 {
 	capture_stream *s = (capture_stream *)stream;
-	const char *request = buffer;
-	size_t request_len = len;
-	int error;
 
-	if (s->sub->capture->whole_packs && civic_capture_without_thin_pack(&request, &request_len, buffer, len) < 0)
-		return -1;
-	error = s->inner->write(s->inner, request, request_len);
-	if (request != buffer)
-		free((char *)request);
-	return error;
+	return s->inner->write(s->inner, buffer, len);
 }
 
 static void stream_free(git_smart_subtransport_stream *stream)

@@ -1,6 +1,5 @@
 /* local_git.c - fetching from a local repository through git upload-pack; see local_git.h. */
 #include "local_git.h"
-#include "capture.h"
 #include "error.h"
 
 #include <errno.h>
@@ -31,7 +30,6 @@ typedef struct {
 struct local_sub {
 	git_smart_subtransport parent;
 	local_stream *current; /* the listing and the transfer share one child */
-	int whole_packs;       /* ask for packs that are not thin (capture.h) */
 };
 
 int civic_local_git_url(const char *url)
@@ -69,13 +67,11 @@ static int stream_read(git_smart_subtransport_stream *stream, char *buffer, size
 static int stream_write(git_smart_subtransport_stream *stream, const char *request, size_t request_len)
 {
 	local_stream *s = (local_stream *)stream;
-	const char *whole = request, *buffer;
+	const char *buffer;
 	size_t len = request_len;
 	int error = 0;
 
-	if (s->sub->whole_packs && civic_capture_without_thin_pack(&whole, &len, request, request_len) < 0)
-		return -1;
-	for (buffer = whole; len > 0 && error == 0;) {
+	for (buffer = request; len > 0 && error == 0;) {
 		ssize_t n = send(s->fd, buffer, len, MSG_NOSIGNAL);
 		if (n < 0) {
 			git_error_set(GIT_ERROR_OS, "cannot write to git upload-pack: %s", strerror(errno));
@@ -85,8 +81,6 @@ static int stream_write(git_smart_subtransport_stream *stream, const char *reque
 			len -= (size_t)n;
 		}
 	}
-	if (whole != request)
-		free((char *)whole);
 	return error;
 }
 
@@ -229,11 +223,11 @@ int civic_local_git_subtransport(git_smart_subtransport **out, git_transport *ow
 	local_sub *t = calloc(1, sizeof *t);
 
 	(void)owner;
+	(void)param;
 	if (!t) {
 		git_error_set_oom();
 		return -1;
 	}
-	t->whole_packs = param && *(const int *)param;
 	t->parent.action = sub_action;
 	t->parent.close = sub_close;
 	t->parent.free = sub_free;

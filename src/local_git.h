@@ -21,9 +21,8 @@
 /* Whether url names a local repository (a path, or file://). */
 int civic_local_git_url(const char *url);
 
-/* A git_smart_subtransport_cb for fetches from such URLs (use with rpc 0).
- * param: NULL, or an int that, when set, asks for packs that are not thin
- * (civic_capture_without_thin_pack). */
+/* A git_smart_subtransport_cb for fetches from such URLs (use with rpc 0;
+ * param is not used). */
 int civic_local_git_subtransport(git_smart_subtransport **out, git_transport *owner, void *param);
 
 #endif

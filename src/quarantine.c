@@ -5,6 +5,7 @@
 #include "steps.h"
 #include "error.h"
 #include "fsutil.h"
+#include "index_pack.h"
 #include "oidset.h"
 
 #include <errno.h>
@@ -21,6 +22,8 @@
 struct civic_quarantine {
 	char path[PATH_MAX];
 	git_repository *repo;
+	char leaned[PATH_MAX]; /* the objects of what it leans on, or "" */
+	int git_indexes;       /* civic_quarantine_index_with_git() was called */
 };
 
 void civic_quarantine_clean(const char *tmp_dir)
@@ -309,7 +312,19 @@ int civic_quarantine_lean_on(civic_quarantine *q, const civic_quarantine *earlie
 	if ((error = git_repository_odb(&odb, q->repo)) == 0)
 		error = git_odb_add_disk_alternate(odb, objects);
 	git_odb_free(odb);
-	return error < 0 ? civic_error_from_git(error, "cannot open the packs of '%s'", objects) : 0;
+	if (error < 0)
+		return civic_error_from_git(error, "cannot open the packs of '%s'", objects);
+	memcpy(q->leaned, objects, sizeof objects);
+	return 0;
+}
+
+int civic_quarantine_index_with_git(civic_quarantine *q)
+{
+	int error = 0;
+
+	if (!q->git_indexes && (error = civic_index_pack_use(q->repo, q->leaned)) == 0)
+		q->git_indexes = 1;
+	return error;
 }
 
 int civic_quarantine_set_ref(civic_quarantine *q, const char *refname, const git_oid *id)
@@ -330,6 +345,8 @@ int civic_quarantine_reopen(civic_quarantine *q)
 		return error;
 	git_repository_free(q->repo);
 	q->repo = repo;
+	q->leaned[0] = '\0';
+	q->git_indexes = 0;
 	return 0;
 }
 

@@ -38,6 +38,11 @@ git_repository *civic_quarantine_repository(const civic_quarantine *q);
  * which must come before `earlier` is freed. */
 int civic_quarantine_lean_on(civic_quarantine *q, const civic_quarantine *earlier);
 
+/* Packs fetched into q's repository from now on (until
+ * civic_quarantine_reopen()) are indexed by stock git (index_pack.h), with
+ * the objects of what q leans on as delta bases: for thin packs. */
+int civic_quarantine_index_with_git(civic_quarantine *q);
+
 /* Points q's refname at id, which q must see: a "have" of its next fetch. */
 int civic_quarantine_set_ref(civic_quarantine *q, const char *refname, const git_oid *id);
 

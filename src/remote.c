@@ -98,18 +98,11 @@ static int open_transport(git_transport **out, git_remote *owner, void *payload)
 	if (r->direction == GIT_DIRECTION_FETCH && civic_local_git_url(url)) {
 		r->local.callback = civic_local_git_subtransport;
 		r->local.rpc = 0;
-		r->local.param = &r->whole_packs;
+		r->local.param = NULL;
 		return git_transport_smart(out, owner, &r->local);
 	}
-	if (r->capture) {
-		r->capture->whole_packs = r->whole_packs;
+	if (r->capture)
 		return civic_capture_transport(out, owner, r->capture);
-	}
-	if (r->whole_packs && r->direction == GIT_DIRECTION_FETCH) {
-		memset(&r->whole, 0, sizeof r->whole);
-		r->whole.whole_packs = 1;
-		return civic_capture_transport(out, owner, &r->whole);
-	}
 	return git_transport_new(out, owner, url);
 }
 

@@ -41,9 +41,6 @@ typedef struct {
 	void *push_data;
 	/* When set, what a fetch receives is copied there (capture.h). */
 	civic_capture *capture;
-	/* Fetches ask for packs that are not thin (capture.h). */
-	int whole_packs;
-	civic_capture whole;
 	git_smart_subtransport_definition local; /* for a path peer (local_git.h) */
 	git_direction direction;                  /* of the connection being opened */
 	/* What the last transfer saw. */

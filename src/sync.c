@@ -79,6 +79,7 @@ typedef struct {
 	civic_push_plan *push_plan;   /* during push(): the parts, and the one */
 	size_t push_part;             /* being pushed */
 	civic_oidset *read;           /* every object of what verified */
+	int in_parts;                 /* fetching long feeds in parts (fetch_in_steps) */
 } sync_state;
 
 const char *civic_sync_outcome_name(civic_sync_outcome outcome)
@@ -454,6 +455,8 @@ static int fetch(sync_state *st, incoming *in, const want_list *want, size_t fro
 	size_t i;
 	int error;
 
+	if (st->in_parts && (error = civic_quarantine_index_with_git(in->quarantine)) < 0)
+		return error;
 	if ((error = civic_remote_open(&remote, &st->remote, q, GIT_DIRECTION_FETCH)) == 0)
 		error = civic_remote_download(&st->remote, remote, want->strings + from, n);
 	civic_remote_close(remote);
@@ -1716,7 +1719,7 @@ static int fetch_in_steps(size_t *parts, sync_state *st)
 		goto done;
 	/* A part is thousands of records after thousands held: not thin
 	 * (capture.h), or completing it costs more than fetching it. */
-	st->remote.whole_packs = 1;
+	st->in_parts = 1;
 	for (;;) {
 		if (!in) {
 			if ((error = plan_round(&w, &smallest, st, steps, nsteps, budget, NULL)) < 0 || w.count == 0 ||
@@ -1763,7 +1766,7 @@ static int fetch_in_steps(size_t *parts, sync_state *st)
 		memset(&nw, 0, sizeof nw);
 	}
 done:
-	st->remote.whole_packs = 0;
+	st->in_parts = 0;
 	incoming_free(next);
 	incoming_free(in);
 	want_dispose(&nw);

@@ -115,9 +115,7 @@ static int send_all(pack_stream *s, const char *data, size_t len, git_indexer_pr
 		if ((n = send(s->in, data, len, MSG_NOSIGNAL | MSG_DONTWAIT)) < 0) {
 			if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
 				continue;
-			/* It stopped reading: its exit status says why (commit). */
-			git_error_set(GIT_ERROR_INDEXER, "git index-pack stopped reading the pack");
-			return -1;
+			return -1; /* it stopped reading (EPIPE): it exited */
 		}
 		data += n, len -= (size_t)n;
 	}
@@ -260,22 +258,36 @@ static int finish_child(pack_stream *s, git_indexer_progress *stats)
  * The writepack
  */
 
+/* Why git index-pack gave up, in one line: its last message, else its
+ * exit status. */
+static void child_failed(const pack_stream *s, int status)
+{
+	if (s->last[0])
+		git_error_set(GIT_ERROR_INDEXER, "git index-pack: %s", s->last);
+	else if (status > 0)
+		git_error_set(GIT_ERROR_INDEXER, "git index-pack failed with exit code %d", status);
+	else
+		git_error_set(GIT_ERROR_INDEXER, "git index-pack did not finish");
+}
+
 static int stream_append(git_odb_writepack *wp, const void *data, size_t size, git_indexer_progress *stats)
 {
 	pack_stream *s = (pack_stream *)wp;
-	const unsigned char *p = data;
-	size_t take = 0;
+	size_t take;
 
 	if (s->header_got < sizeof s->header) {
 		take = size < sizeof s->header - s->header_got ? size : sizeof s->header - s->header_got;
-		memcpy(s->header + s->header_got, p, take);
+		memcpy(s->header + s->header_got, data, take);
 		s->header_got += take;
 		if (s->header_got == sizeof s->header)
 			stats->total_objects = (unsigned int)s->header[8] << 24 | (unsigned int)s->header[9] << 16 |
 					       (unsigned int)s->header[10] << 8 | s->header[11];
 	}
-	if (send_all(s, data, size, stats) < 0)
+	if (send_all(s, data, size, stats) < 0) {
+		/* It stopped reading: what it said says why. */
+		child_failed(s, finish_child(s, stats));
 		return -1;
+	}
 	if (s->progress_cb && s->progress_cb(stats, s->progress_payload) != 0) {
 		git_error_set(GIT_ERROR_INDEXER, "the fetch was stopped");
 		return GIT_EUSER;
@@ -308,12 +320,7 @@ static int stream_commit(git_odb_writepack *wp, git_indexer_progress *stats)
 	int status = finish_child(s, stats);
 
 	if (status != 0 || read_pack_name(s) < 0) {
-		if (s->last[0])
-			git_error_set(GIT_ERROR_INDEXER, "git index-pack: %s", s->last);
-		else if (status > 0)
-			git_error_set(GIT_ERROR_INDEXER, "git index-pack failed with exit code %d", status);
-		else
-			git_error_set(GIT_ERROR_INDEXER, "git index-pack did not finish");
+		child_failed(s, status);
 		return -1;
 	}
 	stats->received_objects = stats->indexed_objects = stats->total_objects;

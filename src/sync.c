@@ -1717,8 +1717,8 @@ static int fetch_in_steps(size_t *parts, sync_state *st)
 	*parts = 0;
 	if ((error = list_steps(&steps, &nsteps, st)) < 0 || nsteps == 0)
 		goto done;
-	/* A part is thousands of records after thousands held: not thin
-	 * (capture.h), or completing it costs more than fetching it. */
+	/* A part is thousands of records after thousands held: its thin pack
+	 * is completed by stock git (index_pack.h), which libgit2 does slowly. */
 	st->in_parts = 1;
 	for (;;) {
 		if (!in) {

@@ -12,9 +12,11 @@ int civic_global_init(void);
 
 /* Turns the hash check of every object read off (0) or back on (1), for
  * the whole process. Off only while a sync verifies its quarantine: every
- * object there was hashed by libgit2's indexer as it arrived, moments
- * before, and those it borrows from the archive are the node's own, which
- * `civic audit` reads with the check on. */
+ * object there was hashed as it arrived, moments before, by the indexer
+ * that named it in the pack's index (libgit2's, or stock `git index-pack`
+ * for the parts of a long feed, index_pack.h), and those it borrows from
+ * the archive are the node's own, which `civic audit` reads with the check
+ * on. */
 void civic_global_rehash_reads(int on);
 
 /* Turns libgit2's check that a ref's new target exists off (0) or back on

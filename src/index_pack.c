@@ -2,14 +2,15 @@
 #include "index_pack.h"
 #include "buf.h"
 #include "error.h"
+#include "git_child.h"
 
 #include <git2/sys/odb_backend.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,64 +29,97 @@ typedef struct {
 typedef struct {
 	git_odb_writepack parent;
 	git_odb *odb;
+	const pack_writer *writer;
 	git_indexer_progress_cb progress_cb;
 	void *progress_payload;
 	pid_t pid;
 	int in;                     /* its standard input (a socket: EPIPE, not SIGPIPE) */
 	int err;                    /* its standard error (progress, and why it failed) */
 	int out;                    /* its standard output ("pack\t<hash>") */
+	int stopped;                /* the progress callback said stop */
 	unsigned char header[12];   /* "PACK", version, object count */
 	size_t header_got;
 	char line[256];             /* the standard error line being read */
 	size_t line_len;
 	char last[256];             /* its last line that was not progress */
+	char name[GIT_OID_HEXSZ + 1]; /* the pack it wrote, once it said */
 } pack_stream;
 
 /* -------------------------------------------------------------------------
- * What git index-pack says
+ * What git index-pack says (in the C locale: git_child.h)
  */
 
-/* "Receiving objects:  45% (19354/43008)": how many have come. */
-static void take_progress(pack_stream *s, git_indexer_progress *stats)
+/* The caller's progress callback; a stop ends the child too. It is also
+ * asked when a signal interrupts a wait on the child: the stall timer
+ * (--timeout) then ends a child that stopped reading or saying how far it
+ * is, while one that resolves deltas keeps it at bay with its progress. */
+static int report(pack_stream *s, git_indexer_progress *stats)
 {
-	static const char title[] = "Receiving objects:";
+	if (s->stopped || (s->progress_cb && s->progress_cb(stats, s->progress_payload) != 0)) {
+		if (!s->stopped && s->pid > 0)
+			kill(s->pid, SIGTERM);
+		s->stopped = 1;
+		return -1;
+	}
+	return 0;
+}
+
+/* "Receiving objects:  45% (19354/43008)" as the pack arrives, then
+ * "Resolving deltas:  12% (2943/24527)" once it is in: how far it is. */
+static void take_line(pack_stream *s, git_indexer_progress *stats)
+{
 	const char *open = strrchr(s->line, '(');
 	unsigned int done, total;
+	int counted = open && sscanf(open, "(%u/%u)", &done, &total) == 2 && done <= total;
 
-	if (strncmp(s->line, title, sizeof title - 1) == 0) {
-		if (open && sscanf(open, "(%u/%u)", &done, &total) == 2 && done <= stats->total_objects)
+	if (s->line_len == 0)
+		return;
+	if (strncmp(s->line, "Receiving objects:", 18) == 0) {
+		if (counted && done <= stats->total_objects)
 			stats->received_objects = done;
-	} else if (strncmp(s->line, "Resolving deltas:", 17) != 0 && s->line_len > 0) {
+	} else if (strncmp(s->line, "Resolving deltas:", 17) == 0) {
+		if (counted) {
+			stats->indexed_deltas = done;
+			stats->total_deltas = total;
+			/* Resolving is work, not a link gone quiet: the stall
+			 * timer hears of it as of bytes received. */
+			report(s, stats);
+		}
+	} else {
 		snprintf(s->last, sizeof s->last, "%s", s->line);
 	}
 }
 
-/* Reads what its standard error holds now (all of it when `until_end`),
- * line by line: progress lines end in '\r', the rest in '\n'. */
+/* Reads what its standard error holds now (all of it, to the end, when
+ * `until_end`), line by line: progress lines end in '\r', the rest in
+ * '\n'. A signal (the stall timer) asks the progress callback. */
 static void read_messages(pack_stream *s, git_indexer_progress *stats, int until_end)
 {
 	char buf[4096];
 	ssize_t n, i;
 
 	while (s->err >= 0) {
-		if ((n = read(s->err, buf, sizeof buf)) < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && until_end) {
+		if ((n = read(s->err, buf, sizeof buf)) < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
 			struct pollfd p = { s->err, POLLIN, 0 };
-			poll(&p, 1, -1);
+			if (!until_end)
+				break;
+			if (poll(&p, 1, -1) < 0 && errno == EINTR)
+				report(s, stats);
+			continue;
+		}
+		if (n < 0 && errno == EINTR) {
+			report(s, stats);
 			continue;
 		}
 		if (n <= 0) {
-			if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
-				close(s->err);
-				s->err = -1;
-			}
+			close(s->err);
+			s->err = -1;
 			break;
 		}
 		for (i = 0; i < n; i++) {
 			if (buf[i] == '\r' || buf[i] == '\n') {
 				s->line[s->line_len] = '\0';
-				take_progress(s, stats);
+				take_line(s, stats);
 				s->line_len = 0;
 			} else if (s->line_len < sizeof s->line - 1) {
 				s->line[s->line_len++] = buf[i];
@@ -98,14 +132,16 @@ static void read_messages(pack_stream *s, git_indexer_progress *stats, int until
  * writes some, so that neither waits for the other. */
 static int send_all(pack_stream *s, const char *data, size_t len, git_indexer_progress *stats)
 {
-	while (len > 0) {
+	while (len > 0 && !s->stopped) {
 		struct pollfd p[2] = { { s->in, POLLOUT, 0 }, { s->err, POLLIN, 0 } };
 		ssize_t n;
 
 		if (poll(p, s->err >= 0 ? 2 : 1, -1) < 0) {
-			if (errno == EINTR)
+			if (errno == EINTR) {
+				report(s, stats);
 				continue;
-			git_error_set(GIT_ERROR_OS, "cannot wait for git index-pack: %s", strerror(errno));
+			}
+			git_error_set(GIT_ERROR_OS, "cannot wait for git index-pack");
 			return -1;
 		}
 		if (p[1].revents)
@@ -119,68 +155,22 @@ static int send_all(pack_stream *s, const char *data, size_t len, git_indexer_pr
 		}
 		data += n, len -= (size_t)n;
 	}
-	return 0;
+	return s->stopped ? -1 : 0;
 }
 
 /* -------------------------------------------------------------------------
  * The child process
  */
 
-/* GIT_ALTERNATE_OBJECT_DIRECTORIES=dir; C-quoted as git reads it when dir
- * holds the list's separator ':' or starts with a quote. */
-static int alternate_var(civic_buf *out, const char *dir)
-{
-	const unsigned char *p;
-	int error;
-
-	if (!strchr(dir, ':') && dir[0] != '"')
-		return civic_buf_printf(out, "GIT_ALTERNATE_OBJECT_DIRECTORIES=%s", dir);
-	error = civic_buf_printf(out, "GIT_ALTERNATE_OBJECT_DIRECTORIES=\"");
-	for (p = (const unsigned char *)dir; *p && error == 0; p++)
-		error = *p == '"' || *p == '\\' ? civic_buf_printf(out, "\\%c", *p)
-			: *p < 0x20 || *p == 0x7f ? civic_buf_printf(out, "\\%03o", *p)
-			: civic_buf_putc(out, (char)*p);
-	return error == 0 ? civic_buf_printf(out, "\"") : error;
-}
-
-/* The environment, without what would point git at other objects, plus
- * the alternate the repository sees only in memory. */
-static char **child_environment(const char *alternate, civic_buf *alt_var)
-{
-	size_t n = 0, i, k = 0;
-	char **env;
-
-	while (environ[n])
-		n++;
-	if (!(env = calloc(n + 2, sizeof *env)))
-		return NULL;
-	for (i = 0; i < n; i++)
-		if (strncmp(environ[i], "GIT_OBJECT_DIRECTORY=", 21) &&
-		    strncmp(environ[i], "GIT_ALTERNATE_OBJECT_DIRECTORIES=", 33) &&
-		    strncmp(environ[i], "GIT_DIR=", 8) && strncmp(environ[i], "GIT_QUARANTINE_PATH=", 20))
-			env[k++] = environ[i];
-	if (alternate && *alternate) {
-		if (alternate_var(alt_var, alternate) < 0) {
-			free(env);
-			return NULL;
-		}
-		env[k++] = alt_var->ptr;
-	}
-	env[k] = NULL;
-	return env;
-}
-
-/* git --git-dir=D -c (fsync) index-pack --stdin --fix-thin -v */
+/* git --git-dir=D -c (fsync) index-pack --stdin --fix-thin -v.
+ * GIT_PASSTHROUGH, with no error, when there is no git to run. */
 static int spawn_index_pack(pack_stream *s, const pack_writer *w)
 {
-	civic_buf dir_arg = CIVIC_BUF_INIT, alt_var = CIVIC_BUF_INIT;
-	posix_spawn_file_actions_t fa;
+	civic_buf dir_arg = CIVIC_BUF_INIT;
 	int in[2] = { -1, -1 }, err[2] = { -1, -1 }, out[2] = { -1, -1 }, error = -1, k;
-	char **env = NULL;
 	char *argv[12];
 
-	if (civic_buf_printf(&dir_arg, "--git-dir=%s", w->git_dir) < 0 ||
-	    !(env = child_environment(w->alternate, &alt_var))) {
+	if (civic_buf_printf(&dir_arg, "--git-dir=%s", w->git_dir) < 0) {
 		git_error_set_oom();
 		goto done;
 	}
@@ -195,22 +185,24 @@ static int spawn_index_pack(pack_stream *s, const pack_writer *w)
 	argv[6] = (char *)"index-pack";
 	argv[7] = (char *)"--stdin";
 	argv[8] = (char *)"--fix-thin";
-	argv[9] = (char *)"-v"; /* progress, read by take_progress() */
+	argv[9] = (char *)"-v"; /* progress, read by take_line() */
 	argv[10] = NULL;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in) < 0 || pipe2(err, O_CLOEXEC) < 0 ||
 	    pipe2(out, O_CLOEXEC) < 0) {
-		git_error_set(GIT_ERROR_OS, "cannot run git index-pack: %s", strerror(errno));
+		git_error_set(GIT_ERROR_OS, "cannot run git index-pack"); /* libgit2 adds why */
 		goto done;
 	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, in[1], 0);
-	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, err[1], 2);
-	error = posix_spawnp(&s->pid, "git", &fa, NULL, argv, env);
-	posix_spawn_file_actions_destroy(&fa);
+	{
+		civic_git_stdio io = { in[1], out[1], err[1], w->alternate };
+		error = civic_git_spawn(&s->pid, argv, &io);
+	}
+	if (error == ENOENT) {
+		error = GIT_PASSTHROUGH;
+		goto done;
+	}
 	if (error != 0) {
-		git_error_set(GIT_ERROR_OS, "cannot run git index-pack: %s", strerror(error));
-		s->pid = 0;
+		errno = error; /* what libgit2 adds for GIT_ERROR_OS */
+		git_error_set(GIT_ERROR_OS, "cannot run git index-pack");
 		error = -1;
 		goto done;
 	}
@@ -218,7 +210,6 @@ static int spawn_index_pack(pack_stream *s, const pack_writer *w)
 	s->err = err[0], err[0] = -1;
 	s->out = out[0], out[0] = -1;
 	fcntl(s->err, F_SETFL, O_NONBLOCK);
-	error = 0;
 done:
 	for (k = 0; k < 2; k++) {
 		if (in[k] >= 0)
@@ -228,14 +219,27 @@ done:
 		if (out[k] >= 0)
 			close(out[k]);
 	}
-	free(env);
-	civic_buf_dispose(&alt_var);
 	civic_buf_dispose(&dir_arg);
 	return error;
 }
 
-/* Ends its input, reads what it still says, and waits for it: its exit
- * status, or -1 when it did not exit by itself. */
+/* The name git index-pack printed, "pack\t<hash>\n", into s->name. */
+static int read_pack_name(pack_stream *s)
+{
+	char line[128];
+
+	if (s->out < 0)
+		return -1;
+	civic_git_read_output(s->out, line, sizeof line);
+	if (strncmp(line, "pack\t", 5) || strspn(line + 5, "0123456789abcdef") != GIT_OID_HEXSZ)
+		return -1;
+	memcpy(s->name, line + 5, GIT_OID_HEXSZ);
+	s->name[GIT_OID_HEXSZ] = '\0';
+	return 0;
+}
+
+/* Ends its input, reads what it still says, and waits for it: its wait
+ * status, and the name of the pack it wrote if it wrote one. */
 static int finish_child(pack_stream *s, git_indexer_progress *stats)
 {
 	int status = 0;
@@ -249,32 +253,59 @@ static int finish_child(pack_stream *s, git_indexer_progress *stats)
 		while (waitpid(s->pid, &status, 0) < 0 && errno == EINTR)
 			;
 		s->pid = 0;
-		return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 	}
-	return -1;
+	if (read_pack_name(s) < 0)
+		s->name[0] = '\0';
+	return status;
+}
+
+/* Why git index-pack gave up, in one line. */
+static void child_failed(const pack_stream *s, int status)
+{
+	if (s->stopped)
+		git_error_set(GIT_ERROR_INDEXER, "the fetch was stopped");
+	else if (WIFSIGNALED(status))
+		git_error_set(GIT_ERROR_INDEXER, "git index-pack was stopped by signal %d", WTERMSIG(status));
+	else if (s->last[0])
+		git_error_set(GIT_ERROR_INDEXER, "git index-pack: %s", s->last);
+	else if (WEXITSTATUS(status) != 0)
+		git_error_set(GIT_ERROR_INDEXER, "git index-pack failed with exit code %d", WEXITSTATUS(status));
+	else
+		git_error_set(GIT_ERROR_INDEXER, "git index-pack named no pack it wrote");
+}
+
+/* What a pack that is not committed left in objects/pack: git's temporary
+ * files (left on SIGTERM), and the pack itself when it was whole. */
+static void remove_leftovers(const pack_stream *s)
+{
+	char dir[4200], path[4200 + 300];
+	struct dirent *e;
+	DIR *d;
+
+	if (snprintf(dir, sizeof dir, "%sobjects/pack", s->writer->git_dir) >= (int)sizeof dir || !(d = opendir(dir)))
+		return;
+	while ((e = readdir(d)))
+		if ((!strncmp(e->d_name, "tmp_pack_", 9) || !strncmp(e->d_name, "tmp_idx_", 8) ||
+		     !strncmp(e->d_name, "tmp_rev_", 8) ||
+		     (s->name[0] && !strncmp(e->d_name, "pack-", 5) && !strncmp(e->d_name + 5, s->name, GIT_OID_HEXSZ))) &&
+		    snprintf(path, sizeof path, "%s/%s", dir, e->d_name) < (int)sizeof path)
+			unlink(path);
+	closedir(d);
 }
 
 /* -------------------------------------------------------------------------
  * The writepack
  */
 
-/* Why git index-pack gave up, in one line: its last message, else its
- * exit status. */
-static void child_failed(const pack_stream *s, int status)
-{
-	if (s->last[0])
-		git_error_set(GIT_ERROR_INDEXER, "git index-pack: %s", s->last);
-	else if (status > 0)
-		git_error_set(GIT_ERROR_INDEXER, "git index-pack failed with exit code %d", status);
-	else
-		git_error_set(GIT_ERROR_INDEXER, "git index-pack did not finish");
-}
-
 static int stream_append(git_odb_writepack *wp, const void *data, size_t size, git_indexer_progress *stats)
 {
 	pack_stream *s = (pack_stream *)wp;
 	size_t take;
 
+	if (s->in < 0 || s->stopped) {
+		git_error_set(GIT_ERROR_INDEXER, "the pack was already given up");
+		return -1;
+	}
 	if (s->header_got < sizeof s->header) {
 		take = size < sizeof s->header - s->header_got ? size : sizeof s->header - s->header_got;
 		memcpy(s->header + s->header_got, data, take);
@@ -283,35 +314,11 @@ static int stream_append(git_odb_writepack *wp, const void *data, size_t size, g
 			stats->total_objects = (unsigned int)s->header[8] << 24 | (unsigned int)s->header[9] << 16 |
 					       (unsigned int)s->header[10] << 8 | s->header[11];
 	}
-	if (send_all(s, data, size, stats) < 0) {
-		/* It stopped reading: what it said says why. */
-		child_failed(s, finish_child(s, stats));
-		return -1;
-	}
-	if (s->progress_cb && s->progress_cb(stats, s->progress_payload) != 0) {
-		git_error_set(GIT_ERROR_INDEXER, "the fetch was stopped");
-		return GIT_EUSER;
+	if (send_all(s, data, size, stats) < 0 || report(s, stats) < 0) {
+		child_failed(s, finish_child(s, stats)); /* what it said says why */
+		return s->stopped ? GIT_EUSER : -1;
 	}
 	return 0;
-}
-
-/* The hash git index-pack printed: "pack\t<hash>\n". */
-static int read_pack_name(pack_stream *s)
-{
-	char line[128];
-	size_t got = 0;
-	ssize_t n;
-
-	while (got < sizeof line - 1 && (n = read(s->out, line + got, sizeof line - 1 - got)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			break;
-		got += (size_t)n;
-	}
-	line[got] = '\0';
-	return (strncmp(line, "pack\t", 5) == 0 || strncmp(line, "keep\t", 5) == 0) &&
-	       strspn(line + 5, "0123456789abcdef") == GIT_OID_HEXSZ ? 0 : -1;
 }
 
 static int stream_commit(git_odb_writepack *wp, git_indexer_progress *stats)
@@ -319,11 +326,17 @@ static int stream_commit(git_odb_writepack *wp, git_indexer_progress *stats)
 	pack_stream *s = (pack_stream *)wp;
 	int status = finish_child(s, stats);
 
-	if (status != 0 || read_pack_name(s) < 0) {
+	if (s->stopped || !WIFEXITED(status) || WEXITSTATUS(status) != 0 || !s->name[0]) {
 		child_failed(s, status);
-		return -1;
+		return s->stopped ? GIT_EUSER : -1;
 	}
 	stats->received_objects = stats->indexed_objects = stats->total_objects;
+	stats->indexed_deltas = stats->total_deltas;
+	/* The last word on a pack that is whole and written, as libgit2's
+	 * indexer gives at its end; a stop asked for now is heard next. */
+	if (s->progress_cb)
+		s->progress_cb(stats, s->progress_payload);
+	s->name[0] = '\0'; /* it stays */
 	/* The new pack, for what reads the repository next. */
 	return git_odb_refresh(s->odb);
 }
@@ -336,12 +349,12 @@ static void stream_free(git_odb_writepack *wp)
 	if (!s)
 		return;
 	/* Not committed: a fetch that broke off or was stopped. What came
-	 * must not become a pack, however whole it is; stock git removes its
-	 * temporary files on SIGTERM. */
+	 * must not become a pack, however whole it is. */
 	if (s->pid > 0) {
 		kill(s->pid, SIGTERM);
 		finish_child(s, &ignored);
 	}
+	remove_leftovers(s);
 	if (s->err >= 0)
 		close(s->err);
 	if (s->out >= 0)
@@ -349,10 +362,13 @@ static void stream_free(git_odb_writepack *wp)
 	free(s);
 }
 
+/* Without git on PATH, libgit2's own pack backend takes the pack: thin
+ * packs then cost what index_pack.h says, but the sync still works. */
 static int writer_writepack(git_odb_writepack **out, git_odb_backend *backend, git_odb *odb,
 			    git_indexer_progress_cb progress_cb, void *progress_payload)
 {
 	pack_stream *s = calloc(1, sizeof *s);
+	int error;
 
 	*out = NULL;
 	if (!s) {
@@ -364,12 +380,13 @@ static int writer_writepack(git_odb_writepack **out, git_odb_backend *backend, g
 	s->parent.commit = stream_commit;
 	s->parent.free = stream_free;
 	s->odb = odb;
+	s->writer = (const pack_writer *)backend;
 	s->progress_cb = progress_cb;
 	s->progress_payload = progress_payload;
 	s->in = s->err = s->out = -1;
-	if (spawn_index_pack(s, (pack_writer *)backend) < 0) {
+	if ((error = spawn_index_pack(s, s->writer)) < 0) {
 		free(s);
-		return -1;
+		return error;
 	}
 	*out = &s->parent;
 	return 0;

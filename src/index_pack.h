@@ -16,10 +16,18 @@
  * `git index-pack --stdin --fix-thin` as it arrives, written into repo's
  * objects/pack/ with fsync. Its bases come from repo's objects and
  * alternates, and from `alternate`: an object directory that repo sees only
- * in memory (civic_quarantine_lean_on). Progress (bytes, objects received)
- * reaches the fetch's callback as from libgit2's indexer, so a fetch can
- * still be cut off or cancelled midway. What the pack holds is not trusted
- * for being indexed: everything in it is verified afterwards, like any pack.
+ * in memory (civic_quarantine_lean_on). git runs in the C locale, with no
+ * variable of the caller's environment that names another repository, no
+ * signal blocked and SIGPIPE not ignored. Progress (objects received,
+ * deltas resolved) reaches the fetch's callback as from libgit2's indexer,
+ * so a fetch can still be cut off, cancelled or timed out midway. A pack
+ * that is not committed (a fetch that broke off or was stopped) is removed
+ * with git's temporary files. Without git on PATH, libgit2's own pack
+ * backend takes the pack instead.
+ *
+ * What the pack holds is not trusted for being indexed: everything in it is
+ * verified afterwards, like any pack, and civic_quarantine_adopt() keeps out
+ * a pack that names an object twice (stock git takes one, libgit2 does not).
  */
 #ifndef CIVIC_INDEX_PACK_H
 #define CIVIC_INDEX_PACK_H

@@ -1,11 +1,11 @@
 /* local_git.c - fetching from a local repository through git upload-pack; see local_git.h. */
 #include "local_git.h"
 #include "error.h"
+#include "git_child.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +14,6 @@
 #include <time.h>
 #include <unistd.h>
 
-extern char **environ;
 
 typedef struct local_sub local_sub;
 
@@ -57,7 +56,7 @@ static int stream_read(git_smart_subtransport_stream *stream, char *buffer, size
 	/* EINTR too: the stall timer (SIGALRM) ends a read that hangs, as it
 	 * ends a socket's. */
 	if (n < 0) {
-		git_error_set(GIT_ERROR_OS, "cannot read from git upload-pack: %s", strerror(errno));
+		git_error_set(GIT_ERROR_OS, "cannot read from git upload-pack"); /* libgit2 adds why */
 		return -1;
 	}
 	*got = (size_t)n;
@@ -74,7 +73,7 @@ static int stream_write(git_smart_subtransport_stream *stream, const char *reque
 	for (buffer = request; len > 0 && error == 0;) {
 		ssize_t n = send(s->fd, buffer, len, MSG_NOSIGNAL);
 		if (n < 0) {
-			git_error_set(GIT_ERROR_OS, "cannot write to git upload-pack: %s", strerror(errno));
+			git_error_set(GIT_ERROR_OS, "cannot write to git upload-pack");
 			error = -1;
 		} else {
 			buffer += n;
@@ -122,7 +121,6 @@ static int spawn(local_stream *s, const char *service, const char *url)
 	const char *path = url_path(url);
 	char *dir = malloc(strlen(path) + 3);
 	char *argv[8];
-	posix_spawn_file_actions_t fa;
 	int sv[2] = { -1, -1 }, error = -1;
 
 	if (!dir) {
@@ -143,18 +141,16 @@ static int spawn(local_stream *s, const char *service, const char *url)
 	argv[6] = dir;
 	argv[7] = NULL;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
-		git_error_set(GIT_ERROR_OS, "cannot make a socket pair: %s", strerror(errno));
+		git_error_set(GIT_ERROR_OS, "cannot make a socket pair");
 		goto done;
 	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, sv[1], 0);
-	posix_spawn_file_actions_adddup2(&fa, sv[1], 1);
-	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-	error = posix_spawnp(&s->pid, "git", &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
+	{
+		civic_git_stdio io = { sv[1], sv[1], -1, NULL };
+		error = civic_git_spawn(&s->pid, argv, &io);
+	}
 	if (error != 0) {
-		git_error_set(GIT_ERROR_OS, "cannot run git %s: %s", service, strerror(error));
-		s->pid = 0;
+		errno = error; /* what libgit2 adds for GIT_ERROR_OS */
+		git_error_set(GIT_ERROR_OS, "cannot run git %s", service);
 		error = -1;
 		goto done;
 	}

@@ -3,6 +3,7 @@
 #include "buf.h"
 #include "error.h"
 #include "fsutil.h"
+#include "git_child.h"
 
 #include <git2.h>
 #include <git2/sys/odb_backend.h>
@@ -12,7 +13,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +21,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-extern char **environ;
 
 #define PACK_NAME_MAX 64 /* "pack-" 40 hex ".pack" */
 
@@ -101,10 +100,9 @@ static int list_small_packs(name_list *out, const char *dir)
  * /dev/null: civic says what failed, in one line. */
 static int pack_objects(char hash[GIT_OID_HEXSZ + 1], char *const argv[], const civic_buf *input)
 {
-	posix_spawn_file_actions_t fa;
 	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, status = 0, error = CIVIC_ERROR, k;
 	char line[128];
-	size_t got = 0, done = 0;
+	size_t got, done = 0;
 	pid_t pid = 0;
 	ssize_t n;
 
@@ -114,17 +112,14 @@ static int pack_objects(char hash[GIT_OID_HEXSZ + 1], char *const argv[], const 
 		civic_error_set_os("cannot run git pack-objects");
 		goto done;
 	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, in[1], 0);
-	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-	error = posix_spawnp(&pid, "git", &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
+	{
+		civic_git_stdio io = { in[1], out[1], -1, NULL };
+		error = civic_git_spawn(&pid, argv, &io);
+	}
 	close(in[1]), in[1] = -1;
 	close(out[1]), out[1] = -1;
 	if (error != 0) {
 		civic_error_set(CIVIC_ERROR_GIT, "cannot run git pack-objects: %s", strerror(error));
-		pid = 0;
 		error = CIVIC_ERROR;
 		goto done;
 	}
@@ -136,14 +131,7 @@ static int pack_objects(char hash[GIT_OID_HEXSZ + 1], char *const argv[], const 
 		done += (size_t)n;
 	}
 	close(in[0]), in[0] = -1;
-	while (got < sizeof line - 1 && (n = read(out[0], line + got, sizeof line - 1 - got)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			break;
-		got += (size_t)n;
-	}
-	line[got] = '\0';
+	got = civic_git_read_output(out[0], line, sizeof line);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || got < GIT_OID_HEXSZ ||

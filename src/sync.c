@@ -1419,7 +1419,7 @@ static int transfer(sync_state *st, want_list *want, int *fetch_error, char *why
 /* -------------------------------------------------------------------------
  * Verifying one part while the next arrives
  *
- * A part's fetch keeps the server and libgit2's indexer busy, and its
+ * A part's fetch keeps the server and the indexer busy, and its
  * verification both cores: one after the other, a first sync of 100k
  * records left the machine idle a third of the time. So the next part is
  * asked for while the last one is verified, in a thread of its own. The

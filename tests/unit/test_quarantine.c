@@ -691,6 +691,41 @@ static void test_quarantine_adopt_refuses_a_pack_with_an_unverified_object(void 
 	civic_oidset_free(verified);
 }
 
+/* A pack that repeats one verified object, as stock git index-pack takes
+ * it (index_pack.h): kept out, or a peer could fill the archive with the
+ * repeats of one record. The pack is written byte by byte (python3):
+ * neither git nor libgit2 writes one. */
+static void test_quarantine_adopt_refuses_a_pack_that_repeats_an_object(void **state)
+{
+	static const char text[] = "протокол от срещата, три пъти";
+	char cmd[16384], pack[4400];
+	git_repository *qr;
+	civic_oidset *verified;
+	git_oid blob;
+	size_t npacks;
+
+	(void)state;
+	qr = new_quarantine();
+	fx_blob(&blob, qr, text, strlen(text));
+	remove_loose(qr);
+	snprintf(pack, sizeof pack, "%s/repeats.pack", g.dir);
+	snprintf(cmd, sizeof cmd,
+		 "python3 -c 'import hashlib, struct, sys, zlib\n"
+		 "d = sys.argv[1].encode()\n"
+		 "assert len(d) < 128\n"
+		 "o = bytes([0xb0 | (len(d) & 15), len(d) >> 4]) + zlib.compress(d)\n"
+		 "p = b\"PACK\" + struct.pack(\">II\", 2, 3) + o * 3\n"
+		 "open(sys.argv[2], \"wb\").write(p + hashlib.sha1(p).digest())' '%s' '%s' && "
+		 "git --git-dir='%s' index-pack --stdin < '%s' > /dev/null",
+		 text, pack, git_repository_path(qr), pack);
+	assert_int_equal(system(cmd), 0);
+	verified = oidset_of(&blob, 1);
+	assert_int_equal(civic_quarantine_adopt(q, main_repo, verified), 0);
+	assert_false(has_object(main_repo, &blob));
+	assert_int_equal(pack_objects(main_repo, &npacks), 0);
+	civic_oidset_free(verified);
+}
+
 /*------------------------------------------------------------------------
  * Reading what was fetched
  */
@@ -775,6 +810,7 @@ int main(void)
 		T(test_quarantine_clean_removes_any_quarantine),
 		T(test_quarantine_adopt_takes_a_pack_with_bases_main_holds),
 		T(test_quarantine_adopt_refuses_a_pack_with_an_unverified_object),
+		T(test_quarantine_adopt_refuses_a_pack_that_repeats_an_object),
 		T(test_quarantine_own_pack_is_searched_first),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

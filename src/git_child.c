@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -72,6 +73,26 @@ static char **child_environment(const char *alternate, civic_buf *alt_var)
 	return env;
 }
 
+/* Whether an executable git is on PATH. posix_spawnp() says ENOENT
+ * itself, but not where vfork is emulated by fork (valgrind): there the
+ * child exits 127 instead. */
+static int git_on_path(void)
+{
+	const char *path = getenv("PATH"), *p, *end;
+	char file[4096];
+
+	for (p = path ? path : "/usr/bin:/bin"; ; p = end + 1) {
+		size_t n;
+		end = strchr(p, ':');
+		n = end ? (size_t)(end - p) : strlen(p);
+		if (snprintf(file, sizeof file, "%.*s%sgit", (int)n, p, n ? "/" : "") < (int)sizeof file &&
+		    access(file, X_OK) == 0)
+			return 1;
+		if (!end)
+			return 0;
+	}
+}
+
 static void stdio_action(posix_spawn_file_actions_t *fa, int from, int to)
 {
 	if (from >= 0)
@@ -90,6 +111,8 @@ int civic_git_spawn(pid_t *pid, char *const argv[], const civic_git_stdio *io)
 	int error;
 
 	*pid = 0;
+	if (!git_on_path())
+		return ENOENT;
 	if (!(env = child_environment(io->alternate, &alt_var)))
 		return ENOMEM;
 	sigemptyset(&none);

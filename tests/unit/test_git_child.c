@@ -118,13 +118,15 @@ static void test_no_git_on_path_is_enoent(void **state)
 	char *argv[] = { (char *)"git", (char *)"--version", NULL };
 	civic_git_stdio io = { -1, -1, -1, NULL };
 	pid_t pid = 1;
+	int error;
 
 	(void)state;
 	setenv("PATH", "/nonexistent", 1);
-	assert_int_equal(civic_git_spawn(&pid, argv, &io), ENOENT);
+	error = civic_git_spawn(&pid, argv, &io);
 	setenv("PATH", path, 1);
-	assert_int_equal(pid, 0);
 	free(path);
+	assert_int_equal(error, ENOENT);
+	assert_int_equal(pid, 0);
 }
 
 static void test_read_output_stops_at_the_buffer(void **state)

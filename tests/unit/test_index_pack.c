@@ -331,6 +331,7 @@ static void test_without_git_libgit2_indexes_the_pack(void **state)
 	setenv("PATH", "/nonexistent", 1);
 	wp = open_writepack(&odb, &seen, base_objects);
 	setenv("PATH", path, 1);
+	free(path);
 	/* libgit2 finds the thin pack's base where the odb does. */
 	assert_git_ok(git_odb_add_disk_alternate(odb, base_objects));
 	assert_int_equal(wp->append(wp, pack, len, &stats), 0);
@@ -339,7 +340,6 @@ static void test_without_git_libgit2_indexes_the_pack(void **state)
 	assert_int_equal(stats.local_objects, 1); /* libgit2 added the base */
 	assert_true(git_odb_exists(odb, &new_blob));
 	git_odb_free(odb);
-	free(path);
 	free(pack);
 	assert_no_child();
 }

@@ -351,6 +351,7 @@ static void stream_free(git_odb_writepack *wp)
 	/* Not committed: a fetch that broke off or was stopped. What came
 	 * must not become a pack, however whole it is. */
 	if (s->pid > 0) {
+		s->stopped = 1; /* the fetch is over: its callback hears no more */
 		kill(s->pid, SIGTERM);
 		finish_child(s, &ignored);
 	}

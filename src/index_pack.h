@@ -27,7 +27,8 @@
  *
  * What the pack holds is not trusted for being indexed: everything in it is
  * verified afterwards, like any pack, and civic_quarantine_adopt() keeps out
- * a pack that names an object twice (stock git takes one, libgit2 does not).
+ * a pack that names an object twice (stock git takes one, libgit2 does not)
+ * or holds more of what the node has than of what is new.
  */
 #ifndef CIVIC_INDEX_PACK_H
 #define CIVIC_INDEX_PACK_H

@@ -61,10 +61,12 @@ int civic_quarantine_migrate(civic_quarantine *q, git_repository *main, const gi
  * that verified), moves those packs into main as they are, index last, and
  * returns 1: a first sync of a large archive then costs no repacking, nor
  * does a sync of a few new commits, whose thin pack comes completed with
- * bases main holds already (those are allowed too). 0,
- * with nothing moved, when anything else is in them (a refused commit, a
- * local peer's other refs) or loose objects were written: then
- * civic_quarantine_migrate() must pick the verified objects out. */
+ * bases main holds already (those are allowed too, while they are no more
+ * than the new objects of their pack). 0, with nothing moved, when anything
+ * else is in them (a refused commit, a local peer's other refs), a pack names
+ * an object twice or holds mostly what main has, or loose objects were
+ * written: then civic_quarantine_migrate() must pick the verified objects
+ * out. */
 struct civic_oidset;
 int civic_quarantine_adopt(civic_quarantine *q, git_repository *main, const struct civic_oidset *allowed);
 

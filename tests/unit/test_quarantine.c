@@ -691,6 +691,26 @@ static void test_quarantine_adopt_refuses_a_pack_with_an_unverified_object(void 
 	civic_oidset_free(verified);
 }
 
+/* A pack mostly of what the archive holds already (a peer sending the
+ * node's own records back, beside one new): kept out, so that only the
+ * verified objects are packed. A thin pack's few bases are taken (above). */
+static void test_quarantine_adopt_refuses_a_pack_mostly_of_held_objects(void **state)
+{
+	git_repository *qr;
+	civic_oidset *verified;
+	git_oid objs[3];
+
+	(void)state;
+	qr = new_quarantine();
+	fx_blob(&objs[0], qr, "нов запис", strlen("нов запис"));
+	objs[1] = a[1], objs[2] = a[2];
+	pack_quarantine(qr, objs, 3, &a[3]); /* one new, three held */
+	verified = oidset_of(objs, 1);
+	assert_int_equal(civic_quarantine_adopt(q, main_repo, verified), 0);
+	assert_false(has_object(main_repo, &objs[0]));
+	civic_oidset_free(verified);
+}
+
 /* A pack that repeats one verified object, as stock git index-pack takes
  * it (index_pack.h): kept out, or a peer could fill the archive with the
  * repeats of one record. The pack is written byte by byte (python3):
@@ -811,6 +831,7 @@ int main(void)
 		T(test_quarantine_adopt_takes_a_pack_with_bases_main_holds),
 		T(test_quarantine_adopt_refuses_a_pack_with_an_unverified_object),
 		T(test_quarantine_adopt_refuses_a_pack_that_repeats_an_object),
+		T(test_quarantine_adopt_refuses_a_pack_mostly_of_held_objects),
 		T(test_quarantine_own_pack_is_searched_first),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -12,14 +12,16 @@
 #include <unistd.h>
 
 /* `git rev-parse --local-env-vars` (git 2.39), GIT_QUARANTINE_PATH (a
- * receive-pack's), and the locale's say in git's messages. */
-static int left_out(const char *var)
+ * receive-pack's), the caller's choice of ssh, the locale's say in git's
+ * messages, and what the caller sets itself (extra). */
+static int left_out(const char *var, char *const *extra)
 {
 	static const char *const names[] = {
 		"GIT_ALTERNATE_OBJECT_DIRECTORIES=", "GIT_CONFIG=", "GIT_CONFIG_PARAMETERS=", "GIT_CONFIG_COUNT=",
 		"GIT_OBJECT_DIRECTORY=", "GIT_DIR=", "GIT_WORK_TREE=", "GIT_IMPLICIT_WORK_TREE=",
 		"GIT_GRAFT_FILE=", "GIT_INDEX_FILE=", "GIT_NO_REPLACE_OBJECTS=", "GIT_REPLACE_REF_BASE=",
 		"GIT_PREFIX=", "GIT_SHALLOW_FILE=", "GIT_COMMON_DIR=", "GIT_QUARANTINE_PATH=",
+		"GIT_SSH=", "GIT_SSH_COMMAND=", "GIT_SSH_VARIANT=",
 		"LANGUAGE=", "LC_ALL=", "LC_MESSAGES=",
 	};
 	size_t i;
@@ -27,6 +29,12 @@ static int left_out(const char *var)
 	for (i = 0; i < sizeof names / sizeof names[0]; i++)
 		if (!strncmp(var, names[i], strlen(names[i])))
 			return 1;
+	for (; extra && *extra; extra++) {
+		const char *eq = strchr(*extra, '=');
+		size_t n = eq ? (size_t)(eq - *extra) + 1 : strlen(*extra);
+		if (!strncmp(var, *extra, n))
+			return 1;
+	}
 	return 0;
 }
 
@@ -48,19 +56,24 @@ static int alternate_var(civic_buf *out, const char *dir)
 }
 
 /* The caller's environment, less what left_out() names, in the C locale,
- * with the alternate if there is one; NULL when out of memory. */
-static char **child_environment(const char *alternate, civic_buf *alt_var)
+ * with the alternate if there is one and the extra variables; NULL when
+ * out of memory. */
+static char **child_environment(const char *alternate, char *const *extra, civic_buf *alt_var)
 {
-	size_t n = 0, i, k = 0;
+	size_t n = 0, n_extra = 0, i, k = 0;
 	char **env;
 
 	while (environ[n])
 		n++;
-	if (!(env = calloc(n + 3, sizeof *env)))
+	while (extra && extra[n_extra])
+		n_extra++;
+	if (!(env = calloc(n + n_extra + 3, sizeof *env)))
 		return NULL;
 	for (i = 0; i < n; i++)
-		if (!left_out(environ[i]))
+		if (!left_out(environ[i], extra))
 			env[k++] = environ[i];
+	for (i = 0; i < n_extra; i++)
+		env[k++] = extra[i];
 	env[k++] = (char *)"LC_ALL=C";
 	if (alternate && *alternate) {
 		if (alternate_var(alt_var, alternate) < 0) {
@@ -73,10 +86,9 @@ static char **child_environment(const char *alternate, civic_buf *alt_var)
 	return env;
 }
 
-/* Whether an executable git is on PATH. posix_spawnp() says ENOENT
- * itself, but not where vfork is emulated by fork (valgrind): there the
- * child exits 127 instead. */
-static int git_on_path(void)
+/* posix_spawnp() says ENOENT itself, but not where vfork is emulated by
+ * fork (valgrind): there the child exits 127 instead. */
+int civic_git_on_path(void)
 {
 	const char *path = getenv("PATH"), *p, *end;
 	char file[4096];
@@ -111,9 +123,9 @@ int civic_git_spawn(pid_t *pid, char *const argv[], const civic_git_stdio *io)
 	int error;
 
 	*pid = 0;
-	if (!git_on_path())
+	if (!civic_git_on_path())
 		return ENOENT;
-	if (!(env = child_environment(io->alternate, &alt_var)))
+	if (!(env = child_environment(io->alternate, io->env, &alt_var)))
 		return ENOMEM;
 	sigemptyset(&none);
 	sigemptyset(&defaults);
@@ -149,4 +161,29 @@ size_t civic_git_read_output(int fd, char *buf, size_t size)
 	}
 	buf[got] = '\0';
 	return got;
+}
+
+void civic_git_lines_feed(civic_git_lines *l, const char *buf, size_t n, void (*take)(const char *line, void *payload),
+			  void *payload)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (buf[i] == '\r' || buf[i] == '\n') {
+			l->line[l->len] = '\0';
+			if (l->len > 0)
+				take(l->line, payload);
+			l->len = 0;
+		} else if (l->len < sizeof l->line - 1) {
+			l->line[l->len++] = buf[i];
+		}
+	}
+}
+
+int civic_git_progress_line(const char *line, const char *label, unsigned int *done, unsigned int *total)
+{
+	const char *open = strrchr(line, '(');
+
+	return !strncmp(line, label, strlen(label)) && open && sscanf(open, "(%u/%u)", done, total) == 2 &&
+	       *done <= *total;
 }

@@ -39,8 +39,8 @@ typedef struct {
 	int stopped;                /* the progress callback said stop */
 	unsigned char header[12];   /* "PACK", version, object count */
 	size_t header_got;
-	char line[256];             /* the standard error line being read */
-	size_t line_len;
+	civic_git_lines lines;      /* its standard error, line by line */
+	git_indexer_progress *stats; /* while its lines are read: the fetch's */
 	char last[256];             /* its last line that was not progress */
 	char name[GIT_OID_HEXSZ + 1]; /* the pack it wrote, once it said */
 } pack_stream;
@@ -66,37 +66,33 @@ static int report(pack_stream *s, git_indexer_progress *stats)
 
 /* "Receiving objects:  45% (19354/43008)" as the pack arrives, then
  * "Resolving deltas:  12% (2943/24527)" once it is in: how far it is. */
-static void take_line(pack_stream *s, git_indexer_progress *stats)
+static void take_line(const char *line, void *payload)
 {
-	const char *open = strrchr(s->line, '(');
+	pack_stream *s = payload;
+	git_indexer_progress *stats = s->stats;
 	unsigned int done, total;
-	int counted = open && sscanf(open, "(%u/%u)", &done, &total) == 2 && done <= total;
 
-	if (s->line_len == 0)
-		return;
-	if (strncmp(s->line, "Receiving objects:", 18) == 0) {
-		if (counted && done <= stats->total_objects)
+	if (civic_git_progress_line(line, "Receiving objects:", &done, &total)) {
+		if (done <= stats->total_objects)
 			stats->received_objects = done;
-	} else if (strncmp(s->line, "Resolving deltas:", 17) == 0) {
-		if (counted) {
-			stats->indexed_deltas = done;
-			stats->total_deltas = total;
-			/* Resolving is work, not a link gone quiet: the stall
-			 * timer hears of it as of bytes received. */
-			report(s, stats);
-		}
-	} else {
-		snprintf(s->last, sizeof s->last, "%s", s->line);
+	} else if (civic_git_progress_line(line, "Resolving deltas:", &done, &total)) {
+		stats->indexed_deltas = done;
+		stats->total_deltas = total;
+		/* Resolving is work, not a link gone quiet: the stall timer
+		 * hears of it as of bytes received. */
+		report(s, stats);
+	} else if (strncmp(line, "Receiving objects:", 18) && strncmp(line, "Resolving deltas:", 17)) {
+		snprintf(s->last, sizeof s->last, "%s", line);
 	}
 }
 
 /* Reads what its standard error holds now (all of it, to the end, when
- * `until_end`), line by line: progress lines end in '\r', the rest in
- * '\n'. A signal (the stall timer) asks the progress callback. */
+ * `until_end`), line by line. A signal (the stall timer) asks the
+ * progress callback. */
 static void read_messages(pack_stream *s, git_indexer_progress *stats, int until_end)
 {
 	char buf[4096];
-	ssize_t n, i;
+	ssize_t n;
 
 	while (s->err >= 0) {
 		if ((n = read(s->err, buf, sizeof buf)) < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -116,15 +112,8 @@ static void read_messages(pack_stream *s, git_indexer_progress *stats, int until
 			s->err = -1;
 			break;
 		}
-		for (i = 0; i < n; i++) {
-			if (buf[i] == '\r' || buf[i] == '\n') {
-				s->line[s->line_len] = '\0';
-				take_line(s, stats);
-				s->line_len = 0;
-			} else if (s->line_len < sizeof s->line - 1) {
-				s->line[s->line_len++] = buf[i];
-			}
-		}
+		s->stats = stats;
+		civic_git_lines_feed(&s->lines, buf, (size_t)n, take_line, s);
 	}
 }
 
@@ -193,7 +182,7 @@ static int spawn_index_pack(pack_stream *s, const pack_writer *w)
 		goto done;
 	}
 	{
-		civic_git_stdio io = { in[1], out[1], err[1], w->alternate };
+		civic_git_stdio io = { in[1], out[1], err[1], w->alternate, NULL };
 		error = civic_git_spawn(&s->pid, argv, &io);
 	}
 	if (error == ENOENT) {

@@ -1,8 +1,10 @@
 /*
  * test_git_child.c - stock git as a child (src/git_child.h): it does not
  * see the caller's variables that name another repository, speaks in the C
- * locale, finds the alternate it is given (quoted when its path holds ':'),
- * starts with no signal blocked, and is reported missing as ENOENT.
+ * locale, never sees the caller's choice of ssh, takes the variables it is
+ * given over the caller's, finds the alternate it is given (quoted when its
+ * path holds ':'), starts with no signal blocked, and is reported missing
+ * as ENOENT.
  */
 #include "helpers.h"
 #include "fixtures.h"
@@ -16,8 +18,8 @@
 #include "git_child.h"
 
 /* What `git <alias>` prints, the alias being the shell command `cmd`,
- * run as civic runs git, with `alternate`. */
-static char *run_alias(const char *cmd, const char *alternate)
+ * run as civic runs git, with `alternate` and the variables `env`. */
+static char *run_alias_with(const char *cmd, const char *alternate, char *const *env)
 {
 	char alias[512], *out = malloc(65536);
 	char *argv[] = { (char *)"git", (char *)"-c", alias, (char *)"civictest", NULL };
@@ -28,7 +30,7 @@ static char *run_alias(const char *cmd, const char *alternate)
 	snprintf(alias, sizeof alias, "alias.civictest=!%s", cmd);
 	assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
 	{
-		civic_git_stdio io = { -1, fds[1], -1, alternate };
+		civic_git_stdio io = { -1, fds[1], -1, alternate, env };
 		assert_int_equal(civic_git_spawn(&pid, argv, &io), 0);
 	}
 	close(fds[1]);
@@ -37,6 +39,11 @@ static char *run_alias(const char *cmd, const char *alternate)
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	return out;
+}
+
+static char *run_alias(const char *cmd, const char *alternate)
+{
+	return run_alias_with(cmd, alternate, NULL);
 }
 
 static void test_environment_names_no_other_repository(void **state)
@@ -62,6 +69,27 @@ static void test_environment_names_no_other_repository(void **state)
 	assert_null(strstr(env, "GIT_CONFIG_PARAMETERS='core.bare'"));
 	assert_non_null(strstr(env, "\nLC_ALL=C\n"));
 	assert_non_null(strstr(env, "CIVIC_TEST_KEPT=да"));
+	free(env);
+}
+
+/* The caller's choice of ssh never reaches git; what civic sets for a
+ * push replaces the caller's value of the same name. */
+static void test_ssh_is_civics_and_set_variables_replace_the_callers(void **state)
+{
+	char *const set[] = { (char *)"GIT_CONFIG_GLOBAL=/dev/null", (char *)"GIT_TERMINAL_PROMPT=0", NULL };
+	char *env;
+
+	(void)state;
+	setenv("GIT_SSH_COMMAND", "ssh -o ProxyCommand=elsewhere", 1);
+	setenv("GIT_SSH", "/usr/bin/elsewhere", 1);
+	setenv("GIT_CONFIG_GLOBAL", "/home/user/.gitconfig-elsewhere", 1);
+	env = run_alias_with("env", NULL, set);
+	unsetenv("GIT_SSH_COMMAND");
+	unsetenv("GIT_SSH");
+	unsetenv("GIT_CONFIG_GLOBAL");
+	assert_null(strstr(env, "elsewhere"));
+	assert_non_null(strstr(env, "\nGIT_CONFIG_GLOBAL=/dev/null\n"));
+	assert_non_null(strstr(env, "\nGIT_TERMINAL_PROMPT=0\n"));
 	free(env);
 }
 
@@ -97,7 +125,7 @@ static void test_child_starts_with_no_signal_blocked(void **state)
 	assert_int_equal(pthread_sigmask(SIG_BLOCK, &block, &old), 0);
 	assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
 	{
-		civic_git_stdio io = { fds[0], -1, -1, NULL };
+		civic_git_stdio io = { fds[0], -1, -1, NULL, NULL };
 		assert_int_equal(civic_git_spawn(&pid, argv, &io), 0);
 	}
 	assert_int_equal(pthread_sigmask(SIG_SETMASK, &old, NULL), 0);
@@ -116,7 +144,7 @@ static void test_no_git_on_path_is_enoent(void **state)
 {
 	char *path = strdup(getenv("PATH"));
 	char *argv[] = { (char *)"git", (char *)"--version", NULL };
-	civic_git_stdio io = { -1, -1, -1, NULL };
+	civic_git_stdio io = { -1, -1, -1, NULL, NULL };
 	pid_t pid = 1;
 	int error;
 
@@ -147,6 +175,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_environment_names_no_other_repository),
+		cmocka_unit_test(test_ssh_is_civics_and_set_variables_replace_the_callers),
 		cmocka_unit_test(test_alternate_is_quoted_when_it_holds_a_colon),
 		cmocka_unit_test(test_child_starts_with_no_signal_blocked),
 		cmocka_unit_test(test_no_git_on_path_is_enoent),

@@ -136,13 +136,16 @@ static int add_interim(civic_push_plan *plan, const step *s, size_t n, size_t la
 		    !feed->relay_behind || s[i].seq <= feed->relay_seq)
 			continue;
 		{
-			/* add() may move plan->refs: copy what it needs first. */
+			/* add() may move plan->refs: copy what it needs first.
+			 * The move expects what the relay holds of the feed now:
+			 * an earlier part's move, once taken, overrides it. */
 			char *src = strdup(st->dst), *dst = strdup(feed->dst);
-			git_oid id = st->id;
+			git_oid id = st->id, there = feed->there;
+			int has_there = feed->has_there;
 			size_t part = st->part;
 			if (!src || !dst)
 				error = civic_error_nomem();
-			else if ((error = add(plan, dst, src, &id, NULL)) == 0) {
+			else if ((error = add(plan, dst, src, &id, has_there ? &there : NULL)) == 0) {
 				plan->refs[plan->count - 1].part = part;
 				plan->refs[plan->count - 1].interim = 1;
 			}

@@ -170,6 +170,32 @@ static void test_records_count_from_what_the_relay_holds(void **state)
 	assert_int_equal(interim_count(), 1);
 }
 
+/* The first move of a feed expects what the relay holds of it (a push by
+ * stock git leases each ref at that value, git_push.h); the next move,
+ * what the one before it left there once the relay took it. */
+static void test_moves_expect_the_relay_value_then_the_last_move(void **state)
+{
+	git_oid there = id_of(1000), first_step = id_of(2048);
+	size_t i, interim = 0, final = 0;
+
+	(void)state;
+	add_feed(A, 128, 4096, 4100, &there);
+	civic_push_plan_relay_behind(&plan, feed(A), 1000);
+	assert_civic_ok(civic_push_plan_cut(&plan, 1024));
+	assert_int_equal(plan.parts, 4); /* to 2048, 3072, 4096, then the head */
+	for (i = 0; i < plan.count; i++)
+		if (!strcmp(plan.refs[i].dst, feed(A)) && plan.refs[i].interim && plan.refs[i].part == 0)
+			interim = i;
+		else if (!strcmp(plan.refs[i].dst, feed(A)) && !plan.refs[i].interim)
+			final = i;
+	assert_true(plan.refs[interim].has_there);
+	assert_true(git_oid_equal(&plan.refs[interim].there, &there));
+	assert_true(git_oid_equal(&plan.refs[interim].id, &first_step));
+	assert_true(git_oid_equal(&plan.refs[final].there, &there));
+	civic_push_plan_took(&plan, interim);
+	assert_true(git_oid_equal(&plan.refs[final].there, &first_step));
+}
+
 static void test_no_move_back_and_none_for_a_feed_held_whole(void **state)
 {
 	git_oid there = id_of(5000);
@@ -253,6 +279,7 @@ int main(void)
 		T(test_a_short_push_is_one_part),
 		T(test_a_feed_the_relay_lacks_moves_part_by_part),
 		T(test_records_count_from_what_the_relay_holds),
+		T(test_moves_expect_the_relay_value_then_the_last_move),
 		T(test_no_move_back_and_none_for_a_feed_held_whole),
 		T(test_another_history_moves_only_at_the_end),
 		T(test_two_feeds_share_parts),

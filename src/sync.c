@@ -6,6 +6,8 @@
 #include "feed.h"
 #include "feed_run.h"
 #include "fork.h"
+#include "git_child.h"
+#include "git_push.h"
 #include "oidset.h"
 #include "push_parts.h"
 #include "quarantine.h"
@@ -1162,13 +1164,14 @@ static uint64_t records_per_part(const sync_state *st)
 
 /* The relay's word on one ref of the part being pushed. A feed moved to a
  * step (an interim move) is no line of the report: the last part's move of
- * it is. */
+ * it is (refused too, when the interim move was: the relay does not hold
+ * what that move expects). */
 static int on_push_status(const char *refname, const char *status, void *payload)
 {
 	sync_state *st = payload;
 	const civic_push_ref *r = civic_push_plan_find(st->push_plan, st->push_part, refname);
 
-	if (!r)
+	if (!r || (status && r->interim))
 		return 0;
 	if (status)
 		return add_item(st, CIVIC_SYNC_PUSH_FAILED, refname, NULL, 0, "the relay refused it: %s", status);
@@ -1181,13 +1184,13 @@ static int on_push_status(const char *refname, const char *status, void *payload
 /* Whether the relay's ref is as it was when we fetched: if another node
  * pushed meanwhile, what it pushed was never verified here, and must not
  * be overwritten. The relay's own compare-and-swap covers the rest. */
-static int unchanged_since_fetch(const sync_state *st, const git_remote_head *now, const char *refname)
+static int unchanged_since_fetch(const sync_state *st, const git_oid *now, const char *refname)
 {
 	const civic_peer_head *then = find_head(st->adv, st->nadv, refname);
 
 	if (!now || !then)
 		return !now && !then;
-	return git_oid_equal(&now->oid, &then->id);
+	return git_oid_equal(now, &then->id);
 }
 
 /* How many records of the feed at `feed_ref` the relay holds, when all of
@@ -1203,10 +1206,11 @@ static int relay_behind(uint64_t *seq, sync_state *st, const git_oid *ours, cons
 	return git_graph_descendant_of(st->main, ours, there) == 1;
 }
 
-/* Plans every ref under refs/civic/ whose value differs on the relay; '+'
- * since what the relay held instead was refused here, or kept as fork
- * evidence. A ref that changed on the relay since the fetch is left out. */
-static int plan_push(civic_push_plan *plan, sync_state *st, const git_remote_head **heads, size_t n)
+/* Plans every ref under refs/civic/ whose value differs on the relay
+ * (listed[0..n), as listed now); '+' since what the relay held instead was
+ * refused here, or kept as fork evidence. A ref that changed on the relay
+ * since the fetch is left out. */
+static int plan_push(civic_push_plan *plan, sync_state *st, const civic_peer_head *listed, size_t n)
 {
 	git_reference_iterator *it = NULL;
 	git_reference *ref = NULL;
@@ -1218,15 +1222,15 @@ static int plan_push(civic_push_plan *plan, sync_state *st, const git_remote_hea
 	while ((error = git_reference_next(&ref, it)) == 0) {
 		const char *name = git_reference_name(ref);
 		const git_oid *ours = git_reference_target(ref);
-		const git_remote_head *there = find_remote_head(heads, n, name);
+		const civic_peer_head *there = find_head(listed, n, name);
 		ref_kind kind = ours ? classify(name, ours) : REF_OTHER;
-		if (kind == REF_OTHER || (there && git_oid_equal(&there->oid, ours)))
+		if (kind == REF_OTHER || (there && git_oid_equal(&there->id, ours)))
 			error = 0;
-		else if (!unchanged_since_fetch(st, there, name))
-			error = add_item(st, CIVIC_SYNC_PUSH_FAILED, name, there ? &there->oid : NULL, 0,
+		else if (!unchanged_since_fetch(st, there ? &there->id : NULL, name))
+			error = add_item(st, CIVIC_SYNC_PUSH_FAILED, name, there ? &there->id : NULL, 0,
 					 "it changed on the relay since the fetch; the next sync takes it up");
-		else if ((error = civic_push_plan_add(plan, name, ours, there ? &there->oid : NULL)) == 0 &&
-			 kind == REF_FEED && relay_behind(&seq, st, ours, there ? &there->oid : NULL))
+		else if ((error = civic_push_plan_add(plan, name, ours, there ? &there->id : NULL)) == 0 &&
+			 kind == REF_FEED && relay_behind(&seq, st, ours, there ? &there->id : NULL))
 			civic_push_plan_relay_behind(plan, name, seq);
 		git_reference_free(ref);
 		if (error < 0)
@@ -1234,6 +1238,26 @@ static int plan_push(civic_push_plan *plan, sync_state *st, const git_remote_hea
 	}
 	git_reference_iterator_free(it);
 	return error == GIT_ITEROVER ? 0 : error;
+}
+
+/* The refs a connection listed, as plan_push() takes them: those civic
+ * knows under refs/civic/. */
+static int listed_refs(civic_peer_head **out, size_t *count, const git_remote_head **heads, size_t n)
+{
+	size_t i, k = 0;
+
+	*out = NULL;
+	*count = 0;
+	if (!(*out = calloc(n ? n : 1, sizeof **out)))
+		return civic_error_nomem();
+	for (i = 0; i < n; i++) {
+		if (strncmp(heads[i]->name, "refs/civic/", 11) || strlen(heads[i]->name) >= CIVIC_PEER_REF_MAX)
+			continue;
+		snprintf((*out)[k].refname, CIVIC_PEER_REF_MAX, "%s", heads[i]->name);
+		(*out)[k++].id = heads[i]->oid;
+	}
+	*count = k;
+	return 0;
 }
 
 /* Before a later part: each of its refs must still be on the relay what
@@ -1278,34 +1302,83 @@ static int push_part(sync_state *st, git_remote *remote, size_t part)
 	return error;
 }
 
-/* Pushes what differs on the relay, in parts (push_parts.h), one
- * connection each; the first is the one that listed the relay's refs. */
-static int push(sync_state *st)
+/* Pushes what differs on the relay, in parts (push_parts.h), by libgit2:
+ * one connection each, the first the one that lists the relay's refs. */
+static int push_by_libgit2(sync_state *st, civic_push_plan *plan)
 {
-	civic_push_plan plan = CIVIC_PUSH_PLAN_INIT;
 	const git_remote_head **heads = NULL;
+	civic_peer_head *listed = NULL;
 	git_remote *remote = NULL;
-	size_t n = 0, part;
+	size_t n = 0, nlisted = 0, part;
 	int error;
 
-	st->remote.push_status = on_push_status;
-	st->remote.push_data = st;
-	st->push_plan = &plan;
-	for (part = 0, error = 0; error == 0 && (part == 0 || part < plan.parts); part++) {
+	for (part = 0, error = 0; error == 0 && (part == 0 || part < plan->parts); part++) {
 		if ((error = civic_remote_open(&remote, &st->remote, st->main, GIT_DIRECTION_PUSH)) < 0)
 			break;
 		if ((error = git_remote_ls(&heads, &n, remote)) < 0)
 			error = civic_remote_error(&st->remote, error, "listing the refs of");
-		else if (part == 0 && (error = plan_push(&plan, st, heads, n)) == 0)
-			error = civic_push_plan_cut(&plan, records_per_part(st));
+		else if (part == 0 && (error = listed_refs(&listed, &nlisted, heads, n)) == 0 &&
+			 (error = plan_push(plan, st, listed, nlisted)) == 0)
+			error = civic_push_plan_cut(plan, records_per_part(st));
 		else if (part > 0)
-			error = recheck_part(&plan, st, part, heads, n);
+			error = recheck_part(plan, st, part, heads, n);
 		if (error == 0)
 			error = push_part(st, remote, part);
 		civic_remote_close(remote);
 		remote = NULL;
 	}
 	civic_remote_close(remote);
+	free(listed);
+	return error;
+}
+
+/* Pushes the plan's part `part` by stock git (git_push.h), each ref
+ * leased at what the plan expects on the relay: what the fetch listed, or
+ * what an earlier part left there. */
+static int push_part_by_git(sync_state *st, civic_push_plan *plan, size_t part)
+{
+	civic_git_push_ref *refs = calloc(plan->count ? plan->count : 1, sizeof *refs);
+	size_t i, n = 0;
+	int error = 0;
+
+	if (!refs)
+		return civic_error_nomem();
+	for (i = 0; i < plan->count; i++) {
+		const civic_push_ref *r = &plan->refs[i];
+		if (r->part != part)
+			continue;
+		refs[n].dst = r->dst;
+		refs[n].id = r->id;
+		refs[n++].expect = r->has_there ? &r->there : NULL;
+	}
+	st->push_part = part;
+	if (n > 0) {
+		st->report->pushes++;
+		error = civic_git_push(&st->remote, git_repository_path(st->main), refs, n);
+	}
+	free(refs);
+	return error;
+}
+
+/* Pushes what differs on the relay, in parts (push_parts.h): by stock git
+ * to a relay over the network, planned from the refs the fetch listed (the
+ * leases stand for listing them again); else by libgit2. */
+static int push(sync_state *st)
+{
+	civic_push_plan plan = CIVIC_PUSH_PLAN_INIT;
+	size_t part;
+	int error;
+
+	st->remote.push_status = on_push_status;
+	st->remote.push_data = st;
+	st->push_plan = &plan;
+	if (!civic_git_push_url(st->peer->url) || !civic_git_on_path()) {
+		error = push_by_libgit2(st, &plan);
+	} else if ((error = plan_push(&plan, st, st->adv, st->nadv)) == 0 &&
+		   (error = civic_push_plan_cut(&plan, records_per_part(st))) == 0) {
+		for (part = 0; error == 0 && part < plan.parts; part++)
+			error = push_part_by_git(st, &plan, part);
+	}
 	st->push_plan = NULL;
 	civic_push_plan_dispose(&plan);
 	return error;

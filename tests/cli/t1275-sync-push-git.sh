@@ -1,0 +1,132 @@
+#!/bin/sh
+# Pushes to a relay over the network are made by stock `git push`
+# (src/git_push.h), each ref leased at the value the sync last saw on the
+# relay. Here a relay behind a real git daemon, and a `git` on PATH that
+# logs how civic runs it (and, when told, moves a relay's ref just before
+# the push, as another node pushing at that moment would).
+. "$(dirname "$0")/test-lib.sh"
+
+set -- $(free_ports 1 $((27000 + ($$ % 4000) * 2 + 1)))
+PORT=$1
+set --
+URL="git://127.0.0.1:$PORT"
+REAL_GIT=$(command -v git)
+
+# relay NAME ARGS...: stock git on srv/NAME.git
+relay() { _r=$1; shift; git --git-dir "$TEST_DIR/srv/$_r.git" "$@"; }
+relay_refs() { relay "$1" for-each-ref --format='%(objectname) %(refname)' refs/civic; }
+
+# push_json NAME [ENV...]: civic sync --json --no-attachments of node a with relay NAME,
+# the logging git first on PATH; exit code in $rc
+push_json() {
+	_p=$1
+	shift
+	env PATH="$TEST_DIR/bin:$PATH" "$@" "$CIVIC" --home a sync --json --no-attachments "$_p" >out.json 2>err
+	rc=$?
+}
+# item REF OUTCOME: whether the report has that line; reason REF OUTCOME: its reason
+item() { jq -e ".[0].items[] | select(.ref == \"$1\" and .outcome == \"$2\")" out.json >/dev/null; }
+reason() { jq -r ".[0].items[] | select(.ref == \"$1\" and .outcome == \"$2\") | .reason" out.json; }
+
+test_expect_success 'setup: a node with records, relays behind git daemon, a git that logs' '
+	new_network cc &&
+	join_network cc a "НПО Рила" rila &&
+	fetch_roster cc a &&
+	for i in 1 2 3 4 5; do add_doc a "Протокол $i" >/dev/null || return 1; done &&
+	FEED=$(node_feed a) &&
+	mkdir srv bin &&
+	for r in plain other race refusing fallback; do git init -q --bare srv/$r.git || return 1; done &&
+	printf "#!/bin/sh\nexit 1\n" >srv/refusing.git/hooks/pre-receive &&
+	chmod +x srv/refusing.git/hooks/pre-receive &&
+	cat >bin/git <<-EOF &&
+	#!/bin/sh
+	printf "%s\n" "\$*" >>"$TEST_DIR/git.log"
+	case " \$* " in
+	*" push "*) if test -n "\${RACE_REF:-}"; then
+		"$REAL_GIT" --git-dir "$TEST_DIR/srv/race.git" update-ref "\$RACE_REF" "\$RACE_TO"
+	fi;;
+	esac
+	exec "$REAL_GIT" "\$@"
+	EOF
+	chmod +x bin/git &&
+	start_server daemon.log "$(git --exec-path)/git-daemon" --reuseaddr --export-all --enable=receive-pack \
+		--informative-errors --listen=127.0.0.1 --port="$PORT" --base-path="$TEST_DIR/srv" "$TEST_DIR/srv" &&
+	wait_port "$PORT" &&
+	for r in plain other race refusing; do civic --home a peer add $r "$URL/$r.git" --relay || return 1; done
+'
+
+test_expect_success 'a push over git:// is stock git push, each ref leased; no hook of the node, no user config' '
+	mkdir -p a/archive.git/hooks &&
+	printf "#!/bin/sh\ntouch \"%s/pre-push-ran\"\n" "$TEST_DIR" >a/archive.git/hooks/pre-push &&
+	chmod +x a/archive.git/hooks/pre-push &&
+	printf "[url \"%s\"]\n\tinsteadOf = %s\n" "$URL/other.git" "$URL/plain.git" >user.gitconfig &&
+	: >git.log &&
+	push_json plain GIT_CONFIG_GLOBAL="$TEST_DIR/user.gitconfig" &&
+	test "$rc" = 0 &&
+	grep " push --porcelain " git.log >push.log &&
+	test "$(wc -l <push.log)" = 1 &&
+	grep -q -- "--force-with-lease=$FEED: " push.log &&
+	grep -q -- "--force-with-lease=refs/civic/roster: " push.log &&
+	item "$FEED" pushed &&
+	item refs/civic/roster pushed &&
+	all_refs a >want &&
+	relay_refs plain >got &&
+	diff -u want got &&
+	test -z "$(relay_refs other)" &&
+	! test -e pre-push-ran &&
+	relay plain fsck --strict --full 2>fsck.err
+'
+
+test_expect_success 'the next push leases each ref at what the relay holds' '
+	add_doc a "Протокол 6" >/dev/null &&
+	old=$(relay plain rev-parse "$FEED") &&
+	: >git.log &&
+	push_json plain &&
+	test "$rc" = 0 &&
+	grep -q -- "--force-with-lease=$FEED:$old " git.log &&
+	item "$FEED" pushed &&
+	test "$(relay plain rev-parse "$FEED")" = "$(git_in a rev-parse "$FEED")"
+'
+
+test_expect_success 'a ref another node moved on the relay after the fetch is refused by name, left as it is' '
+	push_json race &&
+	test "$rc" = 0 &&
+	add_doc a "Протокол 7" >/dev/null &&
+	seven=$(git_in a rev-parse "$FEED") &&
+	six=$(git_in a rev-parse "$FEED~1") &&
+	five=$(git_in a rev-parse "$FEED~2") &&
+	relay race update-ref "$FEED" "$five" &&
+	push_json race RACE_REF="$FEED" RACE_TO="$six" &&
+	item "$FEED" push-failed &&
+	reason "$FEED" push-failed | grep -q "changed on the relay" &&
+	test "$(relay race rev-parse "$FEED")" = "$six" &&
+	item "$(node_state a)" pushed &&
+	test "$(jq -r ".[0].push_failed" out.json)" = 1 &&
+	push_json race &&
+	test "$rc" = 0 &&
+	item "$FEED" pushed &&
+	test "$(relay race rev-parse "$FEED")" = "$seven"
+'
+
+test_expect_success 'what the relay itself refuses is reported with its reason, the archive untouched' '
+	archive_state a >before &&
+	push_json refusing &&
+	item "$FEED" push-failed &&
+	reason "$FEED" push-failed | grep -q "pre-receive hook declined" &&
+	test -z "$(relay_refs refusing)" &&
+	archive_state a >after &&
+	diff -u before after
+'
+
+test_expect_success 'without git on PATH the push is libgit2'\''s, and the relay holds the same' '
+	mkdir nogit &&
+	civic --home a peer add fallback "$URL/fallback.git" --relay &&
+	env PATH="$TEST_DIR/nogit" "$CIVIC" --home a sync --json --no-attachments fallback >out.json 2>err &&
+	item "$FEED" pushed &&
+	all_refs a >want &&
+	relay_refs fallback >got &&
+	diff -u want got &&
+	relay fallback fsck --strict --full 2>fsck.err
+'
+
+test_done

@@ -6,8 +6,8 @@
 # the push, as another node pushing at that moment would).
 . "$(dirname "$0")/test-lib.sh"
 
-set -- $(free_ports 1 $((27000 + ($$ % 4000) * 2 + 1)))
-PORT=$1
+set -- $(free_ports 2 $((27000 + ($$ % 4000) * 2 + 1)))
+PORT=$1 PORT_MUTE=$2
 set --
 URL="git://127.0.0.1:$PORT"
 REAL_GIT=$(command -v git)
@@ -23,6 +23,13 @@ push_json() {
 	shift
 	env PATH="$TEST_DIR/bin:$PATH" "$@" "$CIVIC" --home a sync --json --no-attachments "$_p" >out.json 2>err
 	rc=$?
+}
+# git_procs_here: the git processes civic started here (git push, its
+# pack-objects), still running
+git_procs_here() {
+	for _p in $(pgrep -x git); do
+		test "$(readlink "/proc/$_p/cwd" 2>/dev/null)" = "$TEST_DIR" && echo "$_p"
+	done
 }
 # item REF OUTCOME: whether the report has that line; reason REF OUTCOME: its reason
 item() { jq -e ".[0].items[] | select(.ref == \"$1\" and .outcome == \"$2\")" out.json >/dev/null; }
@@ -114,6 +121,55 @@ test_expect_success 'what the relay itself refuses is reported with its reason, 
 	item "$FEED" push-failed &&
 	reason "$FEED" push-failed | grep -q "pre-receive hook declined" &&
 	test -z "$(relay_refs refusing)" &&
+	archive_state a >after &&
+	diff -u before after
+'
+
+# A relay that takes the pack and then never answers: only --timeout ends
+# the push, and with it every git process the push started.
+test_expect_success 'a relay gone silent mid-push is given up after --timeout, its git push with it' '
+	git init -q --bare srv/mute.git &&
+	rm -f mute.ready &&
+	python3 - "$PORT_MUTE" "$PORT" <<-\EOF &
+	import socket, sys, threading, time
+	s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+	s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(4); s.settimeout(0.2)
+	open("mute.ready", "w").close()
+	def pump(a, b, mute_after):
+	    n = 0
+	    try:
+	        while True:
+	            d = a.recv(65536)
+	            if not d: break
+	            n += len(d)
+	            if mute_after is not None and n > mute_after: continue  # swallowed
+	            b.sendall(d)
+	    except OSError: pass
+	held, end = [], time.time() + 60
+	while time.time() < end:
+	    try: c = s.accept()[0]
+	    except socket.timeout: continue
+	    u = socket.create_connection(("127.0.0.1", int(sys.argv[2])))
+	    held += [c, u]
+	    # the request and the commands pass, not the pack: the relay waits on
+	    threading.Thread(target=pump, args=(c, u, 600), daemon=True).start()
+	    threading.Thread(target=pump, args=(u, c, None), daemon=True).start()
+	EOF
+	mute=$! && SERVERS="$SERVERS $mute" &&
+	for _i in $(seq 100); do test -f mute.ready && break; sleep 0.1; done &&
+	test -f mute.ready &&
+	civic --home a peer add mute "git://127.0.0.1:$PORT_MUTE/mute.git" --relay &&
+	archive_state a >before &&
+	start=$(date +%s) &&
+	{ env PATH="$TEST_DIR/bin:$PATH" "$CIVIC" --home a sync --no-attachments --timeout 2 mute >out 2>err; rc=$?; } &&
+	cat out err && echo "exit status: $rc" &&
+	test "$rc" = 128 &&
+	test_one_error_line err &&
+	grep -q "sent nothing for 2 s, the link is down" err &&
+	test $(($(date +%s) - start)) -le 10 &&
+	for _i in $(seq 20); do test -z "$(git_procs_here)" && break; sleep 0.1; done &&
+	test -z "$(git_procs_here)" &&
+	test -z "$(relay_refs mute)" &&
 	archive_state a >after &&
 	diff -u before after
 '

@@ -18,8 +18,10 @@
  * keys), trusting host keys from $HOME/.ssh/known_hosts alone, as user
  * "git" when the URL names none.
  *
- * Pushes to a path stay with libgit2, in process (local_git.h), and so do
- * attachment pushes, whose objects are staged in memory (attach_sync.c).
+ * Pushes to a path are made of git's pack and refs moved in process
+ * (path_push.h): the stick's receive-pack would run its hooks. Attachment
+ * pushes, whose objects are staged in memory (attach_sync.c), and a node
+ * without git keep libgit2's push.
  */
 #ifndef CIVIC_GIT_PUSH_H
 #define CIVIC_GIT_PUSH_H

@@ -3,8 +3,9 @@
  * fetched from the way stock git fetches from one: `git upload-pack` run
  * as a child process, speaking the smart protocol on a socket pair. Its
  * hooks are off (a stick is not trusted), and so is the check of who owns
- * it. Pushes to a path stay with libgit2's local transport, in process:
- * `git receive-pack` would run the stick's hooks.
+ * it. Pushes to a path never run `git receive-pack`, which would run the
+ * stick's hooks: path_push.h writes git's pack there and moves the refs in
+ * process (and libgit2's local transport does, without git).
  *
  * libgit2 1.5's own local transport ignores refspecs and copies the
  * objects of every ref the peer has, inflating each object whole in the

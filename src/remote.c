@@ -92,9 +92,10 @@ static int open_transport(git_transport **out, git_remote *owner, void *payload)
 	civic_remote *r = payload;
 	const char *url = git_remote_url(owner);
 
-	/* Fetch only: a push to a path stays in this process (libgit2's local
-	 * transport), for git receive-pack would run the hooks of a stick that
-	 * nobody has checked. */
+	/* Fetch only: a push to a path that comes here (attachments, or no
+	 * git: path_push.h takes the rest) stays in this process (libgit2's
+	 * local transport), for git receive-pack would run the hooks of a
+	 * stick that nobody has checked. */
 	if (r->direction == GIT_DIRECTION_FETCH && civic_local_git_url(url)) {
 		r->local.callback = civic_local_git_subtransport;
 		r->local.rpc = 0;

@@ -8,7 +8,9 @@
 #include "fork.h"
 #include "git_child.h"
 #include "git_push.h"
+#include "local_git.h"
 #include "oidset.h"
+#include "path_push.h"
 #include "push_parts.h"
 #include "quarantine.h"
 #include "roster.h"
@@ -1332,9 +1334,10 @@ static int push_by_libgit2(sync_state *st, civic_push_plan *plan)
 	return error;
 }
 
-/* Pushes the plan's part `part` by stock git (git_push.h), each ref
- * leased at what the plan expects on the relay: what the fetch listed, or
- * what an earlier part left there. */
+/* Pushes the plan's part `part` by stock git: over the network by git
+ * push (git_push.h), to a path by git's pack and refs moved here
+ * (path_push.h). Each ref is leased at what the plan expects on the relay:
+ * what the fetch listed, or what an earlier part left there. */
 static int push_part_by_git(sync_state *st, civic_push_plan *plan, size_t part)
 {
 	civic_git_push_ref *refs = calloc(plan->count ? plan->count : 1, sizeof *refs);
@@ -1354,15 +1357,17 @@ static int push_part_by_git(sync_state *st, civic_push_plan *plan, size_t part)
 	st->push_part = part;
 	if (n > 0) {
 		st->report->pushes++;
-		error = civic_git_push(&st->remote, git_repository_path(st->main), refs, n);
+		error = civic_local_git_url(st->peer->url)
+				? civic_path_push(&st->remote, st->main, civic_node_tmp_dir(st->node), refs, n)
+				: civic_git_push(&st->remote, git_repository_path(st->main), refs, n);
 	}
 	free(refs);
 	return error;
 }
 
 /* Pushes what differs on the relay, in parts (push_parts.h): by stock git
- * to a relay over the network, planned from the refs the fetch listed (the
- * leases stand for listing them again); else by libgit2. */
+ * (push_part_by_git), planned from the refs the fetch listed (the leases
+ * stand for listing them again); by libgit2 where there is no git. */
 static int push(sync_state *st)
 {
 	civic_push_plan plan = CIVIC_PUSH_PLAN_INIT;
@@ -1372,7 +1377,7 @@ static int push(sync_state *st)
 	st->remote.push_status = on_push_status;
 	st->remote.push_data = st;
 	st->push_plan = &plan;
-	if (!civic_git_push_url(st->peer->url) || !civic_git_on_path()) {
+	if (!(civic_git_push_url(st->peer->url) || civic_local_git_url(st->peer->url)) || !civic_git_on_path()) {
 		error = push_by_libgit2(st, &plan);
 	} else if ((error = plan_push(&plan, st, st->adv, st->nadv)) == 0 &&
 		   (error = civic_push_plan_cut(&plan, records_per_part(st))) == 0) {

@@ -1,9 +1,11 @@
 #!/bin/sh
-# Pushes to a relay over the network are made by stock `git push`
-# (src/git_push.h), each ref leased at the value the sync last saw on the
-# relay. Here a relay behind a real git daemon, and a `git` on PATH that
-# logs how civic runs it (and, when told, moves a relay's ref just before
-# the push, as another node pushing at that moment would).
+# Pushes to a relay are stock git's: over the network by `git push`
+# (src/git_push.h), to a path by `git pack-objects` with the refs moved by
+# civic (src/path_push.h); each ref leased at the value the sync last saw
+# on the relay. Here relays behind a real git daemon and on a path, and a
+# `git` on PATH that logs how civic runs it (and, when told, moves a
+# relay's ref just before the push, as another node pushing at that
+# moment would).
 . "$(dirname "$0")/test-lib.sh"
 
 set -- $(free_ports 2 $((27000 + ($$ % 4000) * 2 + 1)))
@@ -49,8 +51,8 @@ test_expect_success 'setup: a node with records, relays behind git daemon, a git
 	#!/bin/sh
 	printf "%s\n" "\$*" >>"$TEST_DIR/git.log"
 	case " \$* " in
-	*" push "*) if test -n "\${RACE_REF:-}"; then
-		"$REAL_GIT" --git-dir "$TEST_DIR/srv/race.git" update-ref "\$RACE_REF" "\$RACE_TO"
+	*" \${RACE_ON:-push} "*) if test -n "\${RACE_REF:-}"; then
+		"$REAL_GIT" --git-dir "$TEST_DIR/srv/\${RACE_RELAY:-race}.git" update-ref "\$RACE_REF" "\$RACE_TO"
 	fi;;
 	esac
 	exec "$REAL_GIT" "\$@"
@@ -172,6 +174,62 @@ test_expect_success 'a relay gone silent mid-push is given up after --timeout, i
 	test -z "$(relay_refs mute)" &&
 	archive_state a >after &&
 	diff -u before after
+'
+
+# A stick is not trusted: nothing of it may run, not its hooks, not its config.
+test_expect_success 'a push to a stick is git pack-objects'\'' pack, its refs moved by civic; nothing of the stick runs' '
+	git init -q --bare srv/stick.git &&
+	for h in pre-receive update post-receive post-update reference-transaction push-to-checkout; do
+		printf "#!/bin/sh\ntouch \"%s/stick-ran-%s\"\n" "$TEST_DIR" $h >srv/stick.git/hooks/$h &&
+		chmod +x srv/stick.git/hooks/$h || return 1
+	done &&
+	relay stick config core.alternateRefsCommand "touch $TEST_DIR/stick-ran-config" &&
+	relay stick config core.fsmonitor "touch $TEST_DIR/stick-ran-fsmonitor" &&
+	civic --home a peer add stick "$TEST_DIR/srv/stick.git" --relay &&
+	: >git.log &&
+	push_json stick &&
+	test "$rc" = 0 &&
+	grep -q " pack-objects -q --revs " git.log &&
+	! grep -q "receive-pack\| push " git.log &&
+	item "$FEED" pushed &&
+	all_refs a >want &&
+	relay_refs stick >got &&
+	diff -u want got &&
+	! ls stick-ran-* 2>/dev/null &&
+	relay stick fsck --strict --full 2>fsck.err &&
+	test -z "$(ls a/tmp 2>/dev/null)"
+'
+
+test_expect_success 'the next push to the stick sends what is new; a ref moved there meanwhile is refused by name' '
+	add_doc a "Протокол 8" >/dev/null &&
+	packs=$(ls srv/stick.git/objects/pack/*.pack | wc -l) &&
+	push_json stick &&
+	test "$rc" = 0 &&
+	test "$(relay stick rev-parse "$FEED")" = "$(git_in a rev-parse "$FEED")" &&
+	test "$(ls srv/stick.git/objects/pack/*.pack | wc -l)" = $((packs + 1)) &&
+	add_doc a "Протокол 9" >/dev/null &&
+	eight=$(git_in a rev-parse "$FEED~1") &&
+	relay stick update-ref "$FEED" "$eight~1" &&
+	push_json stick RACE_ON=pack-objects RACE_RELAY=stick RACE_REF="$FEED" RACE_TO="$eight" &&
+	item "$FEED" push-failed &&
+	reason "$FEED" push-failed | grep -q "changed on the relay" &&
+	test "$(relay stick rev-parse "$FEED")" = "$eight" &&
+	item "$(node_state a)" pushed &&
+	push_json stick &&
+	test "$rc" = 0 &&
+	test "$(relay stick rev-parse "$FEED")" = "$(git_in a rev-parse "$FEED")" &&
+	relay stick fsck --strict --full 2>fsck.err
+'
+
+test_expect_success 'a stick that is not a bare repository is refused in one line, left as it was' '
+	git init -q srv/worktree &&
+	civic --home a peer add worktree "$TEST_DIR/srv/worktree" --relay &&
+	{ env PATH="$TEST_DIR/bin:$PATH" "$CIVIC" --home a sync --no-attachments worktree >out 2>err; rc=$?; } &&
+	cat err &&
+	test "$rc" != 0 &&
+	test_one_error_line err &&
+	grep -q "is not a bare repository" err &&
+	test -z "$(git -C srv/worktree for-each-ref)"
 '
 
 test_expect_success 'without git on PATH the push is libgit2'\''s, and the relay holds the same' '

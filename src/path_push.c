@@ -1,0 +1,350 @@
+/* path_push.c - a push to a relay on a path; see path_push.h. */
+#include "path_push.h"
+#include "buf.h"
+#include "error.h"
+#include "fsutil.h"
+#include "git_child.h"
+#include "signed_commit.h"
+#include "steps.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libintl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* At most this many of the stick's refs are read for what to leave out
+ * of the pack: more than a sync takes from any peer. */
+#define STICK_REFS_MAX 1000000
+
+static const char *url_path(const char *url)
+{
+	return !strncmp(url, "file://", 7) ? url + 7 : url;
+}
+
+/* The stick's repository, bare, as libgit2's local push wants it. */
+static int open_relay(git_repository **out, const char *url)
+{
+	int error = git_repository_open_ext(out, url_path(url), GIT_REPOSITORY_OPEN_NO_SEARCH, NULL);
+
+	if (error < 0)
+		return civic_error_from_git(error, "cannot open the relay '%s'", url);
+	if (!git_repository_is_bare(*out)) {
+		git_repository_free(*out);
+		*out = NULL;
+		civic_error_set(CIVIC_ERROR_SYNC, "the relay '%s' is not a bare repository", url);
+		return CIVIC_EINVALID;
+	}
+	return 0;
+}
+
+/* -------------------------------------------------------------------------
+ * The pack, by stock git
+ */
+
+/* "^id" for every value a ref of the relay holds that the archive holds
+ * too: what the pack leaves out. */
+static int exclude_relay_refs(civic_buf *in, git_odb *odb, git_repository *relay)
+{
+	char hex[GIT_OID_HEXSZ + 1];
+	git_reference_iterator *it = NULL;
+	git_reference *ref = NULL;
+	size_t seen = 0;
+	int error;
+
+	if ((error = git_reference_iterator_new(&it, relay)) < 0)
+		return civic_error_from_git(error, "cannot list the refs of the relay");
+	while ((error = git_reference_next(&ref, it)) == 0) {
+		const git_oid *id = git_reference_target(ref);
+		int own = 0;
+		if (++seen > STICK_REFS_MAX) {
+			civic_error_set(CIVIC_ERROR_SYNC, "the relay holds more than %d refs", STICK_REFS_MAX);
+			own = CIVIC_EINVALID;
+		} else if (id && git_odb_exists(odb, id) &&
+			   civic_buf_printf(in, "^%s\n", git_oid_tostr(hex, sizeof hex, id)) < 0) {
+			own = civic_error_nomem();
+		}
+		git_reference_free(ref);
+		if (own < 0) {
+			git_reference_iterator_free(it);
+			return own;
+		}
+	}
+	git_reference_iterator_free(it);
+	return error == GIT_ITEROVER ? 0 : civic_error_from_git(error, "cannot list the refs of the relay");
+}
+
+/* git pack-objects --revs input: each ref's new value, then what the
+ * relay holds. */
+static int pack_input(civic_buf *in, git_repository *main, git_repository *relay, const civic_git_push_ref *refs,
+		      size_t n)
+{
+	char hex[GIT_OID_HEXSZ + 1];
+	git_odb *odb = NULL;
+	size_t i;
+	int error = 0;
+
+	for (i = 0; i < n && error == 0; i++)
+		error = civic_buf_printf(in, "%s\n", git_oid_tostr(hex, sizeof hex, &refs[i].id));
+	if (error < 0)
+		return civic_error_nomem();
+	if ((error = git_repository_odb(&odb, main)) < 0)
+		return civic_error_from_git(error, "cannot open the archive's objects");
+	error = exclude_relay_refs(in, odb, relay);
+	git_odb_free(odb);
+	return error;
+}
+
+/* git --git-dir=ARCHIVE pack-objects --revs BASE < input: BASE-<hash>.pack
+ * and .idx, fsynced; *hash as it printed it. */
+static int run_pack_objects(char hash[GIT_OID_HEXSZ + 1], const char *git_dir, const char *base,
+			    const civic_buf *input)
+{
+	civic_buf dir_arg = CIVIC_BUF_INIT;
+	char *argv[14], line[128];
+	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, status = 0, error = CIVIC_ERROR, k;
+	size_t done = 0, got;
+	pid_t pid = 0;
+	ssize_t sent;
+
+	if (civic_buf_printf(&dir_arg, "--git-dir=%s", git_dir) < 0)
+		return civic_error_nomem();
+	argv[0] = (char *)"git";
+	argv[1] = dir_arg.ptr;
+	argv[2] = (char *)"-c";
+	argv[3] = (char *)"core.fsync=objects,derived-metadata";
+	argv[4] = (char *)"-c";
+	argv[5] = (char *)"core.fsyncMethod=fsync";
+	argv[6] = (char *)"pack-objects";
+	argv[7] = (char *)"-q";
+	argv[8] = (char *)"--revs";
+	argv[9] = (char *)"--delta-base-offset";
+	argv[10] = (char *)base;
+	argv[11] = NULL;
+	/* A socket for its input: a git that exits early gives EPIPE, not a
+	 * SIGPIPE to this process (MSG_NOSIGNAL). */
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in) < 0 || pipe2(out, O_CLOEXEC) < 0) {
+		civic_error_set_os("cannot run git pack-objects");
+		goto done;
+	}
+	{
+		civic_git_stdio io = { in[1], out[1], -1, NULL, NULL };
+		if ((k = civic_git_spawn(&pid, argv, &io)) != 0) {
+			errno = k;
+			civic_error_set_os("cannot run git pack-objects");
+			goto done;
+		}
+	}
+	close(in[1]), in[1] = -1;
+	close(out[1]), out[1] = -1;
+	while (done < input->size && (sent = send(in[0], input->ptr + done, input->size - done, MSG_NOSIGNAL)) != 0) {
+		if (sent < 0 && errno == EINTR)
+			continue;
+		if (sent < 0)
+			break; /* it stopped reading: its exit status says why */
+		done += (size_t)sent;
+	}
+	close(in[0]), in[0] = -1;
+	got = civic_git_read_output(out[0], line, sizeof line);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || got < GIT_OID_HEXSZ ||
+	    strspn(line, "0123456789abcdef") != GIT_OID_HEXSZ) {
+		if (WIFEXITED(status))
+			civic_error_set(CIVIC_ERROR_SYNC, "git pack-objects failed with exit code %d",
+					WEXITSTATUS(status));
+		else
+			civic_error_set(CIVIC_ERROR_SYNC, "git pack-objects was stopped by signal %d",
+					WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+		goto done;
+	}
+	memcpy(hash, line, GIT_OID_HEXSZ);
+	hash[GIT_OID_HEXSZ] = '\0';
+	error = 0;
+done:
+	for (k = 0; k < 2; k++) {
+		if (in[k] >= 0)
+			close(in[k]);
+		if (out[k] >= 0)
+			close(out[k]);
+	}
+	civic_buf_dispose(&dir_arg);
+	return error;
+}
+
+/* -------------------------------------------------------------------------
+ * Onto the stick
+ */
+
+/* Copies from into dir/name: a temporary file there, fsynced, renamed. */
+static int copy_into(civic_remote *r, const char *from, const char *dir, const char *name, uint64_t *bytes)
+{
+	char tmp[PATH_MAX], to[PATH_MAX], buf[65536];
+	int in = open(from, O_RDONLY | O_CLOEXEC), out = -1, error;
+	ssize_t got;
+
+	if (in < 0) {
+		civic_error_set_os("cannot read '%s'", from);
+		return CIVIC_ERROR;
+	}
+	if (snprintf(to, sizeof to, "%s/%s", dir, name) >= (int)sizeof to) {
+		close(in);
+		civic_error_set(CIVIC_ERROR_SYNC, "path too long in '%s'", dir);
+		return CIVIC_EINVALID;
+	}
+	if ((error = civic_fs_tmpfile(&out, tmp, sizeof tmp, dir)) < 0) {
+		close(in);
+		return error;
+	}
+	while (error == 0 && (got = read(in, buf, sizeof buf)) != 0) {
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			civic_error_set_os("cannot read '%s'", from);
+			error = CIVIC_ERROR;
+		} else if ((error = civic_fs_write_all(out, buf, (size_t)got, to)) == 0) {
+			*bytes += (uint64_t)got;
+			error = civic_remote_progress(r, CIVIC_SYNC_PHASE_PUSH, 0, 0, *bytes);
+		}
+	}
+	if (error == 0 && fsync(out) < 0) {
+		civic_error_set_os("cannot write '%s'", to);
+		error = CIVIC_ERROR;
+	}
+	close(in);
+	if (close(out) < 0 && error == 0) {
+		civic_error_set_os("cannot write '%s'", to);
+		error = CIVIC_ERROR;
+	}
+	if (error == 0 && rename(tmp, to) < 0) {
+		civic_error_set_os("cannot write '%s'", to);
+		error = CIVIC_ERROR;
+	}
+	if (error < 0)
+		unlink(tmp);
+	return error;
+}
+
+/* Whether the staged pack holds no object (only refs move): its header's
+ * count, after "PACK" and the version. */
+static int pack_is_empty(const char *staged, const char *hash)
+{
+	char path[PATH_MAX];
+	unsigned char header[12];
+	int fd, empty = 0;
+
+	if (snprintf(path, sizeof path, "%s-%s.pack", staged, hash) >= (int)sizeof path ||
+	    (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	if (read(fd, header, sizeof header) == (ssize_t)sizeof header)
+		empty = !memcmp(header, "PACK", 4) && !header[8] && !header[9] && !header[10] && !header[11];
+	close(fd);
+	return empty;
+}
+
+/* The pack, then its index (a pack counts once its index is there), then
+ * the directory, all durable before any ref names what they hold. */
+static int copy_pack(civic_remote *r, git_repository *relay, const char *staged, const char *hash)
+{
+	char from[PATH_MAX], dir[PATH_MAX], name[64];
+	static const char *const exts[] = { ".pack", ".idx" };
+	uint64_t bytes = 0;
+	size_t i;
+	int error = 0;
+
+	if (snprintf(dir, sizeof dir, "%sobjects/pack", git_repository_path(relay)) >= (int)sizeof dir) {
+		civic_error_set(CIVIC_ERROR_SYNC, "path too long in '%s'", git_repository_path(relay));
+		return CIVIC_EINVALID;
+	}
+	if ((error = civic_fs_mkdir_all(dir, 0755)) < 0)
+		return error;
+	for (i = 0; i < 2 && error == 0; i++) {
+		snprintf(name, sizeof name, "pack-%s%s", hash, exts[i]);
+		if (snprintf(from, sizeof from, "%s-%s%s", staged, hash, exts[i]) >= (int)sizeof from) {
+			civic_error_set(CIVIC_ERROR_SYNC, "path too long in '%s'", staged);
+			return CIVIC_EINVALID;
+		}
+		error = copy_into(r, from, dir, name, &bytes);
+	}
+	return error == 0 ? civic_fs_sync_dir(dir) : error;
+}
+
+/* -------------------------------------------------------------------------
+ * The refs
+ */
+
+/* Each ref by compare-and-swap; steps as hints (signed_commit.h): the relay
+ * holds their commits, under the feed's head, and a lost one is no loss. */
+static int move_refs(civic_remote *r, git_repository *relay, const civic_git_push_ref *refs, size_t n)
+{
+	size_t i;
+	int error = 0;
+
+	for (i = 0; i < n && error == 0; i++) {
+		const char *dst = refs[i].dst;
+		int moved = !strncmp(dst, CIVIC_STEP_REF_PREFIX, strlen(CIVIC_STEP_REF_PREFIX))
+				    ? civic_ref_move_hint(relay, dst, &refs[i].id, refs[i].expect, "civic sync")
+				    : civic_ref_move(relay, dst, &refs[i].id, refs[i].expect, "civic sync");
+		if (moved == CIVIC_ECONFLICT)
+			error = r->push_status ? r->push_status(dst, dgettext("civic", "it changed on the relay since "
+										 "the sync last saw it"),
+								r->push_data)
+					       : 0;
+		else if (moved < 0)
+			error = moved;
+		else
+			error = r->push_status ? r->push_status(dst, NULL, r->push_data) : 0;
+	}
+	return error;
+}
+
+/* -------------------------------------------------------------------------
+ * One push
+ */
+
+int civic_path_push(civic_remote *r, git_repository *main, const char *tmp_dir, const civic_git_push_ref *refs,
+		    size_t n)
+{
+	git_repository *relay = NULL;
+	civic_buf input = CIVIC_BUF_INIT;
+	char staging[PATH_MAX], base[PATH_MAX], hash[GIT_OID_HEXSZ + 1];
+	int error;
+
+	r->cancelled = 0;
+	r->cut[0] = '\0';
+	if (snprintf(staging, sizeof staging, "%s/push-XXXXXX", tmp_dir) >= (int)sizeof staging) {
+		civic_error_set(CIVIC_ERROR_SYNC, "path too long in '%s'", tmp_dir);
+		return CIVIC_EINVALID;
+	}
+	if ((error = civic_remote_progress(r, CIVIC_SYNC_PHASE_CONNECT, 0, 0, 0)) < 0 ||
+	    (error = open_relay(&relay, r->peer->url)) < 0)
+		return error;
+	if ((error = civic_fs_mkdir_all(tmp_dir, 0700)) < 0) {
+		git_repository_free(relay);
+		return error;
+	}
+	if (!mkdtemp(staging)) {
+		git_repository_free(relay);
+		civic_error_set_os("cannot create a directory in '%s'", tmp_dir);
+		return CIVIC_ERROR;
+	}
+	if (snprintf(base, sizeof base, "%s/part", staging) >= (int)sizeof base) {
+		civic_error_set(CIVIC_ERROR_SYNC, "path too long in '%s'", tmp_dir);
+		error = CIVIC_EINVALID;
+	} else if ((error = pack_input(&input, main, relay, refs, n)) == 0 &&
+		   (error = run_pack_objects(hash, git_repository_path(main), base, &input)) == 0 &&
+		   (pack_is_empty(base, hash) || (error = copy_pack(r, relay, base, hash)) == 0)) {
+		error = move_refs(r, relay, refs, n);
+	}
+	civic_fs_remove_tree(staging);
+	civic_buf_dispose(&input);
+	git_repository_free(relay);
+	if (error < 0 && r->cancelled)
+		return civic_remote_error(r, error, "pushing to");
+	return error;
+}

@@ -21,7 +21,7 @@ static int left_out(const char *var, char *const *extra)
 		"GIT_OBJECT_DIRECTORY=", "GIT_DIR=", "GIT_WORK_TREE=", "GIT_IMPLICIT_WORK_TREE=",
 		"GIT_GRAFT_FILE=", "GIT_INDEX_FILE=", "GIT_NO_REPLACE_OBJECTS=", "GIT_REPLACE_REF_BASE=",
 		"GIT_PREFIX=", "GIT_SHALLOW_FILE=", "GIT_COMMON_DIR=", "GIT_QUARANTINE_PATH=",
-		"GIT_SSH=", "GIT_SSH_COMMAND=", "GIT_SSH_VARIANT=",
+		"GIT_SSH=", "GIT_SSH_COMMAND=", "GIT_SSH_VARIANT=", "GIT_PROXY_COMMAND=", "GIT_SSL_NO_VERIFY=",
 		"LANGUAGE=", "LC_ALL=", "LC_MESSAGES=",
 	};
 	size_t i;
@@ -131,7 +131,9 @@ int civic_git_spawn(pid_t *pid, char *const argv[], const civic_git_stdio *io)
 	sigemptyset(&defaults);
 	sigaddset(&defaults, SIGPIPE);
 	posix_spawnattr_init(&attr);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
+					       (io->own_group ? POSIX_SPAWN_SETPGROUP : 0));
+	posix_spawnattr_setpgroup(&attr, 0);
 	posix_spawnattr_setsigmask(&attr, &none);
 	posix_spawnattr_setsigdefault(&attr, &defaults);
 	posix_spawn_file_actions_init(&fa);

@@ -8,7 +8,9 @@
  * (those `git rev-parse --local-env-vars` lists: GIT_DIR, GIT_COMMON_DIR,
  * GIT_OBJECT_DIRECTORY, GIT_CONFIG_PARAMETERS, ...) are left out, and so
  * are those that choose its ssh (GIT_SSH, GIT_SSH_COMMAND, GIT_SSH_VARIANT),
- * which only a caller that pushes sets, as it means (git_push.h). It speaks
+ * which only a caller that pushes sets, as it means (git_push.h), and those
+ * by which git would reach a peer as libgit2 does not (GIT_PROXY_COMMAND,
+ * GIT_SSL_NO_VERIFY). It speaks
  * in the C locale, which is what civic reads of it. And it starts with the
  * signals a new process expects: none blocked (civic's threads block them
  * all, thread.h), SIGPIPE at its default (civic ignores it).
@@ -23,6 +25,9 @@ typedef struct {
 	int in, out, err;      /* what becomes its fds 0, 1 and 2; -1: /dev/null */
 	const char *alternate; /* one more object directory to read (NULL: none) */
 	char *const *env;      /* "NAME=value" set for it, over the caller's; NULL-ended (NULL: none) */
+	int own_group;         /* in a process group of its own (its id the child's), which the
+				* caller ends with kill(-pid): a git that runs ssh or a remote
+				* helper, which would outlive it holding its pipes */
 } civic_git_stdio;
 
 /* Starts `git` with argv (argv[0] is "git"). 0 with *pid set, or the errno

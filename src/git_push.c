@@ -19,6 +19,9 @@
 /* What it printed on standard output is at most this: a line per ref. */
 #define PORCELAIN_MAX (16 * 1024 * 1024)
 
+/* How long a git push told to stop may take to end, with what it started. */
+#define STOP_GRACE_MS 2000
+
 /* One `git push` under way. */
 typedef struct {
 	civic_remote *r;
@@ -29,6 +32,8 @@ typedef struct {
 	unsigned int done, total; /* "Writing objects:" */
 	uint64_t bytes;
 	int stopped;             /* the progress callback said stop */
+	int overflow;            /* it printed more than PORCELAIN_MAX */
+	int host_unknown, key_refused; /* what ssh said, among its lines */
 	char fatal[256];         /* its first "fatal:" line */
 	char last[256];          /* its last line that was not progress */
 } push_child;
@@ -81,25 +86,79 @@ static int shell_quote(civic_buf *out, const char *s)
 	return error == 0 ? civic_buf_putc(out, '\'') : error;
 }
 
-/* GIT_SSH_COMMAND: OpenSSH as libgit2 reaches a peer (git_push.h). */
-static int ssh_command(civic_buf *out, const civic_peer *peer)
+/* path with each '%' doubled: ssh expands %-tokens in the names of key and
+ * known-hosts files, where "%%" is a '%'. */
+static int percent_escaped(civic_buf *out, const char *path)
+{
+	int error = 0;
+
+	for (; *path && error == 0; path++)
+		error = *path == '%' ? civic_buf_puts(out, "%%") : civic_buf_putc(out, *path);
+	return error;
+}
+
+/* -o 'UserKnownHostsFile="$HOME/.ssh/known_hosts"': ssh splits the value
+ * at blanks unless it is in double quotes; the shell takes the single
+ * quotes. A home that holds a double quote or a backslash gets no such
+ * option (ssh then reads the known hosts of the user's home in the password
+ * database). */
+static int known_hosts_option(civic_buf *out, const char *home)
+{
+	civic_buf value = CIVIC_BUF_INIT;
+	int error = civic_buf_puts(&value, "UserKnownHostsFile=\"");
+
+	if (error == 0)
+		error = percent_escaped(&value, home);
+	if (error == 0)
+		error = civic_buf_puts(&value, "/.ssh/known_hosts\"");
+	if (error == 0)
+		error = civic_buf_puts(out, " -o ");
+	if (error == 0)
+		error = shell_quote(out, value.ptr);
+	civic_buf_dispose(&value);
+	return error;
+}
+
+/* The key file: -i 'KEY' as it is named; but ssh looks for a file given
+ * by -i under its name as given and then loads it with its %-tokens
+ * expanded, so a name that holds a '%' goes as -o 'IdentityFile="KEY"'
+ * instead, each '%' doubled (a name that also holds a double quote or a
+ * backslash cannot be said to ssh that way, and goes as it is). */
+static int identity_option(civic_buf *out, const char *key)
+{
+	civic_buf value = CIVIC_BUF_INIT;
+	int error;
+
+	if (!strchr(key, '%') || strpbrk(key, "\"\\")) {
+		error = civic_buf_puts(out, " -i ");
+		return error == 0 ? shell_quote(out, key) : error;
+	}
+	error = civic_buf_puts(&value, "IdentityFile=\"");
+	if (error == 0)
+		error = percent_escaped(&value, key);
+	if (error == 0)
+		error = civic_buf_putc(&value, '"');
+	if (error == 0)
+		error = civic_buf_puts(out, " -o ");
+	if (error == 0)
+		error = shell_quote(out, value.ptr);
+	civic_buf_dispose(&value);
+	return error;
+}
+
+/* OpenSSH as libgit2 reaches a peer (git_push.h). */
+int civic_git_push_ssh_command(civic_buf *out, const civic_peer *peer)
 {
 	const char *home = getenv("HOME");
 	int error = civic_buf_puts(out, "GIT_SSH_COMMAND=ssh -F /dev/null -o BatchMode=yes "
 				   "-o StrictHostKeyChecking=yes -o GlobalKnownHostsFile=/dev/null");
 
-	if (error == 0 && home && *home) {
-		error = civic_buf_puts(out, " -o UserKnownHostsFile=");
-		if (error == 0)
-			error = shell_quote(out, home);
-		if (error == 0)
-			error = civic_buf_puts(out, "/.ssh/known_hosts");
-	}
-	if (error == 0 && peer->ssh_key[0]) {
-		error = civic_buf_puts(out, " -o IdentitiesOnly=yes -o IdentityAgent=none -i ");
-		if (error == 0)
-			error = shell_quote(out, peer->ssh_key);
-	}
+	if (error == 0 && home && *home && !strpbrk(home, "\"\\"))
+		error = known_hosts_option(out, home);
+	if (error == 0 && peer->ssh_key[0])
+		error = civic_buf_puts(out, " -o IdentitiesOnly=yes -o IdentityAgent=none");
+	if (error == 0 && peer->ssh_key[0])
+		error = identity_option(out, peer->ssh_key);
 	return error;
 }
 
@@ -210,7 +269,7 @@ static void report(push_child *c)
 	if (civic_remote_progress(c->r, CIVIC_SYNC_PHASE_PUSH, c->done, c->total, c->bytes) < 0) {
 		c->stopped = 1;
 		if (c->pid > 0)
-			kill(c->pid, SIGTERM);
+			kill(-c->pid, SIGTERM); /* its group: ssh, the http helper too */
 	}
 }
 
@@ -231,6 +290,10 @@ static void take_line(const char *line, void *payload)
 	} else {
 		if (!c->fatal[0] && has_prefix(line, "fatal: "))
 			snprintf(c->fatal, sizeof c->fatal, "%s", line + 7);
+		if (strstr(line, "Host key verification failed"))
+			c->host_unknown = 1;
+		if (strstr(line, "Permission denied (publickey"))
+			c->key_refused = 1;
 		snprintf(c->last, sizeof c->last, "%s", line);
 	}
 }
@@ -243,9 +306,15 @@ static int read_child(push_child *c)
 
 	while (c->out >= 0 || c->err >= 0) {
 		struct pollfd p[2] = { { c->out, POLLIN, 0 }, { c->err, POLLIN, 0 } };
-		int k;
+		int k, ready;
 
-		if (poll(p, 2, -1) < 0) {
+		/* Once stopped, what it still says is not waited for long. */
+		if ((ready = poll(p, 2, c->stopped ? STOP_GRACE_MS : -1)) == 0) {
+			if (c->pid > 0)
+				kill(-c->pid, SIGKILL);
+			break;
+		}
+		if (ready < 0) {
 			if (errno != EINTR) {
 				civic_error_set_os("cannot wait for git push");
 				return CIVIC_ERROR;
@@ -267,8 +336,9 @@ static int read_child(push_child *c)
 				*fd = -1;
 			} else if (k == 1) {
 				civic_git_lines_feed(&c->lines, buf, (size_t)n, take_line, c);
-			} else if (c->porcelain.size + (size_t)n <= PORCELAIN_MAX &&
-				   civic_buf_put(&c->porcelain, buf, (size_t)n) < 0) {
+			} else if (c->overflow || c->porcelain.size + (size_t)n > PORCELAIN_MAX) {
+				c->overflow = 1; /* the rest is dropped, not spliced */
+			} else if (civic_buf_put(&c->porcelain, buf, (size_t)n) < 0) {
 				return civic_error_nomem();
 			}
 		}
@@ -279,7 +349,8 @@ static int read_child(push_child *c)
 /* The relay's word on one ref, from a line of --porcelain:
  * "<flag>\t<src>:<dst>\t<summary>", '!' flagging a ref not pushed. Lines
  * of refs not in this push are skipped: only the relay's answers count. */
-static int take_ref_line(push_child *c, char *line, const civic_git_push_ref *refs, size_t n, size_t *refused)
+static int take_ref_line(char *line, const civic_git_push_ref *refs, size_t n,
+			 int (*status)(const char *dst, const char *why, void *data), void *data, size_t *refused)
 {
 	char *colon, *tab, *dst;
 	const char *why;
@@ -291,31 +362,45 @@ static int take_ref_line(push_child *c, char *line, const civic_git_push_ref *re
 	dst = colon + 1;
 	for (i = 0; i < n && strcmp(refs[i].dst, dst); i++)
 		;
-	if (i == n || !c->r->push_status)
+	if (i == n)
 		return 0;
 	if (line[0] != '!')
-		return c->r->push_status(dst, NULL, c->r->push_data);
+		return status(dst, NULL, data);
 	(*refused)++;
 	why = strstr(tab + 1, "(stale info)") ? dgettext("civic", "it changed on the relay since the sync last saw it")
 					       : tab + 1;
-	return c->r->push_status(dst, why, c->r->push_data);
+	return status(dst, why, data);
+}
+
+int civic_git_push_porcelain(char *text, const civic_git_push_ref *refs, size_t n,
+			     int (*status)(const char *dst, const char *why, void *data), void *data, size_t *refused)
+{
+	char *line = text, *end;
+	int error = 0;
+
+	*refused = 0;
+	while (error == 0 && *line) {
+		if ((end = strchr(line, '\n')))
+			*end = '\0';
+		error = take_ref_line(line, refs, n, status, data, refused);
+		if (!end)
+			break;
+		line = end + 1;
+	}
+	return error;
+}
+
+static int no_status(const char *dst, const char *why, void *data)
+{
+	(void)dst, (void)why, (void)data;
+	return 0;
 }
 
 /* Each ref line of what it printed, to push_status; how many it refused. */
 static int take_porcelain(push_child *c, const civic_git_push_ref *refs, size_t n, size_t *refused)
 {
-	char *line = c->porcelain.ptr, *end;
-	int error = 0;
-
-	*refused = 0;
-	if (civic_buf_putc(&c->porcelain, '\n') < 0)
-		return civic_error_nomem();
-	line = c->porcelain.ptr;
-	for (; error == 0 && (end = strchr(line, '\n')); line = end + 1) {
-		*end = '\0';
-		error = take_ref_line(c, line, refs, n, refused);
-	}
-	return error;
+	return civic_git_push_porcelain(c->porcelain.ptr, refs, n, c->r->push_status ? c->r->push_status : no_status,
+					c->r->push_data, refused);
 }
 
 /* Why it failed, as civic_remote_error() words it for libgit2's pushes. */
@@ -323,9 +408,9 @@ static int push_failed(push_child *c, int status)
 {
 	const char *why = c->fatal[0] ? c->fatal : c->last;
 
-	if (strstr(c->last, "Permission denied (publickey") || strstr(c->fatal, "Permission denied (publickey"))
+	if (c->key_refused)
 		c->r->key_offered = c->r->key_refused = 1;
-	if (strstr(c->last, "Host key verification failed"))
+	if (c->host_unknown)
 		git_error_set(GIT_ERROR_SSH, "hostkey not in known_hosts");
 	else if (WIFSIGNALED(status))
 		git_error_set(GIT_ERROR_NET, "git push was stopped by signal %d", WTERMSIG(status));
@@ -351,7 +436,7 @@ static int spawn_push(push_child *c, char **argv)
 		(char *)"GIT_ALLOW_PROTOCOL=git:ssh:http:https", NULL,
 	};
 
-	if (ssh_command(&ssh, c->r->peer) < 0) {
+	if (civic_git_push_ssh_command(&ssh, c->r->peer) < 0) {
 		civic_buf_dispose(&ssh);
 		return civic_error_nomem();
 	}
@@ -360,7 +445,7 @@ static int spawn_push(push_child *c, char **argv)
 		civic_error_set_os("cannot run git push");
 		error = CIVIC_ERROR;
 	} else {
-		civic_git_stdio io = { -1, out[1], err[1], NULL, env };
+		civic_git_stdio io = { -1, out[1], err[1], NULL, env, 1 };
 		if ((error = civic_git_spawn(&c->pid, argv, &io)) != 0) {
 			errno = error;
 			civic_error_set_os("cannot run git push");
@@ -411,7 +496,7 @@ int civic_git_push(civic_remote *r, const char *git_dir, const civic_git_push_re
 	    (error = spawn_push(&c, argv)) == 0) {
 		error = read_child(&c);
 		if (error < 0 && c.pid > 0)
-			kill(c.pid, SIGTERM);
+			kill(-c.pid, SIGTERM);
 		status = wait_child(&c);
 		if (error == 0 && (error = take_porcelain(&c, refs, n, &refused)) == 0 &&
 		    (c.stopped || !WIFEXITED(status) || (WEXITSTATUS(status) != 0 && refused == 0)))

@@ -47,6 +47,17 @@ typedef struct {
 	const git_oid *expect; /* the value it replaces; NULL: the relay holds none */
 } civic_git_push_ref;
 
+/* The relay's word on each of refs[0..n) in what `git push --porcelain`
+ * printed (text, cut into lines in place): status(dst, NULL, data) for a
+ * ref it took or held already, status(dst, why, data) for one it refused;
+ * other lines, and lines of other refs, are passed over. *refused: how many
+ * were refused. Stops at the first non-zero return of status. */
+int civic_git_push_porcelain(char *text, const civic_git_push_ref *refs, size_t n,
+			     int (*status)(const char *dst, const char *why, void *data), void *data, size_t *refused);
+
+/* GIT_SSH_COMMAND=... for a push to peer (git_push.h's ssh). */
+int civic_git_push_ssh_command(civic_buf *out, const civic_peer *peer);
+
 /* Pushes refs[0..n) from the repository at git_dir to the URL of r's
  * peer, each leased at its `expect`. The relay's word on each ref goes to
  * r->push_status (a ref leased at a value the relay no longer holds is

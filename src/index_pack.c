@@ -182,7 +182,7 @@ static int spawn_index_pack(pack_stream *s, const pack_writer *w)
 		goto done;
 	}
 	{
-		civic_git_stdio io = { in[1], out[1], err[1], w->alternate, NULL };
+		civic_git_stdio io = { in[1], out[1], err[1], w->alternate, NULL, 0 };
 		error = civic_git_spawn(&s->pid, argv, &io);
 	}
 	if (error == ENOENT) {

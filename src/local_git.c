@@ -145,7 +145,7 @@ static int spawn(local_stream *s, const char *service, const char *url)
 		goto done;
 	}
 	{
-		civic_git_stdio io = { sv[1], sv[1], -1, NULL, NULL };
+		civic_git_stdio io = { sv[1], sv[1], -1, NULL, NULL, 0 };
 		error = civic_git_spawn(&s->pid, argv, &io);
 	}
 	if (error != 0) {

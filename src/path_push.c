@@ -133,7 +133,7 @@ static int run_pack_objects(char hash[GIT_OID_HEXSZ + 1], const char *git_dir, c
 		goto done;
 	}
 	{
-		civic_git_stdio io = { in[1], out[1], -1, NULL, NULL };
+		civic_git_stdio io = { in[1], out[1], -1, NULL, NULL, 0 };
 		if ((k = civic_git_spawn(&pid, argv, &io)) != 0) {
 			errno = k;
 			civic_error_set_os("cannot run git pack-objects");

@@ -113,7 +113,7 @@ static int pack_objects(char hash[GIT_OID_HEXSZ + 1], char *const argv[], const 
 		goto done;
 	}
 	{
-		civic_git_stdio io = { in[1], out[1], -1, NULL, NULL };
+		civic_git_stdio io = { in[1], out[1], -1, NULL, NULL, 0 };
 		error = civic_git_spawn(&pid, argv, &io);
 	}
 	close(in[1]), in[1] = -1;

@@ -192,6 +192,22 @@ ssh_test 'ssh: another member takes everything from the ssh relay' '
 	test "$(archive_refs b)" = "$(archive_refs a)" && audit_sound b
 '
 
+# The push is stock git's, through OpenSSH (src/git_push.h): a blank or a
+# '%' in the home's path or the key's must reach ssh as they are.
+ssh_test 'ssh: a push from a home whose path holds a blank and a %, with a key named so too' '
+	h="$TEST_DIR/a home 100%" &&
+	mkdir -p "$h/.ssh" && cp "$KNOWN_HOSTS" "$h/.ssh/known_hosts" &&
+	cp "$TEST_DIR/client" "$h/key 100%" && chmod 600 "$h/key 100%" &&
+	git init -q --bare "$TEST_DIR/relay-home.git" &&
+	civic --home a peer add rh "$SSH_BASE$TEST_DIR/relay-home.git" --relay --ssh-key "$h/key 100%" &&
+	{ HOME="$h" timeout 60 "$CIVIC" --home a sync rh >out 2>err; rc=$?; } &&
+	cat out err && test "$rc" = 0 && test ! -s err &&
+	grep -q "^  pushed       refs/civic/roster$" out &&
+	GIT_SSH_COMMAND="$STOCK_SSH" remote_refs "$SSH_BASE$TEST_DIR/relay-home.git" >relay.refs &&
+	all_refs a | LC_ALL=C sort >a.refs &&
+	test_cmp_files a.refs relay.refs
+'
+
 ssh_test 'ssh: a key the server does not know fails with one line, archive unchanged' '
 	civic --home c peer add center "$SSH_BASE$TEST_DIR/cc/archive.git" --ssh-key "$TEST_DIR/stranger" &&
 	test_refused_cmd 128 c timeout 60 "$CIVIC" --home c sync center &&

@@ -8,8 +8,8 @@
 # moment would).
 . "$(dirname "$0")/test-lib.sh"
 
-set -- $(free_ports 2 $((27000 + ($$ % 4000) * 2 + 1)))
-PORT=$1 PORT_MUTE=$2
+set -- $(free_ports 3 $((27000 + ($$ % 4000) * 3 + 1)))
+PORT=$1 PORT_MUTE=$2 PORT_HTTP_MUTE=$3
 set --
 URL="git://127.0.0.1:$PORT"
 REAL_GIT=$(command -v git)
@@ -27,9 +27,9 @@ push_json() {
 	rc=$?
 }
 # git_procs_here: the git processes civic started here (git push, its
-# pack-objects), still running
+# pack-objects, its http helper), still running
 git_procs_here() {
-	for _p in $(pgrep -x git); do
+	for _p in $(pgrep -x git) $(pgrep -f git-remote-http); do
 		test "$(readlink "/proc/$_p/cwd" 2>/dev/null)" = "$TEST_DIR" && echo "$_p"
 	done
 }
@@ -172,6 +172,58 @@ test_expect_success 'a relay gone silent mid-push is given up after --timeout, i
 	for _i in $(seq 20); do test -z "$(git_procs_here)" && break; sleep 0.1; done &&
 	test -z "$(git_procs_here)" &&
 	test -z "$(relay_refs mute)" &&
+	archive_state a >after &&
+	diff -u before after
+'
+
+# Over http, git push runs git-remote-http, which holds civic's pipes: the
+# stop must end it too. The server lists an empty repository for the
+# fetch, then never answers the push.
+test_expect_success 'an http relay gone silent at the push is given up after --timeout, its helper with it' '
+	rm -f httpmute.ready &&
+	python3 - "$PORT_HTTP_MUTE" <<-\EOF &
+	import socket, sys, threading, time
+	s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+	s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(8); s.settimeout(0.2)
+	open("httpmute.ready", "w").close()
+	def pkt(b): return b"%04x" % (len(b) + 4) + b
+	body = (pkt(b"# service=git-upload-pack\n") + b"0000" +
+	        pkt(b"0" * 40 + b" capabilities^{}\0multi_ack_detailed side-band-64k ofs-delta\n") + b"0000")
+	held = []
+	def serve(c):
+	    req = b""
+	    while b"\r\n\r\n" not in req:
+	        d = c.recv(4096)
+	        if not d: return
+	        req += d
+	    if b"service=git-upload-pack" in req.split(b"\r\n")[0]:
+	        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/x-git-upload-pack-advertisement\r\n"
+	                  b"Cache-Control: no-cache\r\nConnection: close\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+	        c.close()
+	    else:
+	        held.append(c)  # the push: never answered
+	end = time.time() + 60
+	while time.time() < end:
+	    try: c = s.accept()[0]
+	    except socket.timeout: continue
+	    threading.Thread(target=serve, args=(c,), daemon=True).start()
+	EOF
+	httpmute=$! && SERVERS="$SERVERS $httpmute" &&
+	for _i in $(seq 100); do test -f httpmute.ready && break; sleep 0.1; done &&
+	test -f httpmute.ready &&
+	civic --home a peer add httpmute "http://127.0.0.1:$PORT_HTTP_MUTE/relay.git" --relay &&
+	archive_state a >before &&
+	: >git.log &&
+	start=$(date +%s) &&
+	{ env PATH="$TEST_DIR/bin:$PATH" "$CIVIC" --home a sync --no-attachments --timeout 2 httpmute >out 2>err; rc=$?; } &&
+	cat out err && echo "exit status: $rc" &&
+	grep -q " push --porcelain " git.log &&
+	test "$rc" = 128 &&
+	test_one_error_line err &&
+	grep -q "sent nothing for 2 s, the link is down" err &&
+	test $(($(date +%s) - start)) -le 10 &&
+	for _i in $(seq 20); do test -z "$(git_procs_here)" && break; sleep 0.1; done &&
+	test -z "$(git_procs_here)" &&
 	archive_state a >after &&
 	diff -u before after
 '

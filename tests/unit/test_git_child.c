@@ -30,7 +30,7 @@ static char *run_alias_with(const char *cmd, const char *alternate, char *const 
 	snprintf(alias, sizeof alias, "alias.civictest=!%s", cmd);
 	assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
 	{
-		civic_git_stdio io = { -1, fds[1], -1, alternate, env };
+		civic_git_stdio io = { -1, fds[1], -1, alternate, env, 0 };
 		assert_int_equal(civic_git_spawn(&pid, argv, &io), 0);
 	}
 	close(fds[1]);
@@ -125,7 +125,7 @@ static void test_child_starts_with_no_signal_blocked(void **state)
 	assert_int_equal(pthread_sigmask(SIG_BLOCK, &block, &old), 0);
 	assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
 	{
-		civic_git_stdio io = { fds[0], -1, -1, NULL, NULL };
+		civic_git_stdio io = { fds[0], -1, -1, NULL, NULL, 0 };
 		assert_int_equal(civic_git_spawn(&pid, argv, &io), 0);
 	}
 	assert_int_equal(pthread_sigmask(SIG_SETMASK, &old, NULL), 0);
@@ -144,7 +144,7 @@ static void test_no_git_on_path_is_enoent(void **state)
 {
 	char *path = strdup(getenv("PATH"));
 	char *argv[] = { (char *)"git", (char *)"--version", NULL };
-	civic_git_stdio io = { -1, -1, -1, NULL, NULL };
+	civic_git_stdio io = { -1, -1, -1, NULL, NULL, 0 };
 	pid_t pid = 1;
 	int error;
 

@@ -176,7 +176,7 @@ static void test_records_count_from_what_the_relay_holds(void **state)
 static void test_moves_expect_the_relay_value_then_the_last_move(void **state)
 {
 	git_oid there = id_of(1000), first_step = id_of(2048);
-	size_t i, interim = 0, final = 0;
+	size_t i, interim = SIZE_MAX, final = SIZE_MAX;
 
 	(void)state;
 	add_feed(A, 128, 4096, 4100, &there);
@@ -188,6 +188,7 @@ static void test_moves_expect_the_relay_value_then_the_last_move(void **state)
 			interim = i;
 		else if (!strcmp(plan.refs[i].dst, feed(A)) && !plan.refs[i].interim)
 			final = i;
+	assert_true(interim != SIZE_MAX && final != SIZE_MAX);
 	assert_true(plan.refs[interim].has_there);
 	assert_true(git_oid_equal(&plan.refs[interim].there, &there));
 	assert_true(git_oid_equal(&plan.refs[interim].id, &first_step));

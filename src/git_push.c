@@ -465,6 +465,45 @@ static int spawn_push(push_child *c, char **argv)
 	return error;
 }
 
+/* git push runs in a process group of its own, which a terminal's Ctrl-C
+ * does not reach: while it runs, a signal that ends civic (Ctrl-C, a
+ * hang-up, kill) is passed to the group first, lest it push on after civic
+ * is gone and the node unlocked. One push at a time, from one thread. */
+static const int forwarded[] = { SIGINT, SIGHUP, SIGTERM, SIGQUIT };
+static struct sigaction before[sizeof forwarded / sizeof forwarded[0]];
+static int installed[sizeof forwarded / sizeof forwarded[0]];
+static volatile sig_atomic_t forward_to;
+
+static void forward(int sig)
+{
+	size_t i;
+
+	if (forward_to > 0)
+		kill(-(pid_t)forward_to, sig);
+	for (i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
+		if (forwarded[i] == sig)
+			sigaction(sig, &before[i], NULL);
+	raise(sig); /* what civic did with it before, once this returns */
+}
+
+static void forward_signals(int on)
+{
+	struct sigaction sa;
+	size_t i;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = forward;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++) {
+		if (on && sigaction(forwarded[i], NULL, &before[i]) == 0 && before[i].sa_handler != SIG_IGN)
+			installed[i] = sigaction(forwarded[i], &sa, NULL) == 0;
+		else if (!on && installed[i])
+			sigaction(forwarded[i], &before[i], NULL), installed[i] = 0;
+	}
+	if (!on)
+		forward_to = 0;
+}
+
 static int wait_child(push_child *c)
 {
 	int status = 0;
@@ -492,16 +531,20 @@ int civic_git_push(civic_remote *r, const char *git_dir, const civic_git_push_re
 	r->cut[0] = '\0';
 	if (!argv)
 		return civic_error_nomem();
+	forward_signals(1);
 	if ((error = civic_remote_progress(r, CIVIC_SYNC_PHASE_CONNECT, 0, 0, 0)) == 0 &&
 	    (error = spawn_push(&c, argv)) == 0) {
+		forward_to = c.pid;
 		error = read_child(&c);
 		if (error < 0 && c.pid > 0)
 			kill(-c.pid, SIGTERM);
 		status = wait_child(&c);
+		forward_to = 0;
 		if (error == 0 && (error = take_porcelain(&c, refs, n, &refused)) == 0 &&
 		    (c.stopped || !WIFEXITED(status) || (WEXITSTATUS(status) != 0 && refused == 0)))
 			error = push_failed(&c, status);
 	}
+	forward_signals(0);
 	if (c.out >= 0)
 		close(c.out);
 	if (c.err >= 0)

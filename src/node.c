@@ -3,6 +3,7 @@
 #include "error.h"
 #include "fsutil.h"
 #include "municipality.h"
+#include "path_push.h"
 #include "quarantine.h"
 #include "roster.h"
 #include "text.h"
@@ -233,6 +234,7 @@ static void clean_after_crash(const civic_node *node)
 	/* A sync killed mid-way leaves its quarantine: nothing in the archive
 	 * refers to it (DESIGN.md section 4). */
 	civic_quarantine_clean(node->tmp);
+	civic_path_push_clean(node->tmp);
 }
 
 static const char *config_string(const civic_node *node, const char *key)

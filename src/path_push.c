@@ -7,6 +7,9 @@
 #include "signed_commit.h"
 #include "steps.h"
 
+#include <git2/sys/repository.h>
+
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libintl.h>
@@ -15,67 +18,124 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* At most this many of the stick's refs are read for what to leave out
- * of the pack: more than a sync takes from any peer. */
-#define STICK_REFS_MAX 1000000
+/* At most this many of the stick's refs under refs/civic/ are read for
+ * what to leave out of the pack: as many as a sync takes from any peer. */
+#define STICK_REFS_MAX 100000
+
+/* A push's staging directory in the node's tmp/. */
+#define STAGING_PREFIX "push-"
 
 static const char *url_path(const char *url)
 {
 	return !strncmp(url, "file://", 7) ? url + 7 : url;
 }
 
-/* The stick's repository, bare, as libgit2's local push wants it. */
+/* CIVIC_EINVALID when a part of rel (a path inside the stick's
+ * repository, '/' between its parts) is a symlink: libgit2 writes a ref,
+ * its reflog and their directories through symlinks, so a stick could make
+ * civic write anywhere (the node's own packed-refs, a shell's rc file).
+ * What does not exist yet is no symlink. */
+static int no_symlink_in(const char *url, const char *git_dir, const char *rel)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	size_t base = strlen(git_dir), i;
+
+	if (snprintf(path, sizeof path, "%s%s", git_dir, rel) >= (int)sizeof path) {
+		civic_error_set(CIVIC_ERROR_SYNC, "path too long in '%s'", git_dir);
+		return CIVIC_EINVALID;
+	}
+	for (i = base; ; i++) {
+		if (path[i] == '/' || path[i] == '\0') {
+			char c = path[i];
+			path[i] = '\0';
+			if (lstat(path, &st) < 0)
+				return 0;
+			if (S_ISLNK(st.st_mode)) {
+				civic_error_set(CIVIC_ERROR_SYNC, "the relay '%s' holds a symlink at '%s', which civic "
+						"does not write through", url, path + base);
+				return CIVIC_EINVALID;
+			}
+			path[i] = c;
+		}
+		if (path[i] == '\0')
+			return 0;
+	}
+}
+
+/* The stick's repository, bare (as libgit2's local push wants it), with no
+ * config of its own: libgit2 would take from it whether to write reflogs
+ * and under what name (core.logAllRefUpdates, user.name). */
 static int open_relay(git_repository **out, const char *url)
 {
+	static const char *const fixed[] = { "objects/pack", "refs/civic", "logs/refs/civic", "packed-refs" };
+	git_config *none = NULL;
+	size_t i;
 	int error = git_repository_open_ext(out, url_path(url), GIT_REPOSITORY_OPEN_NO_SEARCH, NULL);
 
 	if (error < 0)
 		return civic_error_from_git(error, "cannot open the relay '%s'", url);
 	if (!git_repository_is_bare(*out)) {
+		civic_error_set(CIVIC_ERROR_SYNC, "the relay '%s' is not a bare repository", url);
+		error = CIVIC_EINVALID;
+	}
+	for (i = 0; i < sizeof fixed / sizeof fixed[0] && error == 0; i++)
+		error = no_symlink_in(url, git_repository_path(*out), fixed[i]);
+	if (error == 0 && ((error = git_config_new(&none)) < 0 || (error = git_repository_set_config(*out, none)) < 0 ||
+			   (error = git_repository_set_ident(*out, "civic", "civic@localhost")) < 0))
+		error = civic_error_from_git(error, "cannot open the relay '%s'", url);
+	git_config_free(none);
+	if (error < 0) {
 		git_repository_free(*out);
 		*out = NULL;
-		civic_error_set(CIVIC_ERROR_SYNC, "the relay '%s' is not a bare repository", url);
-		return CIVIC_EINVALID;
 	}
-	return 0;
+	return error;
 }
 
 /* -------------------------------------------------------------------------
  * The pack, by stock git
  */
 
-/* "^id" for every value a ref of the relay holds that the archive holds
- * too: what the pack leaves out. */
+/* "^id" for every value a ref of the relay holds that both the relay and
+ * the archive hold: what the pack leaves out. A ref naming what the relay
+ * lacks leaves nothing out. */
 static int exclude_relay_refs(civic_buf *in, git_odb *odb, git_repository *relay)
 {
 	char hex[GIT_OID_HEXSZ + 1];
 	git_reference_iterator *it = NULL;
 	git_reference *ref = NULL;
+	git_odb *relay_odb = NULL;
 	size_t seen = 0;
 	int error;
 
-	if ((error = git_reference_iterator_new(&it, relay)) < 0)
+	if ((error = git_repository_odb(&relay_odb, relay)) < 0 ||
+	    (error = git_reference_iterator_glob_new(&it, relay, "refs/civic/*")) < 0) {
+		git_odb_free(relay_odb);
 		return civic_error_from_git(error, "cannot list the refs of the relay");
+	}
 	while ((error = git_reference_next(&ref, it)) == 0) {
 		const git_oid *id = git_reference_target(ref);
 		int own = 0;
 		if (++seen > STICK_REFS_MAX) {
 			civic_error_set(CIVIC_ERROR_SYNC, "the relay holds more than %d refs", STICK_REFS_MAX);
 			own = CIVIC_EINVALID;
-		} else if (id && git_odb_exists(odb, id) &&
+		} else if (id && git_odb_exists(odb, id) && git_odb_exists(relay_odb, id) &&
 			   civic_buf_printf(in, "^%s\n", git_oid_tostr(hex, sizeof hex, id)) < 0) {
 			own = civic_error_nomem();
 		}
 		git_reference_free(ref);
 		if (own < 0) {
 			git_reference_iterator_free(it);
+			git_odb_free(relay_odb);
 			return own;
 		}
 	}
 	git_reference_iterator_free(it);
+	git_odb_free(relay_odb);
 	return error == GIT_ITEROVER ? 0 : civic_error_from_git(error, "cannot list the refs of the relay");
 }
 
@@ -107,6 +167,7 @@ static int run_pack_objects(char hash[GIT_OID_HEXSZ + 1], const char *git_dir, c
 {
 	civic_buf dir_arg = CIVIC_BUF_INIT;
 	char *argv[14], line[128];
+	char *env[] = { (char *)"GIT_CONFIG_NOSYSTEM=1", (char *)"GIT_CONFIG_GLOBAL=/dev/null", NULL };
 	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, status = 0, error = CIVIC_ERROR, k;
 	size_t done = 0, got;
 	pid_t pid = 0;
@@ -120,12 +181,16 @@ static int run_pack_objects(char hash[GIT_OID_HEXSZ + 1], const char *git_dir, c
 	argv[3] = (char *)"core.fsync=objects,derived-metadata";
 	argv[4] = (char *)"-c";
 	argv[5] = (char *)"core.fsyncMethod=fsync";
-	argv[6] = (char *)"pack-objects";
-	argv[7] = (char *)"-q";
-	argv[8] = (char *)"--revs";
-	argv[9] = (char *)"--delta-base-offset";
-	argv[10] = (char *)base;
-	argv[11] = NULL;
+	/* One pack, whatever a config asks (pack.packSizeLimit): the one
+	 * line it prints names all that is copied. */
+	argv[6] = (char *)"-c";
+	argv[7] = (char *)"pack.packSizeLimit=0";
+	argv[8] = (char *)"pack-objects";
+	argv[9] = (char *)"-q";
+	argv[10] = (char *)"--revs";
+	argv[11] = (char *)"--delta-base-offset";
+	argv[12] = (char *)base;
+	argv[13] = NULL;
 	/* A socket for its input: a git that exits early gives EPIPE, not a
 	 * SIGPIPE to this process (MSG_NOSIGNAL). */
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in) < 0 || pipe2(out, O_CLOEXEC) < 0) {
@@ -133,7 +198,7 @@ static int run_pack_objects(char hash[GIT_OID_HEXSZ + 1], const char *git_dir, c
 		goto done;
 	}
 	{
-		civic_git_stdio io = { in[1], out[1], -1, NULL, NULL, 0 };
+		civic_git_stdio io = { in[1], out[1], -1, NULL, env, 0 };
 		if ((k = civic_git_spawn(&pid, argv, &io)) != 0) {
 			errno = k;
 			civic_error_set_os("cannot run git pack-objects");
@@ -153,9 +218,11 @@ static int run_pack_objects(char hash[GIT_OID_HEXSZ + 1], const char *git_dir, c
 	got = civic_git_read_output(out[0], line, sizeof line);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || got < GIT_OID_HEXSZ ||
-	    strspn(line, "0123456789abcdef") != GIT_OID_HEXSZ) {
-		if (WIFEXITED(status))
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || got != GIT_OID_HEXSZ + 1 ||
+	    strspn(line, "0123456789abcdef") != GIT_OID_HEXSZ || line[GIT_OID_HEXSZ] != '\n') {
+		if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+			civic_error_set(CIVIC_ERROR_SYNC, "git pack-objects named no one pack it wrote");
+		else if (WIFEXITED(status))
 			civic_error_set(CIVIC_ERROR_SYNC, "git pack-objects failed with exit code %d",
 					WEXITSTATUS(status));
 		else
@@ -185,7 +252,7 @@ done:
 static int copy_into(civic_remote *r, const char *from, const char *dir, const char *name, uint64_t *bytes)
 {
 	char tmp[PATH_MAX], to[PATH_MAX], buf[65536];
-	int in = open(from, O_RDONLY | O_CLOEXEC), out = -1, error;
+	int in = open(from, O_RDONLY | O_CLOEXEC), out = -1, error = 0;
 	ssize_t got;
 
 	if (in < 0) {
@@ -197,9 +264,12 @@ static int copy_into(civic_remote *r, const char *from, const char *dir, const c
 		civic_error_set(CIVIC_ERROR_SYNC, "path too long in '%s'", dir);
 		return CIVIC_EINVALID;
 	}
-	if ((error = civic_fs_tmpfile(&out, tmp, sizeof tmp, dir)) < 0) {
+	/* tmp_pack_*: what git's own gc takes away, should this stay behind. */
+	if (snprintf(tmp, sizeof tmp, "%s/tmp_pack_civic_XXXXXX", dir) >= (int)sizeof tmp ||
+	    (out = mkostemp(tmp, O_CLOEXEC)) < 0) {
 		close(in);
-		return error;
+		civic_error_set_os("cannot write in '%s'", dir);
+		return CIVIC_ERROR;
 	}
 	while (error == 0 && (got = read(in, buf, sizeof buf)) != 0) {
 		if (got < 0 && errno == EINTR)
@@ -212,7 +282,8 @@ static int copy_into(civic_remote *r, const char *from, const char *dir, const c
 			error = civic_remote_progress(r, CIVIC_SYNC_PHASE_PUSH, 0, 0, *bytes);
 		}
 	}
-	if (error == 0 && fsync(out) < 0) {
+	/* As git leaves its packs: read-only, for every user of a shared stick. */
+	if (error == 0 && (fchmod(out, 0444) < 0 || fsync(out) < 0)) {
 		civic_error_set_os("cannot write '%s'", to);
 		error = CIVIC_ERROR;
 	}
@@ -287,9 +358,15 @@ static int move_refs(civic_remote *r, git_repository *relay, const civic_git_pus
 
 	for (i = 0; i < n && error == 0; i++) {
 		const char *dst = refs[i].dst;
-		int moved = !strncmp(dst, CIVIC_STEP_REF_PREFIX, strlen(CIVIC_STEP_REF_PREFIX))
-				    ? civic_ref_move_hint(relay, dst, &refs[i].id, refs[i].expect, "civic sync")
-				    : civic_ref_move(relay, dst, &refs[i].id, refs[i].expect, "civic sync");
+		char log[PATH_MAX];
+		int moved;
+		snprintf(log, sizeof log, "logs/%s", dst);
+		if ((error = no_symlink_in(r->peer->url, git_repository_path(relay), dst)) < 0 ||
+		    (error = no_symlink_in(r->peer->url, git_repository_path(relay), log)) < 0)
+			break;
+		moved = !strncmp(dst, CIVIC_STEP_REF_PREFIX, strlen(CIVIC_STEP_REF_PREFIX))
+			? civic_ref_move_hint(relay, dst, &refs[i].id, refs[i].expect, "civic sync")
+			: civic_ref_move(relay, dst, &refs[i].id, refs[i].expect, "civic sync");
 		if (moved == CIVIC_ECONFLICT)
 			error = r->push_status ? r->push_status(dst, dgettext("civic", "it changed on the relay since "
 										 "the sync last saw it"),
@@ -307,6 +384,21 @@ static int move_refs(civic_remote *r, git_repository *relay, const civic_git_pus
  * One push
  */
 
+void civic_path_push_clean(const char *tmp_dir)
+{
+	char path[PATH_MAX];
+	struct dirent *e;
+	DIR *d = opendir(tmp_dir);
+
+	if (!d)
+		return;
+	while ((e = readdir(d)))
+		if (!strncmp(e->d_name, STAGING_PREFIX, strlen(STAGING_PREFIX)) &&
+		    snprintf(path, sizeof path, "%s/%s", tmp_dir, e->d_name) < (int)sizeof path)
+			civic_fs_remove_tree(path);
+	closedir(d);
+}
+
 int civic_path_push(civic_remote *r, git_repository *main, const char *tmp_dir, const civic_git_push_ref *refs,
 		    size_t n)
 {
@@ -317,7 +409,7 @@ int civic_path_push(civic_remote *r, git_repository *main, const char *tmp_dir, 
 
 	r->cancelled = 0;
 	r->cut[0] = '\0';
-	if (snprintf(staging, sizeof staging, "%s/push-XXXXXX", tmp_dir) >= (int)sizeof staging) {
+	if (snprintf(staging, sizeof staging, "%s/" STAGING_PREFIX "XXXXXX", tmp_dir) >= (int)sizeof staging) {
 		civic_error_set(CIVIC_ERROR_SYNC, "path too long in '%s'", tmp_dir);
 		return CIVIC_EINVALID;
 	}

@@ -35,4 +35,8 @@
 int civic_path_push(civic_remote *r, git_repository *main, const char *tmp_dir, const civic_git_push_ref *refs,
 		    size_t n);
 
+/* Removes what a push killed midway left in tmp_dir (its staging
+ * directories); for the holder of the node's lock. */
+void civic_path_push_clean(const char *tmp_dir);
+
 #endif

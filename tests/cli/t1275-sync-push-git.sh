@@ -176,6 +176,25 @@ test_expect_success 'a relay gone silent mid-push is given up after --timeout, i
 	diff -u before after
 '
 
+# git push runs in a process group of its own: a signal that ends civic
+# ends it too, lest it push on with the node unlocked. (A shell's
+# background job ignores SIGINT; SIGTERM stands for it here.)
+test_expect_success 'civic ended by a signal mid-push ends its git push too' '
+	archive_state a >before &&
+	env PATH="$TEST_DIR/bin:$PATH" "$CIVIC" --home a sync --no-attachments --timeout 60 mute >out 2>err &
+	civic_pid=$! &&
+	for _i in $(seq 50); do test -n "$(git_procs_here)" && break; sleep 0.1; done &&
+	test -n "$(git_procs_here)" &&
+	kill -TERM "$civic_pid" &&
+	{ wait "$civic_pid"; rc=$?; } ; echo "exit status: $rc" &&
+	test "$rc" = 143 &&
+	for _i in $(seq 20); do test -z "$(git_procs_here)" && break; sleep 0.1; done &&
+	test -z "$(git_procs_here)" &&
+	test -z "$(relay_refs mute)" &&
+	archive_state a >after &&
+	diff -u before after
+'
+
 # Over http, git push runs git-remote-http, which holds civic's pipes: the
 # stop must end it too. The server lists an empty repository for the
 # fetch, then never answers the push.
@@ -271,6 +290,64 @@ test_expect_success 'the next push to the stick sends what is new; a ref moved t
 	test "$rc" = 0 &&
 	test "$(relay stick rev-parse "$FEED")" = "$(git_in a rev-parse "$FEED")" &&
 	relay stick fsck --strict --full 2>fsck.err
+'
+
+# libgit2, in civic's own process, writes a ref and its reflog through
+# symlinks, and would take from the stick's config whether to keep reflogs
+# and under what name: none of that may reach outside the stick.
+test_expect_success 'a stick cannot make civic write through a symlink, nor keep reflogs its config asks for' '
+	mkdir outside &&
+	git init -q --bare srv/linked.git &&
+	mkdir -p srv/linked.git/refs/civic/feeds &&
+	ln -s "$TEST_DIR/outside/created-by-civic" "srv/linked.git/$FEED" &&
+	civic --home a peer add linked "$TEST_DIR/srv/linked.git" --relay &&
+	{ env PATH="$TEST_DIR/bin:$PATH" "$CIVIC" --home a sync --no-attachments linked >out 2>err; rc=$?; } &&
+	cat err && test "$rc" != 0 &&
+	test_one_error_line err &&
+	grep -q "holds a symlink at '\''$FEED'\''" err &&
+	test -z "$(ls outside)" &&
+	git init -q --bare srv/packlink.git &&
+	rm -rf srv/packlink.git/objects/pack && ln -s "$TEST_DIR/outside" srv/packlink.git/objects/pack &&
+	civic --home a peer add packlink "$TEST_DIR/srv/packlink.git" --relay &&
+	{ env PATH="$TEST_DIR/bin:$PATH" "$CIVIC" --home a sync --no-attachments packlink >out 2>err; rc=$?; } &&
+	cat err && test "$rc" != 0 &&
+	test_one_error_line err &&
+	grep -q "holds a symlink at '\''objects/pack'\''" err &&
+	test -z "$(ls outside)" &&
+	git init -q --bare srv/logging.git &&
+	relay logging config core.logAllRefUpdates always &&
+	relay logging config user.name "x; touch $TEST_DIR/outside/ran; echo" &&
+	civic --home a peer add logging "$TEST_DIR/srv/logging.git" --relay &&
+	push_json logging &&
+	test "$rc" = 0 &&
+	item "$FEED" pushed &&
+	! test -e srv/logging.git/logs/refs/civic &&
+	relay logging fsck --strict --full 2>fsck.err
+'
+
+test_expect_success 'a stick takes one whole pack a part, whatever the user'\''s git config says' '
+	printf "[pack]\n\tpackSizeLimit = 1m\n" >user.gitconfig &&
+	# records of 60 KB that do not compress: a pack of more than 1 MiB
+	for i in $(seq 24); do
+		add_doc a "Приложение $i" --field "body=$(head -c 45000 /dev/urandom | base64 -w0)" >/dev/null || return 1
+	done &&
+	git init -q --bare srv/limited.git &&
+	civic --home a peer add limited "$TEST_DIR/srv/limited.git" --relay &&
+	push_json limited GIT_CONFIG_GLOBAL="$TEST_DIR/user.gitconfig" &&
+	test "$rc" = 0 &&
+	test "$(ls srv/limited.git/objects/pack/*.pack | wc -l)" = 1 &&
+	test "$(du -k srv/limited.git/objects/pack/*.pack | cut -f1)" -gt 1024 &&
+	relay limited fsck --strict --full 2>fsck.err &&
+	all_refs a >want &&
+	relay_refs limited >got &&
+	diff -u want got
+'
+
+test_expect_success 'what a push killed midway left in the node'\''s tmp/ goes at the next command' '
+	mkdir -p a/tmp/push-AbC123 &&
+	: >a/tmp/push-AbC123/part-0000.pack &&
+	add_doc a "Протокол 10" >/dev/null &&
+	! test -e a/tmp/push-AbC123
 '
 
 test_expect_success 'a stick that is not a bare repository is refused in one line, left as it was' '

@@ -174,8 +174,10 @@ static char *lease(const civic_git_push_ref *ref)
 
 	if (ref->expect)
 		git_oid_tostr(hex, sizeof hex, ref->expect);
-	if (civic_buf_printf(&b, "--force-with-lease=%s:%s", ref->dst, hex) < 0)
+	if (civic_buf_printf(&b, "--force-with-lease=%s:%s", ref->dst, hex) < 0) {
+		civic_buf_dispose(&b);
 		return NULL;
+	}
 	return civic_buf_detach(&b);
 }
 
@@ -186,8 +188,10 @@ static char *refspec(const civic_git_push_ref *ref)
 	civic_buf b = CIVIC_BUF_INIT;
 
 	git_oid_tostr(hex, sizeof hex, &ref->id);
-	if (civic_buf_printf(&b, "%s:%s", hex, ref->dst) < 0)
+	if (civic_buf_printf(&b, "%s:%s", hex, ref->dst) < 0) {
+		civic_buf_dispose(&b);
 		return NULL;
+	}
 	return civic_buf_detach(&b);
 }
 

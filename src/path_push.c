@@ -79,7 +79,8 @@ static int open_relay(git_repository **out, const char *url)
 
 	if (error < 0)
 		return civic_error_from_git(error, "cannot open the relay '%s'", url);
-	if (!git_repository_is_bare(*out)) {
+	/* A commondir file would send the refs and objects elsewhere. */
+	if (!git_repository_is_bare(*out) || strcmp(git_repository_commondir(*out), git_repository_path(*out))) {
 		civic_error_set(CIVIC_ERROR_SYNC, "the relay '%s' is not a bare repository", url);
 		error = CIVIC_EINVALID;
 	}

@@ -163,7 +163,7 @@ static int run_pack_objects(char hash[GIT_OID_HEXSZ + 1], const char *git_dir, i
 			    const civic_buf *input)
 {
 	civic_buf dir_arg = CIVIC_BUF_INIT, base = CIVIC_BUF_INIT;
-	char *argv[12];
+	char *argv[14];
 	int i = 0, error;
 
 	if ((error = civic_buf_printf(&dir_arg, "--git-dir=%s", git_dir)) < 0 ||
@@ -177,6 +177,9 @@ static int run_pack_objects(char hash[GIT_OID_HEXSZ + 1], const char *git_dir, i
 	argv[i++] = (char *)"core.fsync=objects,derived-metadata";
 	argv[i++] = (char *)"-c";
 	argv[i++] = (char *)"core.fsyncMethod=fsync";
+	/* One pack, whatever the user's config asks: its one line names it. */
+	argv[i++] = (char *)"-c";
+	argv[i++] = (char *)"pack.packSizeLimit=0";
 	argv[i++] = (char *)"pack-objects";
 	argv[i++] = (char *)"-q";
 	if (stdin_packs)

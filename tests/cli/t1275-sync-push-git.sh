@@ -358,7 +358,16 @@ test_expect_success 'a stick that is not a bare repository is refused in one lin
 	test "$rc" != 0 &&
 	test_one_error_line err &&
 	grep -q "is not a bare repository" err &&
-	test -z "$(git -C srv/worktree for-each-ref)"
+	test -z "$(git -C srv/worktree for-each-ref)" &&
+	# a commondir file would send the refs to another repository
+	git init -q --bare srv/common.git && git init -q --bare srv/pointing.git &&
+	echo "$TEST_DIR/srv/common.git" >srv/pointing.git/commondir &&
+	civic --home a peer add pointing "$TEST_DIR/srv/pointing.git" --relay &&
+	{ env PATH="$TEST_DIR/bin:$PATH" "$CIVIC" --home a sync --no-attachments pointing >out 2>err; rc=$?; } &&
+	cat err && test "$rc" != 0 &&
+	test_one_error_line err &&
+	grep -q "pointing.git'\'' is not a bare repository" err &&
+	test -z "$(relay common for-each-ref)"
 '
 
 test_expect_success 'without git on PATH the push is libgit2'\''s, and the relay holds the same' '

@@ -3,7 +3,7 @@
 #include "buf.h"
 #include "error.h"
 #include "fsutil.h"
-#include "git_child.h"
+#include "pack_objects.h"
 #include "signed_commit.h"
 #include "steps.h"
 
@@ -17,9 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 /* At most this many of the stick's refs under refs/civic/ are read for
@@ -167,12 +165,9 @@ static int run_pack_objects(char hash[GIT_OID_HEXSZ + 1], const char *git_dir, c
 			    const civic_buf *input)
 {
 	civic_buf dir_arg = CIVIC_BUF_INIT;
-	char *argv[14], line[128];
+	char *argv[14];
 	char *env[] = { (char *)"GIT_CONFIG_NOSYSTEM=1", (char *)"GIT_CONFIG_GLOBAL=/dev/null", NULL };
-	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, status = 0, error = CIVIC_ERROR, k;
-	size_t done = 0, got;
-	pid_t pid = 0;
-	ssize_t sent;
+	int error;
 
 	if (civic_buf_printf(&dir_arg, "--git-dir=%s", git_dir) < 0)
 		return civic_error_nomem();
@@ -192,55 +187,7 @@ static int run_pack_objects(char hash[GIT_OID_HEXSZ + 1], const char *git_dir, c
 	argv[11] = (char *)"--delta-base-offset";
 	argv[12] = (char *)base;
 	argv[13] = NULL;
-	/* A socket for its input: a git that exits early gives EPIPE, not a
-	 * SIGPIPE to this process (MSG_NOSIGNAL). */
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in) < 0 || pipe2(out, O_CLOEXEC) < 0) {
-		civic_error_set_os("cannot run git pack-objects");
-		goto done;
-	}
-	{
-		civic_git_stdio io = { in[1], out[1], -1, NULL, env, 0 };
-		if ((k = civic_git_spawn(&pid, argv, &io)) != 0) {
-			errno = k;
-			civic_error_set_os("cannot run git pack-objects");
-			goto done;
-		}
-	}
-	close(in[1]), in[1] = -1;
-	close(out[1]), out[1] = -1;
-	while (done < input->size && (sent = send(in[0], input->ptr + done, input->size - done, MSG_NOSIGNAL)) != 0) {
-		if (sent < 0 && errno == EINTR)
-			continue;
-		if (sent < 0)
-			break; /* it stopped reading: its exit status says why */
-		done += (size_t)sent;
-	}
-	close(in[0]), in[0] = -1;
-	got = civic_git_read_output(out[0], line, sizeof line);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || got != GIT_OID_HEXSZ + 1 ||
-	    strspn(line, "0123456789abcdef") != GIT_OID_HEXSZ || line[GIT_OID_HEXSZ] != '\n') {
-		if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-			civic_error_set(CIVIC_ERROR_SYNC, "git pack-objects named no one pack it wrote");
-		else if (WIFEXITED(status))
-			civic_error_set(CIVIC_ERROR_SYNC, "git pack-objects failed with exit code %d",
-					WEXITSTATUS(status));
-		else
-			civic_error_set(CIVIC_ERROR_SYNC, "git pack-objects was stopped by signal %d",
-					WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-		goto done;
-	}
-	memcpy(hash, line, GIT_OID_HEXSZ);
-	hash[GIT_OID_HEXSZ] = '\0';
-	error = 0;
-done:
-	for (k = 0; k < 2; k++) {
-		if (in[k] >= 0)
-			close(in[k]);
-		if (out[k] >= 0)
-			close(out[k]);
-	}
+	error = civic_pack_objects(hash, argv, env, input);
 	civic_buf_dispose(&dir_arg);
 	return error;
 }

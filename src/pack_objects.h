@@ -15,8 +15,9 @@
 
 /* Runs argv (argv[0] "git", a pack-objects command that writes to a base
  * name), env set for it (NULL: none), input on its standard input; *hash:
- * the one pack it names on standard output. Its standard error goes to
- * /dev/null: the error says what failed, in one line. */
+ * the one pack it names on standard output. When it fails, the error is
+ * one line: git's own reason ("git pack-objects: bad revision ..."), else
+ * its exit status. */
 int civic_pack_objects(char hash[GIT_OID_HEXSZ + 1], char *const argv[], char *const *env, const civic_buf *input);
 
 #endif

@@ -112,7 +112,9 @@ static void test_a_failing_git_says_so_in_one_line(void **state)
 	assert_int_equal(pack(hash, "pack.window=not-a-number", "0000000000000000000000000000000000000000"),
 			 CIVIC_ERROR);
 	assert_string_equal(hash, "");
-	assert_non_null(strstr(civic_error_last()->message, "git pack-objects failed with exit code"));
+	/* git's own reason, in one line */
+	assert_non_null(strstr(civic_error_last()->message, "git pack-objects: "));
+	assert_non_null(strstr(civic_error_last()->message, "pack.window"));
 	assert_null(strchr(civic_error_last()->message, '\n'));
 }
 

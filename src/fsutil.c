@@ -220,3 +220,18 @@ void civic_fs_remove_ref_locks(const char *dir)
 	if (fd >= 0)
 		remove_locks_in(fd, 0);
 }
+
+void civic_fs_remove_prefixed(const char *dir, const char *prefix)
+{
+	char path[PATH_MAX];
+	struct dirent *e;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return;
+	while ((e = readdir(d)))
+		if (!strncmp(e->d_name, prefix, strlen(prefix)) &&
+		    snprintf(path, sizeof path, "%s/%s", dir, e->d_name) < (int)sizeof path)
+			civic_fs_remove_tree(path);
+	closedir(d);
+}

@@ -39,6 +39,10 @@ void civic_fs_remove_tree(const char *path);
  * that guards dir's writers only. */
 void civic_fs_remove_ref_locks(const char *dir);
 
+/* Removes each entry of dir whose name starts with prefix, and all in it
+ * (civic_fs_remove_tree): the staging areas a run killed midway left. */
+void civic_fs_remove_prefixed(const char *dir, const char *prefix);
+
 /* Whether path exists (any type). */
 int civic_fs_exists(const char *path);
 

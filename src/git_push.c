@@ -97,20 +97,18 @@ static int percent_escaped(civic_buf *out, const char *path)
 	return error;
 }
 
-/* -o 'UserKnownHostsFile="$HOME/.ssh/known_hosts"': ssh splits the value
- * at blanks unless it is in double quotes; the shell takes the single
- * quotes. A home that holds a double quote or a backslash gets no such
- * option (ssh then reads the known hosts of the user's home in the password
- * database). */
-static int known_hosts_option(civic_buf *out, const char *home)
+/* -o 'NAME="PATHSUFFIX"', PATH with each '%' doubled: ssh splits a file
+ * option's value at blanks unless it is in double quotes; the shell takes
+ * the single quotes. */
+static int file_option(civic_buf *out, const char *name, const char *path, const char *suffix)
 {
 	civic_buf value = CIVIC_BUF_INIT;
-	int error = civic_buf_puts(&value, "UserKnownHostsFile=\"");
+	int error = civic_buf_printf(&value, "%s=\"", name);
 
 	if (error == 0)
-		error = percent_escaped(&value, home);
+		error = percent_escaped(&value, path);
 	if (error == 0)
-		error = civic_buf_puts(&value, "/.ssh/known_hosts\"");
+		error = civic_buf_printf(&value, "%s\"", suffix);
 	if (error == 0)
 		error = civic_buf_puts(out, " -o ");
 	if (error == 0)
@@ -122,28 +120,16 @@ static int known_hosts_option(civic_buf *out, const char *home)
 /* The key file: -i 'KEY' as it is named; but ssh looks for a file given
  * by -i under its name as given and then loads it with its %-tokens
  * expanded, so a name that holds a '%' goes as -o 'IdentityFile="KEY"'
- * instead, each '%' doubled (a name that also holds a double quote or a
- * backslash cannot be said to ssh that way, and goes as it is). */
+ * instead (a name that also holds a double quote or a backslash cannot be
+ * said to ssh that way, and goes as it is). */
 static int identity_option(civic_buf *out, const char *key)
 {
-	civic_buf value = CIVIC_BUF_INIT;
 	int error;
 
-	if (!strchr(key, '%') || strpbrk(key, "\"\\")) {
-		error = civic_buf_puts(out, " -i ");
-		return error == 0 ? shell_quote(out, key) : error;
-	}
-	error = civic_buf_puts(&value, "IdentityFile=\"");
-	if (error == 0)
-		error = percent_escaped(&value, key);
-	if (error == 0)
-		error = civic_buf_putc(&value, '"');
-	if (error == 0)
-		error = civic_buf_puts(out, " -o ");
-	if (error == 0)
-		error = shell_quote(out, value.ptr);
-	civic_buf_dispose(&value);
-	return error;
+	if (strchr(key, '%') && !strpbrk(key, "\"\\"))
+		return file_option(out, "IdentityFile", key, "");
+	error = civic_buf_puts(out, " -i ");
+	return error == 0 ? shell_quote(out, key) : error;
 }
 
 /* OpenSSH as libgit2 reaches a peer (git_push.h). */
@@ -153,8 +139,10 @@ int civic_git_push_ssh_command(civic_buf *out, const civic_peer *peer)
 	int error = civic_buf_puts(out, "GIT_SSH_COMMAND=ssh -F /dev/null -o BatchMode=yes "
 				   "-o StrictHostKeyChecking=yes -o GlobalKnownHostsFile=/dev/null");
 
+	/* A home that holds a double quote or a backslash gets no such option
+	 * (ssh then reads the known hosts of the home in the password database). */
 	if (error == 0 && home && *home && !strpbrk(home, "\"\\"))
-		error = known_hosts_option(out, home);
+		error = file_option(out, "UserKnownHostsFile", home, "/.ssh/known_hosts");
 	if (error == 0 && peer->ssh_key[0])
 		error = civic_buf_puts(out, " -o IdentitiesOnly=yes -o IdentityAgent=none");
 	if (error == 0 && peer->ssh_key[0])

@@ -9,7 +9,6 @@
 
 #include <git2/sys/repository.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libintl.h>
@@ -334,17 +333,7 @@ static int move_refs(civic_remote *r, git_repository *relay, const civic_git_pus
 
 void civic_path_push_clean(const char *tmp_dir)
 {
-	char path[PATH_MAX];
-	struct dirent *e;
-	DIR *d = opendir(tmp_dir);
-
-	if (!d)
-		return;
-	while ((e = readdir(d)))
-		if (!strncmp(e->d_name, STAGING_PREFIX, strlen(STAGING_PREFIX)) &&
-		    snprintf(path, sizeof path, "%s/%s", tmp_dir, e->d_name) < (int)sizeof path)
-			civic_fs_remove_tree(path);
-	closedir(d);
+	civic_fs_remove_prefixed(tmp_dir, STAGING_PREFIX);
 }
 
 int civic_path_push(civic_remote *r, git_repository *main, const char *tmp_dir, const civic_git_push_ref *refs,

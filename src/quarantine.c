@@ -28,17 +28,7 @@ struct civic_quarantine {
 
 void civic_quarantine_clean(const char *tmp_dir)
 {
-	char path[PATH_MAX];
-	struct dirent *e;
-	DIR *d = opendir(tmp_dir);
-
-	if (!d)
-		return;
-	while ((e = readdir(d)))
-		if (!strncmp(e->d_name, CIVIC_QUARANTINE_PREFIX, strlen(CIVIC_QUARANTINE_PREFIX)) &&
-		    snprintf(path, sizeof path, "%s/%s", tmp_dir, e->d_name) < (int)sizeof path)
-			civic_fs_remove_tree(path);
-	closedir(d);
+	civic_fs_remove_prefixed(tmp_dir, CIVIC_QUARANTINE_PREFIX);
 }
 
 /* A file of a fresh quarantine, written once before the quarantine is

@@ -33,6 +33,14 @@ git_procs_here() {
 		test "$(readlink "/proc/$_p/cwd" 2>/dev/null)" = "$TEST_DIR" && echo "$_p"
 	done
 }
+# sync_refused NAME: civic sync of node a with relay NAME fails, with one
+# error line in err
+sync_refused() {
+	env PATH="$TEST_DIR/bin:$PATH" "$CIVIC" --home a sync --no-attachments "$1" >out 2>err
+	_rc=$?
+	cat err
+	test "$_rc" != 0 && test_one_error_line err
+}
 # item REF OUTCOME: whether the report has that line; reason REF OUTCOME: its reason
 item() { jq -e ".[0].items[] | select(.ref == \"$1\" and .outcome == \"$2\")" out.json >/dev/null; }
 reason() { jq -r ".[0].items[] | select(.ref == \"$1\" and .outcome == \"$2\") | .reason" out.json; }
@@ -301,17 +309,13 @@ test_expect_success 'a stick cannot make civic write through a symlink, nor keep
 	mkdir -p srv/linked.git/refs/civic/feeds &&
 	ln -s "$TEST_DIR/outside/created-by-civic" "srv/linked.git/$FEED" &&
 	civic --home a peer add linked "$TEST_DIR/srv/linked.git" --relay &&
-	{ env PATH="$TEST_DIR/bin:$PATH" "$CIVIC" --home a sync --no-attachments linked >out 2>err; rc=$?; } &&
-	cat err && test "$rc" != 0 &&
-	test_one_error_line err &&
+	sync_refused linked &&
 	grep -q "holds a symlink at '\''$FEED'\''" err &&
 	test -z "$(ls outside)" &&
 	git init -q --bare srv/packlink.git &&
 	rm -rf srv/packlink.git/objects/pack && ln -s "$TEST_DIR/outside" srv/packlink.git/objects/pack &&
 	civic --home a peer add packlink "$TEST_DIR/srv/packlink.git" --relay &&
-	{ env PATH="$TEST_DIR/bin:$PATH" "$CIVIC" --home a sync --no-attachments packlink >out 2>err; rc=$?; } &&
-	cat err && test "$rc" != 0 &&
-	test_one_error_line err &&
+	sync_refused packlink &&
 	grep -q "holds a symlink at '\''objects/pack'\''" err &&
 	test -z "$(ls outside)" &&
 	git init -q --bare srv/logging.git &&
@@ -353,19 +357,14 @@ test_expect_success 'what a push killed midway left in the node'\''s tmp/ goes a
 test_expect_success 'a stick that is not a bare repository is refused in one line, left as it was' '
 	git init -q srv/worktree &&
 	civic --home a peer add worktree "$TEST_DIR/srv/worktree" --relay &&
-	{ env PATH="$TEST_DIR/bin:$PATH" "$CIVIC" --home a sync --no-attachments worktree >out 2>err; rc=$?; } &&
-	cat err &&
-	test "$rc" != 0 &&
-	test_one_error_line err &&
+	sync_refused worktree &&
 	grep -q "is not a bare repository" err &&
 	test -z "$(git -C srv/worktree for-each-ref)" &&
 	# a commondir file would send the refs to another repository
 	git init -q --bare srv/common.git && git init -q --bare srv/pointing.git &&
 	echo "$TEST_DIR/srv/common.git" >srv/pointing.git/commondir &&
 	civic --home a peer add pointing "$TEST_DIR/srv/pointing.git" --relay &&
-	{ env PATH="$TEST_DIR/bin:$PATH" "$CIVIC" --home a sync --no-attachments pointing >out 2>err; rc=$?; } &&
-	cat err && test "$rc" != 0 &&
-	test_one_error_line err &&
+	sync_refused pointing &&
 	grep -q "pointing.git'\'' is not a bare repository" err &&
 	test -z "$(relay common for-each-ref)"
 '

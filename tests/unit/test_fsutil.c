@@ -343,6 +343,28 @@ static void test_fs_remove_ref_locks(void **state)
 	civic_fs_remove_ref_locks(link); /* no such directory: nothing to do */
 }
 
+/* Entries named with the prefix go with all in them; the rest stay. */
+static void test_fs_remove_prefixed(void **state)
+{
+	char path[4400];
+
+	(void)state;
+	fx_path(path, sizeof path, sub, "push-AbC123");
+	assert_int_equal(civic_fs_mkdir_all(path, 0700), 0);
+	fx_path(path, sizeof path, sub, "push-AbC123/part-1.pack");
+	fx_write_text(path, "pack");
+	fx_path(path, sizeof path, sub, "push-file");
+	fx_write_text(path, "x");
+	fx_path(path, sizeof path, sub, "quarantine-1");
+	assert_int_equal(civic_fs_mkdir_all(path, 0700), 0);
+	civic_fs_remove_prefixed(sub, "push-");
+	assert_false(present(sub, "push-AbC123"));
+	assert_false(present(sub, "push-file"));
+	assert_true(present(sub, "quarantine-1"));
+	fx_path(path, sizeof path, sub, "missing");
+	civic_fs_remove_prefixed(path, "push-"); /* no such directory: nothing to do */
+}
+
 #define T(name) cmocka_unit_test_setup(name, setup)
 
 int main(void)
@@ -365,6 +387,7 @@ int main(void)
 		T(test_fs_write_all_and_errors),
 		T(test_fs_sync_dir),
 		T(test_fs_remove_ref_locks),
+		T(test_fs_remove_prefixed),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
